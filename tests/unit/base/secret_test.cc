@@ -48,9 +48,8 @@ TEST(SecretBytesTest, ClearWipesTheBufferInPlace) {
   for (size_t i = 0; i < n; ++i) EXPECT_EQ(data[i], 0) << "byte " << i;
 }
 
-TEST(ZeroizingAllocatorTest, WipesBlocksBeforeFreeing) {
-  // Allocate through the allocator, fill, deallocate, and check the wipe happened by wiping into
-  // a block we still own: SecureWipe is the primitive the allocator uses.
+TEST(SecureWipeTest, ZeroesMemory) {
+  // The primitive behind Clear(), the destructor and ZeroizingAllocator::deallocate.
   uint8_t block[16];
   for (auto& b : block) b = 0xAB;
   SecureWipe(block, sizeof(block));

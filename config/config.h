@@ -1,0 +1,101 @@
+// config/config.h: the certdeploy configuration file (YAML), loaded and validated up front.
+//
+//   tenant:    { id: contoso.onmicrosoft.com, cloud: global }   # graphUrl / authorityUrl / caFile
+//   auth:      { clientId: <guid>, clientSecretEnv: CERTDEPLOY_CLIENT_SECRET }
+//              # or clientSecretFile: FILE, or certificateFile: FILE + keyFile: FILE
+//   connector: { providerName: "Microsoft Software Key Storage Provider", keyName: PFXEncryptionKey,
+//                publicKeyFile: connector.pub, paddingScheme: oaepSha512 }
+//   profiles:  { platforms: [ios], namePrefix: "S/MIME",
+//                assignTo: { groups: [<group-id>], excludeGroups: [] },
+//                importedPfxProfile: true, trustBundle: extra-cas.pem }
+//   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false }
+//   limits:    { writesPer20s: 100, requestsPer20s: 1000, concurrency: 8 }
+//
+// Secrets are referenced (an environment variable or a file), never inlined: an inline
+// `clientSecret` is refused. Relative paths resolve against the config file's folder. Every
+// error names the key path and line and says what is expected, e.g.
+//   "config.yaml:7: connector.paddingScheme: 'pkcs1' is no longer supported by Intune; use
+//    oaepSha256, oaepSha384 or oaepSha512".
+
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "pkcs/seal.h"
+#include "pkcs/validate.h"
+
+namespace certdeploy::config {
+
+// Device platforms a trusted-root and imported-PFX profile can be made for.
+enum class Platform { kIos, kMacOs, kAndroidWorkProfile, kAndroidDeviceOwner, kWindows };
+std::string_view PlatformName(Platform p);  // "ios", "macos", "androidWorkProfile", ...
+Result<Platform> ParsePlatform(std::string_view name);
+
+struct TenantConfig {
+  std::string id;              // Tenant id (GUID) or primary domain.
+  std::string cloud = "global";  // global | usgov | usgovdod | china
+  std::string graph_url;       // Override (sandbox): "http://127.0.0.1:PORT".
+  std::string authority_url;   // Override (sandbox).
+  std::string ca_file;         // Extra CA file for TLS to Graph/login (absolute after loading).
+};
+
+struct AuthConfig {
+  std::string client_id;
+  std::string client_secret_env;   // One of: client_secret_env,
+  std::string client_secret_file;  //         client_secret_file,
+  std::string certificate_file;    //         certificate_file + key_file.
+  std::string key_file;
+};
+
+struct ConnectorConfig {
+  std::string provider_name = "Microsoft Software Key Storage Provider";
+  std::string key_name = "PFXEncryptionKey";
+  std::string public_key_file;  // Required. Absolute after loading.
+  pkcs::PaddingScheme padding = pkcs::PaddingScheme::kOaepSha512;
+};
+
+struct AssignTo {
+  std::vector<std::string> groups;          // Azure AD group object ids.
+  std::vector<std::string> exclude_groups;
+};
+
+struct ProfilesConfig {
+  std::vector<Platform> platforms = {Platform::kIos};
+  std::string name_prefix = "S/MIME";
+  AssignTo assign_to;
+  bool imported_pfx_profile = true;
+  std::string trust_bundle;  // Optional PEM of extra CA certificates. Absolute after loading.
+};
+
+struct PfxConfig {
+  pkcs::Purpose intended_purpose = pkcs::Purpose::kSmimeEncryption;
+  int expires_soon_days = 30;
+  bool prune_expired = false;
+};
+
+struct LimitsConfig {
+  int writes_per_20s = 100;
+  int requests_per_20s = 1000;
+  int concurrency = 8;
+};
+
+struct Config {
+  std::string path;  // The file it was loaded from (absolute).
+  TenantConfig tenant;
+  AuthConfig auth;
+  ConnectorConfig connector;
+  ProfilesConfig profiles;
+  PfxConfig pfx;
+  LimitsConfig limits;
+};
+
+// Loads and validates `path`. InvalidArgument with "<file>:<line>: <key.path>: <problem>" for
+// the first problem found; NotFound if the file does not exist.
+Result<Config> LoadConfig(const std::string& path);
+
+// The same from text; `origin` names it in errors and is the base for relative paths.
+Result<Config> ParseConfig(std::string_view yaml, const std::string& origin);
+
+}  // namespace certdeploy::config

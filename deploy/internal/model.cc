@@ -1,0 +1,73 @@
+#include "deploy/model.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "pkcs/digest.h"
+
+namespace certdeploy::deploy {
+
+std::string TrustedRootType(config::Platform platform) {
+  switch (platform) {
+    case config::Platform::kIos: return "#microsoft.graph.iosTrustedRootCertificate";
+    case config::Platform::kMacOs: return "#microsoft.graph.macOSTrustedRootCertificate";
+    case config::Platform::kAndroidWorkProfile:
+      return "#microsoft.graph.androidWorkProfileTrustedRootCertificate";
+    case config::Platform::kAndroidDeviceOwner:
+      return "#microsoft.graph.androidDeviceOwnerTrustedRootCertificate";
+    case config::Platform::kWindows: return "#microsoft.graph.windows81TrustedRootCertificate";
+  }
+  return "";
+}
+
+std::string ImportedPfxType(config::Platform platform) {
+  switch (platform) {
+    case config::Platform::kIos: return "#microsoft.graph.iosImportedPFXCertificateProfile";
+    case config::Platform::kMacOs: return "#microsoft.graph.macOSImportedPFXCertificateProfile";
+    case config::Platform::kAndroidWorkProfile:
+      return "#microsoft.graph.androidWorkProfileImportedPFXCertificateProfile";
+    case config::Platform::kAndroidDeviceOwner:
+      return "#microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile";
+    case config::Platform::kWindows: return "#microsoft.graph.windows10ImportedPFXCertificateProfile";
+  }
+  return "";
+}
+
+std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to) {
+  std::vector<ObservedAssignment> out;
+  for (const std::string& g : assign_to.groups) {
+    out.push_back({"#microsoft.graph.groupAssignmentTarget", g});
+  }
+  for (const std::string& g : assign_to.exclude_groups) {
+    out.push_back({"#microsoft.graph.exclusionGroupAssignmentTarget", g});
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string DigestObservedState(const ObservedState& observed) {
+  std::vector<std::string> lines;
+  lines.reserve(observed.profiles.size() + observed.pfx.size());
+  for (const ObservedProfile& p : observed.profiles) {
+    std::vector<ObservedAssignment> a = p.assignments;
+    std::sort(a.begin(), a.end());
+    std::ostringstream line;
+    line << "profile|" << p.id << "|" << p.odata_type << "|" << p.cert_sha1 << "|"
+         << (p.purpose ? pkcs::PurposeName(*p.purpose) : "");
+    for (const ObservedAssignment& x : a) line << "|" << x.target_type << ":" << x.group_id;
+    lines.push_back(line.str());
+  }
+  for (const ObservedUserPfx& r : observed.pfx) {
+    std::ostringstream line;
+    line << "pfx|" << r.id << "|" << r.thumbprint << "|" << pkcs::PurposeName(r.purpose) << "|"
+         << FormatRfc3339Utc(r.not_after);
+    lines.push_back(line.str());
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (const std::string& l : lines) all += l + "\n";
+  return pkcs::Sha256Hex(all);
+}
+
+}  // namespace certdeploy::deploy

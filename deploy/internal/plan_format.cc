@@ -1,0 +1,232 @@
+// Plan rendering: terraform-style text and the versioned JSON plan file (docs/plan-format.md).
+
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+#include "deploy/plan.h"
+
+namespace certdeploy::deploy {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::pair<ActionKind, const char*> kKinds[] = {
+    {ActionKind::kCreateTrustedProfile, "createTrustedProfile"},
+    {ActionKind::kCreateImportedPfxProfile, "createImportedPfxProfile"},
+    {ActionKind::kAssignProfile, "assignProfile"},
+    {ActionKind::kImportUserPfx, "importUserPfx"},
+    {ActionKind::kSkipUserPfx, "skipUserPfx"},
+    {ActionKind::kUnchangedProfile, "unchangedProfile"},
+    {ActionKind::kDeleteUserPfx, "deleteUserPfx"},
+    {ActionKind::kInvalid, "invalid"},
+};
+
+// Parses "YYYY-MM-DDTHH:MM:SSZ" as written by FormatRfc3339Utc.
+bool ParseUtc(const std::string& s, SystemTime& out) {
+  std::tm tm{};
+  std::istringstream in(s);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  if (in.fail()) return false;
+  out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return true;
+}
+
+json AssignmentsJson(const std::vector<ObservedAssignment>& a) {
+  json out = json::array();
+  for (const ObservedAssignment& x : a) {
+    out.push_back({{"targetType", x.target_type}, {"groupId", x.group_id}});
+  }
+  return out;
+}
+
+std::vector<ObservedAssignment> AssignmentsFrom(const json& j) {
+  std::vector<ObservedAssignment> out;
+  for (const json& x : j) out.push_back({x.at("targetType"), x.at("groupId")});
+  return out;
+}
+
+}  // namespace
+
+std::string_view ActionKindName(ActionKind kind) {
+  for (const auto& [k, name] : kKinds) {
+    if (k == kind) return name;
+  }
+  return "invalid";
+}
+
+Result<ActionKind> ParseActionKind(std::string_view name) {
+  for (const auto& [k, n] : kKinds) {
+    if (name == n) return k;
+  }
+  return InvalidArgumentError("unknown action kind '" + std::string(name) + "'");
+}
+
+char ActionMarker(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kCreateTrustedProfile:
+    case ActionKind::kCreateImportedPfxProfile:
+    case ActionKind::kImportUserPfx: return '+';
+    case ActionKind::kAssignProfile: return '~';
+    case ActionKind::kDeleteUserPfx: return '-';
+    case ActionKind::kSkipUserPfx:
+    case ActionKind::kUnchangedProfile: return '=';
+    case ActionKind::kInvalid: return '!';
+  }
+  return '!';
+}
+
+std::string RenderPlanText(const Plan& plan) {
+  std::ostringstream out;
+  for (const Action& a : plan.actions) {
+    out << ActionMarker(a.kind) << " " << std::left << std::setw(25) << ActionKindName(a.kind)
+        << " " << a.description << "\n";
+    if (a.kind == ActionKind::kInvalid) {
+      for (const pkcs::Finding& f : a.findings) {
+        out << "      " << pkcs::SeverityName(f.severity) << " " << f.code << ": " << f.message
+            << "\n";
+      }
+    }
+  }
+  PlanSummary s = plan.Summary();
+  out << "Plan: " << s.add << " to add, " << s.change << " to change, " << s.remove
+      << " to remove, " << s.unchanged << " unchanged, " << s.invalid << " invalid.\n";
+  return out.str();
+}
+
+json PlanToJson(const Plan& plan) {
+  json actions = json::array();
+  for (const Action& a : plan.actions) {
+    json j = {{"kind", ActionKindName(a.kind)}, {"key", a.key}, {"description", a.description}};
+    switch (a.kind) {
+      case ActionKind::kCreateTrustedProfile:
+      case ActionKind::kCreateImportedPfxProfile:
+      case ActionKind::kUnchangedProfile:
+      case ActionKind::kAssignProfile:
+        j["platform"] = config::PlatformName(a.platform);
+        j["odataType"] = a.odata_type;
+        j["displayName"] = a.display_name;
+        j["profileId"] = a.profile_id;
+        if (!a.cert_sha1.empty()) {
+          j["certificateThumbprint"] = a.cert_sha1;
+          j["certificate"] = a.cert_der_base64;
+          j["role"] = a.role;
+          j["certificateNotAfter"] = FormatRfc3339Utc(a.not_after);
+        } else {
+          j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
+        }
+        if (a.kind == ActionKind::kAssignProfile) {
+          j["assignmentsBefore"] = AssignmentsJson(a.assignments_before);
+          j["assignmentsAfter"] = AssignmentsJson(a.assignments_after);
+        }
+        break;
+      case ActionKind::kImportUserPfx:
+      case ActionKind::kSkipUserPfx:
+      case ActionKind::kDeleteUserPfx:
+      case ActionKind::kInvalid:
+        j["line"] = a.line;
+        j["userPrincipalName"] = a.upn;
+        j["pfxFile"] = a.pfx_file;
+        j["pfxSha256"] = a.pfx_sha256;
+        j["thumbprint"] = a.thumbprint;
+        j["recordId"] = a.record_id;
+        j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
+        if (a.kind != ActionKind::kInvalid) {
+          j["startDateTime"] = FormatRfc3339Utc(a.not_before);
+          j["expirationDateTime"] = FormatRfc3339Utc(a.not_after);
+        }
+        break;
+    }
+    if (!a.findings.empty()) {
+      json findings = json::array();
+      for (const pkcs::Finding& f : a.findings) {
+        findings.push_back({{"code", f.code},
+                            {"severity", pkcs::SeverityName(f.severity)},
+                            {"message", f.message}});
+      }
+      j["findings"] = findings;
+    }
+    actions.push_back(std::move(j));
+  }
+  PlanSummary s = plan.Summary();
+  return {{"schemaVersion", Plan::kSchemaVersion},
+          {"createdAt", plan.created_at},
+          {"tenant", plan.tenant},
+          {"observedDigest", plan.observed_digest},
+          {"summary",
+           {{"add", s.add}, {"change", s.change}, {"remove", s.remove},
+            {"unchanged", s.unchanged}, {"invalid", s.invalid}}},
+          {"actions", actions}};
+}
+
+Result<Plan> PlanFromJson(const json& j) {
+  try {
+    if (!j.is_object()) return InvalidArgumentError("a plan file is a JSON object");
+    int version = j.at("schemaVersion").get<int>();
+    if (version != Plan::kSchemaVersion) {
+      return InvalidArgumentError("plan schemaVersion " + std::to_string(version) +
+                                  " is not supported (expected " +
+                                  std::to_string(Plan::kSchemaVersion) + "); re-run plan");
+    }
+    Plan plan;
+    plan.created_at = j.value("createdAt", "");
+    plan.tenant = j.at("tenant").get<std::string>();
+    plan.observed_digest = j.at("observedDigest").get<std::string>();
+    for (const json& x : j.at("actions")) {
+      Action a;
+      Result<ActionKind> kind = ParseActionKind(x.at("kind").get<std::string>());
+      if (!kind.ok()) return kind.status();
+      a.kind = *kind;
+      a.key = x.at("key").get<std::string>();
+      a.description = x.value("description", "");
+      if (x.contains("platform")) {
+        Result<config::Platform> p = config::ParsePlatform(x.at("platform").get<std::string>());
+        if (!p.ok()) return p.status();
+        a.platform = *p;
+        a.odata_type = x.at("odataType").get<std::string>();
+        a.display_name = x.at("displayName").get<std::string>();
+        a.profile_id = x.value("profileId", "");
+        a.cert_sha1 = x.value("certificateThumbprint", "");
+        a.cert_der_base64 = x.value("certificate", "");
+        a.role = x.value("role", "");
+        if (x.contains("certificateNotAfter")) {
+          ParseUtc(x.at("certificateNotAfter").get<std::string>(), a.not_after);
+        }
+        if (x.contains("assignmentsBefore")) a.assignments_before = AssignmentsFrom(x["assignmentsBefore"]);
+        if (x.contains("assignmentsAfter")) a.assignments_after = AssignmentsFrom(x["assignmentsAfter"]);
+      }
+      if (x.contains("intendedPurpose")) {
+        Result<pkcs::Purpose> p = pkcs::ParsePurpose(x.at("intendedPurpose").get<std::string>());
+        if (!p.ok()) return p.status();
+        a.purpose = *p;
+      }
+      if (x.contains("userPrincipalName")) {
+        a.line = x.value("line", 0);
+        a.upn = x.at("userPrincipalName").get<std::string>();
+        a.pfx_file = x.value("pfxFile", "");
+        a.pfx_sha256 = x.value("pfxSha256", "");
+        a.thumbprint = x.value("thumbprint", "");
+        a.record_id = x.value("recordId", "");
+        if (x.contains("startDateTime") &&
+            (!ParseUtc(x["startDateTime"], a.not_before) ||
+             !ParseUtc(x.at("expirationDateTime"), a.not_after))) {
+          return InvalidArgumentError("action " + a.key + ": bad date");
+        }
+      }
+      if (x.contains("findings")) {
+        for (const json& f : x["findings"]) {
+          a.findings.push_back({f.at("code"),
+                                f.at("severity") == "warning" ? pkcs::Severity::kWarning
+                                                              : pkcs::Severity::kError,
+                                f.at("message")});
+        }
+      }
+      plan.actions.push_back(std::move(a));
+    }
+    return plan;
+  } catch (const json::exception& e) {
+    return InvalidArgumentError(std::string("malformed plan file: ") + e.what());
+  }
+}
+
+}  // namespace certdeploy::deploy

@@ -1,0 +1,274 @@
+// ComputePlan: desired + observed -> ordered actions. Pure: no I/O, no clock.
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "deploy/plan.h"
+#include "pkcs/digest.h"
+
+namespace certdeploy::deploy {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string PfxKey(std::string_view upn, std::string_view thumbprint) {
+  return "pfx/" + Lower(upn) + "/" + Lower(thumbprint);
+}
+
+std::string DescribeAssignments(const std::vector<ObservedAssignment>& a) {
+  if (a.empty()) return "(none)";
+  std::string out;
+  for (const ObservedAssignment& x : a) {
+    if (!out.empty()) out += ", ";
+    if (x.target_type == "#microsoft.graph.groupAssignmentTarget") {
+      out += "group " + x.group_id;
+    } else if (x.target_type == "#microsoft.graph.exclusionGroupAssignmentTarget") {
+      out += "exclude " + x.group_id;
+    } else {
+      std::string t = x.target_type;
+      if (t.rfind("#microsoft.graph.", 0) == 0) t = t.substr(17);
+      out += t + (x.group_id.empty() ? "" : " " + x.group_id);
+    }
+  }
+  return out;
+}
+
+class Planner {
+ public:
+  Planner(const DesiredState& desired, const ObservedState& observed, SystemTime now)
+      : desired_(desired), observed_(observed), now_(now),
+        want_assignments_(DesiredAssignments(desired.assign_to)),
+        manage_assignments_(!want_assignments_.empty()) {}
+
+  Plan Run() {
+    Plan plan;
+    plan.observed_digest = DigestObservedState(observed_);
+    PlanTrustedProfiles(plan);
+    PlanImportedProfiles(plan);
+    for (Action& a : assigns_) plan.actions.push_back(std::move(a));
+    PlanUserPfx(plan);
+    for (const InvalidRow& row : desired_.invalid) {
+      Action a;
+      a.kind = ActionKind::kInvalid;
+      a.key = "row/" + std::to_string(row.line);
+      a.line = row.line;
+      a.upn = row.upn;
+      a.pfx_file = row.pfx_file;
+      a.findings = row.findings;
+      std::string codes;
+      for (const pkcs::Finding& f : row.findings) {
+        if (f.severity != pkcs::Severity::kError) continue;
+        codes += (codes.empty() ? "" : ", ") + f.code;
+      }
+      a.description = "line " + std::to_string(row.line) + " " + row.upn + ": " + codes;
+      plan.actions.push_back(std::move(a));
+    }
+    return plan;
+  }
+
+ private:
+  // Adds an unchanged/assign action for an existing or new profile.
+  void PlanAssignment(Action& profile_action, const ObservedProfile* existing, Plan& plan) {
+    std::vector<ObservedAssignment> before;
+    if (existing) {
+      before = existing->assignments;
+      std::sort(before.begin(), before.end());
+    }
+    bool differs = manage_assignments_ && before != want_assignments_;
+    if (existing && !differs) {
+      profile_action.kind = ActionKind::kUnchangedProfile;
+      profile_action.description += "  (assignments: " + DescribeAssignments(before) + ")";
+      plan.actions.push_back(profile_action);
+      return;
+    }
+    if (existing) plan.actions.push_back(profile_action);  // Shown as unchanged, assign follows.
+    if (!differs) return;
+    Action assign = profile_action;
+    assign.kind = ActionKind::kAssignProfile;
+    assign.assignments_before = before;
+    assign.assignments_after = want_assignments_;
+    assign.description = profile_action.display_name + ": " + DescribeAssignments(before) +
+                         " -> " + DescribeAssignments(want_assignments_);
+    assigns_.push_back(std::move(assign));
+  }
+
+  void PlanTrustedProfiles(Plan& plan) {
+    std::vector<const DesiredTrustedProfile*> wanted;
+    for (const DesiredTrustedProfile& t : desired_.trusted) wanted.push_back(&t);
+    std::sort(wanted.begin(), wanted.end(), [](auto* a, auto* b) {
+      if (a->platform != b->platform) return a->platform < b->platform;
+      if (a->role != b->role) return a->role > b->role;  // Roots first: trust anchors before CAs.
+      return a->cert.sha1 < b->cert.sha1;
+    });
+    for (const DesiredTrustedProfile* t : wanted) {
+      Action a;
+      a.kind = ActionKind::kCreateTrustedProfile;
+      a.platform = t->platform;
+      a.odata_type = TrustedRootType(t->platform);
+      a.display_name = t->display_name;
+      a.cert_sha1 = t->cert.sha1;
+      a.cert_der_base64 = pkcs::Base64Encode(
+          std::string_view(reinterpret_cast<const char*>(t->cert.der.data()), t->cert.der.size()));
+      a.role = std::string(pkcs::ChainRoleName(t->role));
+      a.not_after = t->cert.not_after;
+      a.key = "trusted/" + std::string(config::PlatformName(t->platform)) + "/" + t->cert.sha1;
+      a.description = t->display_name + "  [" + a.role + ", sha1 " + t->cert.sha1 + "]";
+      const ObservedProfile* existing = nullptr;
+      for (const ObservedProfile& p : observed_.profiles) {
+        if (p.odata_type == a.odata_type && Lower(p.cert_sha1) == t->cert.sha1) {
+          existing = &p;
+          break;
+        }
+      }
+      if (existing) {
+        a.profile_id = existing->id;
+        a.kind = ActionKind::kUnchangedProfile;
+      } else {
+        plan.actions.push_back(a);
+      }
+      PlanAssignment(a, existing, plan);
+    }
+  }
+
+  void PlanImportedProfiles(Plan& plan) {
+    for (const DesiredImportedProfile& d : desired_.imported) {
+      Action a;
+      a.kind = ActionKind::kCreateImportedPfxProfile;
+      a.platform = d.platform;
+      a.odata_type = ImportedPfxType(d.platform);
+      a.display_name = d.display_name;
+      a.purpose = d.purpose;
+      a.key = "imported/" + std::string(config::PlatformName(d.platform)) + "/" +
+              std::string(pkcs::PurposeName(d.purpose));
+      a.description = d.display_name + "  [intendedPurpose " +
+                      std::string(pkcs::PurposeName(d.purpose)) + "]";
+      const ObservedProfile* existing = nullptr;
+      for (const ObservedProfile& p : observed_.profiles) {
+        if (p.odata_type == a.odata_type && p.purpose == d.purpose) {
+          existing = &p;
+          break;
+        }
+      }
+      if (existing) {
+        a.profile_id = existing->id;
+        a.kind = ActionKind::kUnchangedProfile;
+      } else {
+        plan.actions.push_back(a);
+      }
+      PlanAssignment(a, existing, plan);
+    }
+  }
+
+  void PlanUserPfx(Plan& plan) {
+    std::map<std::string, const ObservedUserPfx*> present;
+    for (const ObservedUserPfx& r : observed_.pfx) present.emplace(PfxKey(r.upn, r.thumbprint), &r);
+
+    std::set<std::string> seen;
+    std::set<std::string> manifest_users;
+    // Newest valid not_after per (user, purpose) among what will exist after apply.
+    std::map<std::pair<std::string, pkcs::Purpose>, SystemTime> newest;
+    auto note_newest = [&](const std::string& upn, pkcs::Purpose p, SystemTime not_after) {
+      if (not_after <= now_) return;
+      auto [it, inserted] = newest.emplace(std::make_pair(Lower(upn), p), not_after);
+      if (!inserted && it->second < not_after) it->second = not_after;
+    };
+    for (const ObservedUserPfx& r : observed_.pfx) note_newest(r.upn, r.purpose, r.not_after);
+
+    for (const DesiredUserPfx& d : desired_.pfx) {
+      Action a;
+      a.key = PfxKey(d.upn, d.thumbprint);
+      a.line = d.line;
+      a.upn = d.upn;
+      a.pfx_file = d.pfx_file;
+      a.pfx_sha256 = d.pfx_sha256;
+      a.thumbprint = d.thumbprint;
+      a.purpose = d.purpose;
+      a.not_before = d.not_before;
+      a.not_after = d.not_after;
+      a.findings = d.warnings;
+      manifest_users.insert(Lower(d.upn));
+      std::string what = d.upn + "  " + d.thumbprint + "  " + std::string(pkcs::PurposeName(d.purpose)) +
+                         "  (line " + std::to_string(d.line) + ")";
+      if (!seen.insert(a.key).second) {
+        a.kind = ActionKind::kSkipUserPfx;
+        a.description = what + "  duplicate of an earlier row";
+      } else if (auto it = present.find(a.key); it != present.end()) {
+        a.kind = ActionKind::kSkipUserPfx;
+        a.record_id = it->second->id;
+        a.description = what + "  already imported";
+      } else {
+        a.kind = ActionKind::kImportUserPfx;
+        a.description = what + "  expires " + FormatRfc3339Utc(d.not_after);
+        note_newest(d.upn, d.purpose, d.not_after);
+      }
+      plan.actions.push_back(std::move(a));
+    }
+
+    if (!desired_.prune_expired) return;
+    std::vector<const ObservedUserPfx*> expired;
+    for (const ObservedUserPfx& r : observed_.pfx) {
+      if (r.not_after > now_ || !manifest_users.count(Lower(r.upn))) continue;
+      auto it = newest.find({Lower(r.upn), r.purpose});
+      if (it == newest.end() || it->second <= r.not_after) continue;  // Not superseded.
+      expired.push_back(&r);
+    }
+    std::sort(expired.begin(), expired.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    for (const ObservedUserPfx* r : expired) {
+      Action a;
+      a.kind = ActionKind::kDeleteUserPfx;
+      a.key = PfxKey(r->upn, r->thumbprint);
+      a.upn = r->upn;
+      a.thumbprint = r->thumbprint;
+      a.record_id = r->id;
+      a.purpose = r->purpose;
+      a.not_before = r->not_before;
+      a.not_after = r->not_after;
+      a.description = r->upn + "  " + r->thumbprint + "  " +
+                      std::string(pkcs::PurposeName(r->purpose)) + "  expired " +
+                      FormatRfc3339Utc(r->not_after) + ", superseded";
+      plan.actions.push_back(std::move(a));
+    }
+  }
+
+  const DesiredState& desired_;
+  const ObservedState& observed_;
+  const SystemTime now_;
+  const std::vector<ObservedAssignment> want_assignments_;
+  const bool manage_assignments_;
+  std::vector<Action> assigns_;
+};
+
+}  // namespace
+
+Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, SystemTime now) {
+  return Planner(desired, observed, now).Run();
+}
+
+PlanSummary Plan::Summary() const {
+  PlanSummary s;
+  for (const Action& a : actions) {
+    switch (a.kind) {
+      case ActionKind::kCreateTrustedProfile:
+      case ActionKind::kCreateImportedPfxProfile:
+      case ActionKind::kImportUserPfx: ++s.add; break;
+      case ActionKind::kAssignProfile: ++s.change; break;
+      case ActionKind::kDeleteUserPfx: ++s.remove; break;
+      case ActionKind::kSkipUserPfx:
+      case ActionKind::kUnchangedProfile: ++s.unchanged; break;
+      case ActionKind::kInvalid: ++s.invalid; break;
+    }
+  }
+  return s;
+}
+
+bool Plan::HasWrites() const {
+  PlanSummary s = Summary();
+  return s.add + s.change + s.remove > 0;
+}
+
+}  // namespace certdeploy::deploy

@@ -1,0 +1,109 @@
+// deploy/model.h: what certdeploy wants the tenant to hold (DesiredState), what it holds
+// (ObservedState), and the Graph type names that connect them.
+//
+// Desired state is derived from the config and the manifest's valid rows; observed state is read
+// from Graph. Objects are recognised by content, never by display name: a trusted profile by its
+// @odata.type and the SHA-1 of the certificate it carries, an imported-PFX profile by its
+// @odata.type and intendedPurpose, a user PFX record by user and thumbprint.
+
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "pkcs/certificate.h"
+#include "pkcs/chain.h"
+#include "pkcs/validate.h"
+
+namespace certdeploy::deploy {
+
+// "#microsoft.graph.iosTrustedRootCertificate", "#microsoft.graph.windows81TrustedRootCertificate".
+std::string TrustedRootType(config::Platform platform);
+// "#microsoft.graph.iosImportedPFXCertificateProfile", ...
+std::string ImportedPfxType(config::Platform platform);
+
+struct DesiredTrustedProfile {
+  config::Platform platform = config::Platform::kIos;
+  pkcs::Certificate cert;
+  pkcs::ChainRole role = pkcs::ChainRole::kIntermediate;
+  std::string display_name;  // "<prefix> <CA common name> (<platform>)"
+};
+
+struct DesiredImportedProfile {
+  config::Platform platform = config::Platform::kIos;
+  pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
+  std::string display_name;  // "<prefix> imported PFX <purpose> (<platform>)"
+};
+
+struct DesiredUserPfx {
+  int line = 0;              // Manifest line.
+  std::string upn;
+  std::string pfx_file;
+  std::string pfx_sha256;    // Of the file bytes: apply refuses a changed file.
+  std::string thumbprint;    // Lowercase SHA-1 of the user certificate.
+  SystemTime not_before;
+  SystemTime not_after;
+  pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
+  std::vector<pkcs::Finding> warnings;  // e.g. expires-soon.
+};
+
+struct InvalidRow {
+  int line = 0;
+  std::string upn;
+  std::string pfx_file;
+  std::vector<pkcs::Finding> findings;  // At least one error.
+};
+
+struct DesiredState {
+  std::vector<DesiredTrustedProfile> trusted;    // One per CA certificate per platform.
+  std::vector<DesiredImportedProfile> imported;  // One per purpose per platform (if enabled).
+  std::vector<DesiredUserPfx> pfx;
+  std::vector<InvalidRow> invalid;
+  config::AssignTo assign_to;  // Applied to every profile above; empty groups: leave as is.
+  bool prune_expired = false;
+};
+
+struct ObservedAssignment {
+  std::string target_type;  // "#microsoft.graph.groupAssignmentTarget", exclusion..., allDevices...
+  std::string group_id;     // "" for targets without a group.
+
+  bool operator==(const ObservedAssignment&) const = default;
+  bool operator<(const ObservedAssignment& o) const {
+    return target_type != o.target_type ? target_type < o.target_type : group_id < o.group_id;
+  }
+};
+
+struct ObservedProfile {
+  std::string id;
+  std::string odata_type;
+  std::string display_name;
+  std::string cert_sha1;                 // Trusted profiles: SHA-1 of the DER they carry.
+  std::optional<pkcs::Purpose> purpose;  // Imported-PFX profiles.
+  std::vector<ObservedAssignment> assignments;
+};
+
+struct ObservedUserPfx {
+  std::string id;
+  std::string upn;
+  std::string thumbprint;
+  pkcs::Purpose purpose = pkcs::Purpose::kUnassigned;
+  SystemTime not_before;
+  SystemTime not_after;
+};
+
+struct ObservedState {
+  std::vector<ObservedProfile> profiles;  // Only the certificate profile types certdeploy knows.
+  std::vector<ObservedUserPfx> pfx;
+};
+
+// The assignment set certdeploy wants on each profile, sorted.
+std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to);
+
+// SHA-256 (lowercase hex) over a canonical, order-independent rendering of `observed`: two reads
+// of an unchanged tenant give the same digest, any relevant change gives another.
+std::string DigestObservedState(const ObservedState& observed);
+
+}  // namespace certdeploy::deploy

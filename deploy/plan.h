@@ -1,0 +1,90 @@
+// deploy/plan.h: a plan is the reviewed list of actions `apply` will execute.
+//
+// ComputePlan is pure: desired state + observed state + now -> actions. The plan file (JSON,
+// schema in docs/plan-format.md) carries the actions, each PFX file's SHA-256 and a digest of
+// the observed state, so `apply --plan` can refuse to act on a tenant or files that changed since
+// review. It never holds passwords, PFX bytes or ciphertext.
+
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "deploy/model.h"
+
+namespace certdeploy::deploy {
+
+enum class ActionKind {
+  kCreateTrustedProfile,      // +
+  kCreateImportedPfxProfile,  // +
+  kAssignProfile,             // ~ (replaces the whole assignment set)
+  kImportUserPfx,             // +
+  kSkipUserPfx,               // = same user + thumbprint already present
+  kUnchangedProfile,          // = profile present with the desired assignments
+  kDeleteUserPfx,             // - expired record superseded by a newer one (pruneExpired only)
+  kInvalid,                   // ! manifest row that cannot be deployed
+};
+std::string_view ActionKindName(ActionKind kind);  // "createTrustedProfile", ...
+Result<ActionKind> ParseActionKind(std::string_view name);
+char ActionMarker(ActionKind kind);                 // '+', '~', '-', '=', '!'
+
+struct Action {
+  ActionKind kind = ActionKind::kInvalid;
+  // Stable identity of the target, e.g. "trusted/ios/<sha1>", "imported/ios/smimeEncryption",
+  // "pfx/<lower upn>/<thumbprint>". An assign action's key is its profile's key.
+  std::string key;
+  std::string description;  // One human line for the text plan.
+  // Trusted/imported profiles and assignments.
+  config::Platform platform = config::Platform::kIos;
+  std::string odata_type;
+  std::string display_name;
+  std::string profile_id;         // Existing profile (assign/unchanged), else "".
+  std::string cert_sha1;          // Trusted profile certificate.
+  std::string cert_der_base64;    // Trusted profile certificate (public data).
+  std::string role;               // "root" | "intermediate" for trusted profiles.
+  std::vector<ObservedAssignment> assignments_before;
+  std::vector<ObservedAssignment> assignments_after;
+  // User PFX records.
+  int line = 0;
+  std::string upn;
+  std::string pfx_file;
+  std::string pfx_sha256;
+  std::string thumbprint;
+  std::string record_id;          // Existing record (skip/delete), else "".
+  pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
+  SystemTime not_before;
+  SystemTime not_after;
+  std::vector<pkcs::Finding> findings;  // Invalid rows (errors) or warnings.
+};
+
+struct PlanSummary {
+  int add = 0, change = 0, remove = 0, unchanged = 0, invalid = 0;
+  bool operator==(const PlanSummary&) const = default;
+};
+
+struct Plan {
+  static constexpr int kSchemaVersion = 1;
+  std::string created_at;      // RFC 3339.
+  std::string tenant;
+  std::string observed_digest;
+  std::vector<Action> actions;  // In execution order: trusted, imported, assign, pfx.
+
+  PlanSummary Summary() const;
+  bool HasWrites() const;
+};
+
+// Pure. Actions come out in apply order; within a group, sorted by key for stable plans.
+Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, SystemTime now);
+
+// Text in the spirit of `terraform plan`: one line per action with its marker, then
+// "Plan: N to add, M to change, K to remove, J unchanged, I invalid."
+std::string RenderPlanText(const Plan& plan);
+
+nlohmann::json PlanToJson(const Plan& plan);
+// InvalidArgument naming the problem for a malformed or unknown-version plan file.
+Result<Plan> PlanFromJson(const nlohmann::json& j);
+
+}  // namespace certdeploy::deploy

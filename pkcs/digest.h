@@ -1,0 +1,20 @@
+// pkcs/digest.h: content digests used to pin files and states (plan files, idempotency keys).
+
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace certdeploy::pkcs {
+
+// Lowercase hex SHA-256.
+std::string Sha256Hex(std::string_view data);
+std::string Sha256Hex(std::span<const uint8_t> data);
+
+// Standard base64 (with padding) of `data`, and its inverse (whitespace ignored). Base64Decode
+// returns false for invalid input.
+std::string Base64Encode(std::string_view data);
+bool Base64Decode(std::string_view text, std::string& out);
+
+}  // namespace certdeploy::pkcs

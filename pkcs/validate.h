@@ -1,0 +1,79 @@
+// pkcs/validate.h: is this PFX deployable to this user through Intune?
+//
+// ValidatePfx opens the PFX, builds its chain and checks everything that makes an upload fail
+// at Intune (an opaque 400) or makes the certificate useless in iOS Outlook. Each problem is a
+// Finding with a stable code; the report is deployable when no finding is an error.
+//
+// Finding codes (severity):
+//   not-pkcs12, corrupt-pkcs12, bad-password, no-private-key, key-mismatch      (error)
+//   expired, not-yet-valid                                                      (error)
+//   expires-soon                                                                (warning)
+//   email-mismatch      the UPN equals (ignoring case) no rfc822Name SAN nor subject emailAddress
+//   chain-incomplete    an issuer is missing; the message names it               (error)
+//   bad-chain-signature a signature along the path does not verify              (error)
+//   weak-key            RSA < 2048 bits, EC < 256 bits                          (error)
+//   weak-signature      SHA-1 or MD5 on the leaf or an intermediate             (error)
+//   missing-eku         S/MIME purposes need emailProtection or anyExtendedKeyUsage (error)
+//   missing-key-usage   smimeEncryption+RSA needs keyEncipherment; smimeSigning needs
+//                       digitalSignature                                        (error)
+//   non-ascii-password  the connector decodes one byte per character            (error)
+//   bad-connector-key   the password could not be sealed to the connector key   (error)
+
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "base/secret.h"
+#include "pkcs/certificate.h"
+#include "pkcs/chain.h"
+
+namespace certdeploy::pkcs {
+
+// userPfxIntendedPurpose values, spelled as Graph spells them.
+enum class Purpose { kUnassigned, kSmimeEncryption, kSmimeSigning, kVpn, kWifi };
+std::string_view PurposeName(Purpose purpose);  // "smimeEncryption", ...
+// Accepts the Graph spelling, case-insensitively. InvalidArgument lists the valid names.
+Result<Purpose> ParsePurpose(std::string_view name);
+
+enum class Severity { kError, kWarning };
+std::string_view SeverityName(Severity severity);  // "error" | "warning"
+
+struct Finding {
+  std::string code;
+  Severity severity = Severity::kError;
+  std::string message;  // Human text. Never contains a password or key material.
+
+  bool operator==(const Finding&) const = default;
+};
+
+struct ValidateOptions {
+  std::string upn;  // Required: the user the PFX is for.
+  Purpose purpose = Purpose::kSmimeEncryption;
+  int expires_soon_days = 30;
+  std::vector<Certificate> trust_bundle;  // Extra CA certificates for chain building.
+  SystemTime now;                          // Validity is judged at this instant.
+};
+
+struct ValidationReport {
+  std::optional<Certificate> leaf;  // Absent when the PFX could not be opened.
+  Chain chain;
+  std::vector<Finding> findings;
+
+  bool deployable() const;
+  bool HasFinding(std::string_view code) const;
+};
+
+ValidationReport ValidatePfx(std::span<const uint8_t> pfx, const SecretBytes& password,
+                             const ValidateOptions& options);
+
+// The checks after the PFX was opened (exposed for callers that already hold the contents).
+void ValidateCertificate(const Certificate& leaf, const std::vector<Certificate>& others,
+                         const ValidateOptions& options, ValidationReport& report);
+
+}  // namespace certdeploy::pkcs

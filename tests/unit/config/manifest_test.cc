@@ -1,0 +1,131 @@
+#include "config/manifest.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace certdeploy::config {
+namespace {
+
+using ::certdeploy::testing::IsOk;
+using ::certdeploy::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(CsvTest, QuotesDoubledQuotesCrlfAndBom) {
+  std::vector<CsvRecord> r =
+      ParseCsv("\xEF\xBB\xBF" "a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",z\n");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_THAT(r[0].fields, ElementsAre("a", "b"));
+  EXPECT_THAT(r[1].fields, ElementsAre("x, y", "say \"hi\""));
+  EXPECT_EQ(r[1].line, 2);
+  EXPECT_THAT(r[2].fields, ElementsAre("multi\nline", "z"));
+  EXPECT_EQ(r[2].line, 3);
+}
+
+TEST(CsvTest, EmptyFieldsAndBlankLines) {
+  std::vector<CsvRecord> r = ParseCsv("a,,c\n\n,\n");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_THAT(r[0].fields, ElementsAre("a", "", "c"));
+  EXPECT_THAT(r[1].fields, ElementsAre("", ""));
+  EXPECT_EQ(r[1].line, 3);
+}
+
+TEST(CsvTest, MalformedRecordDoesNotSwallowTheRest) {
+  std::vector<CsvRecord> r = ParseCsv("h1,h2\n\"open,never closed\nok1,ok2\n\"x\"junk,y\nok3,ok4");
+  ASSERT_EQ(r.size(), 5u);
+  // The quote opened on line 2 closes on line 4 ("x), followed by text: line 2 is malformed and
+  // parsing resumes on line 3.
+  EXPECT_THAT(r[1].error, HasSubstr("after a closing quote"));
+  EXPECT_EQ(r[1].line, 2);
+  EXPECT_THAT(r[2].fields, ElementsAre("ok1", "ok2"));
+  EXPECT_EQ(r[2].line, 3);
+  EXPECT_THAT(r[3].error, HasSubstr("after a closing quote"));
+  EXPECT_EQ(r[3].line, 4);
+  EXPECT_THAT(ParseCsv("a\n\"never closed\nb\n")[1].error, HasSubstr("never closed"));
+  EXPECT_THAT(ParseCsv("a\n\"never closed\nb\n")[2].fields, ElementsAre("b"));
+  EXPECT_THAT(r[4].fields, ElementsAre("ok3", "ok4"));
+  EXPECT_EQ(r[4].line, 5);
+}
+
+TEST(ManifestTest, PasswordFileColumnsResolveAgainstManifestFolder) {
+  Result<Manifest> m = ParseManifest(
+      "userPrincipalName,pfxFile,passwordFile,intendedPurpose\r\n"
+      "alice@contoso.com,pfx/alice.pfx,pw/alice.txt,\r\n"
+      "\"o'neil@contoso.com\",/abs/oneil.pfx,pw/o.txt,smimeSigning\r\n",
+      "/data/rollout/manifest.csv");
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(m->rows.size(), 2u);
+  EXPECT_TRUE(m->problems.empty());
+  EXPECT_EQ(m->rows[0].upn, "alice@contoso.com");
+  EXPECT_EQ(m->rows[0].pfx_file, "/data/rollout/pfx/alice.pfx");
+  EXPECT_EQ(m->rows[0].password_file, "/data/rollout/pw/alice.txt");
+  EXPECT_FALSE(m->rows[0].purpose.has_value());
+  EXPECT_EQ(m->rows[1].upn, "o'neil@contoso.com");
+  EXPECT_EQ(m->rows[1].pfx_file, "/abs/oneil.pfx");
+  EXPECT_EQ(m->rows[1].purpose, pkcs::Purpose::kSmimeSigning);
+  EXPECT_EQ(m->rows[1].line, 3);
+}
+
+TEST(ManifestTest, InlinePasswordColumnKeepsSpacesAndColumnOrderIsFree) {
+  Result<Manifest> m = ParseManifest("password,userPrincipalName,pfxFile\n\" p w \",bob@contoso.com,b.pfx\n",
+                                     "/m/manifest.csv");
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(m->rows.size(), 1u);
+  Result<SecretBytes> pw = m->rows[0].ReadPassword();
+  ASSERT_THAT(pw, IsOk());
+  EXPECT_EQ(pw->RevealAsString(), " p w ");
+}
+
+TEST(ManifestTest, MalformedRowsAreReportedWithLineAndSkipped) {
+  Result<Manifest> m = ParseManifest(
+      "userPrincipalName,pfxFile,password\n"
+      "good1@contoso.com,a.pfx,s3cr3t\n"
+      "not-an-upn,b.pfx,s3cr3t\n"
+      "short@contoso.com,c.pfx\n"
+      "\"broken@contoso.com,d.pfx,s3cr3t\n"
+      "nopw@contoso.com,e.pfx,\n"
+      "good2@contoso.com,f.pfx,s3cr3t\n",
+      "/m/manifest.csv");
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(m->rows.size(), 2u);
+  EXPECT_EQ(m->rows[0].upn, "good1@contoso.com");
+  EXPECT_EQ(m->rows[1].upn, "good2@contoso.com");
+  ASSERT_EQ(m->problems.size(), 4u);
+  EXPECT_EQ(m->problems[0].line, 3);
+  EXPECT_THAT(m->problems[0].message, HasSubstr("not a user principal name"));
+  EXPECT_EQ(m->problems[1].line, 4);
+  EXPECT_THAT(m->problems[1].message, HasSubstr("expected 3 fields"));
+  EXPECT_EQ(m->problems[2].line, 5);
+  EXPECT_EQ(m->problems[3].line, 6);
+  for (const ManifestProblem& p : m->problems) EXPECT_THAT(p.message, ::testing::Not(HasSubstr("s3cr3t")));
+}
+
+TEST(ManifestTest, BadPurposeIsARowProblem) {
+  Result<Manifest> m = ParseManifest(
+      "userPrincipalName,pfxFile,passwordFile,intendedPurpose\na@b.com,a.pfx,p.txt,email\n", "/m.csv");
+  ASSERT_THAT(m, IsOk());
+  EXPECT_TRUE(m->rows.empty());
+  ASSERT_EQ(m->problems.size(), 1u);
+  EXPECT_THAT(m->problems[0].message, HasSubstr("intendedPurpose"));
+}
+
+TEST(ManifestTest, BadHeadersFailTheFile) {
+  EXPECT_THAT(ParseManifest("", "/m.csv"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("empty")));
+  EXPECT_THAT(ParseManifest("userPrincipalName,pfxFile\n", "/m.csv"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("exactly one of passwordFile")));
+  EXPECT_THAT(ParseManifest("userPrincipalName,pfxFile,password,passwordFile\n", "/m.csv"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseManifest("upn,pfxFile,password\n", "/m.csv"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown column 'upn'")));
+  EXPECT_THAT(ParseManifest("userPrincipalName,pfxFile,password,password\n", "/m.csv"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("twice")));
+}
+
+TEST(ManifestTest, MissingFileIsNotFound) {
+  EXPECT_THAT(LoadManifest("/nonexistent/manifest.csv"), StatusIs(StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace certdeploy::config
