@@ -32,6 +32,7 @@
 #include "base/secret.h"
 #include "pkcs/certificate.h"
 #include "pkcs/chain.h"
+#include "pkcs/pkcs12.h"
 
 namespace certdeploy::pkcs {
 
@@ -71,6 +72,11 @@ struct ValidationReport {
 
 ValidationReport ValidatePfx(std::span<const uint8_t> pfx, const SecretBytes& password,
                              const ValidateOptions& options);
+
+// ValidatePfx for a PFX the caller already opened with ParsePkcs12 (the result, success or
+// failure): callers that see the same file many times open it once.
+ValidationReport ValidateOpened(const Result<Pkcs12Contents>& opened, const SecretBytes& password,
+                                const ValidateOptions& options);
 
 // The checks after the PFX was opened (exposed for callers that already hold the contents).
 void ValidateCertificate(const Certificate& leaf, const std::vector<Certificate>& others,

@@ -1,0 +1,36 @@
+// deploy/desired_state.h: from config + manifest to the DesiredState the planner diffs.
+//
+// Every manifest row's PFX is read, hashed (SHA-256 of the file, pinned in the plan), opened and
+// validated against its user and purpose. Valid rows contribute their user record and their
+// chain's CA certificates (deduplicated across users by SHA-1; one trusted profile per CA
+// certificate per platform); invalid rows are kept with their findings so the plan can list
+// them while the rest proceeds. Passwords are read, used and wiped; they never leave this step.
+
+#pragma once
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "config/manifest.h"
+#include "deploy/model.h"
+
+namespace certdeploy::deploy {
+
+struct DesiredStateOptions {
+  SystemTime now;
+  int threads = 2;  // PFX key derivation is CPU-bound: one worker per core.
+};
+
+// Fails only for problems that concern every row (an unreadable trust bundle). Row problems,
+// including manifest-level ones (config::Manifest::problems), become InvalidRows.
+Result<DesiredState> BuildDesiredState(const config::Config& config,
+                                       const config::Manifest& manifest,
+                                       const DesiredStateOptions& options);
+
+// "<prefix> <CA common name> (<platform>)", the display name of a trusted profile.
+std::string TrustedProfileName(const std::string& prefix, const pkcs::Certificate& ca,
+                               config::Platform platform);
+// "<prefix> imported PFX <purpose> (<platform>)".
+std::string ImportedProfileName(const std::string& prefix, pkcs::Purpose purpose,
+                                config::Platform platform);
+
+}  // namespace certdeploy::deploy
