@@ -39,6 +39,11 @@ struct Chain {
 };
 
 // Builds the chain for `leaf` from `candidates`. Never fails: problems are reported in Chain.
+// An issuer must match the subject's issuer name and, when both are present, its subject key
+// identifier must equal the subject's authority key identifier. A path through a signature that
+// does not verify is used only if no sound path exists. A self-signed leaf gives an empty,
+// complete chain. Cross-signing loops are cut (a subject+key appears once per path) and the
+// search is bounded. Thread-safe.
 Chain BuildChain(const Certificate& leaf, const std::vector<Certificate>& candidates);
 
 }  // namespace certdeploy::pkcs

@@ -12,6 +12,9 @@ namespace certdeploy::pkcs {
 std::string Sha256Hex(std::string_view data);
 std::string Sha256Hex(std::span<const uint8_t> data);
 
+// Lowercase hex SHA-1: Graph's certificate `thumbprint` when `data` is a certificate's DER.
+std::string Sha1Hex(std::string_view data);
+
 // Standard base64 (with padding) of `data`, and its inverse (whitespace ignored). Base64Decode
 // returns false for invalid input.
 std::string Base64Encode(std::string_view data);

@@ -30,12 +30,15 @@ namespace certdeploy::pkcs {
 struct Pkcs12Contents {
   Certificate leaf;                 // The certificate whose public key matches the private key.
   std::vector<Certificate> others;  // Every other certificate in the file, in file order.
-  bool legacy_encryption = false;   // Needed the legacy provider (RC2/3DES/...).
+  // Some part is encrypted with the old PKCS#12 PBE algorithms (RC2-40, 3DES, ... with SHA-1)
+  // rather than PBES2, as `openssl pkcs12 -legacy` and older Windows exports do.
+  bool legacy_encryption = false;
 };
 
 // Opens `pfx` with `password` (the bytes of the password as typed; certdeploy passwords are
 // ASCII, see seal.h). The private key is only used to identify the leaf and is wiped before
-// returning; it never leaves this function.
+// returning; it never leaves this function. An empty password matches files exported with no
+// password as well as with an empty one. Messages never contain the password. Thread-safe.
 Result<Pkcs12Contents> ParsePkcs12(std::span<const uint8_t> pfx, const SecretBytes& password);
 
 // The finding code of a ParsePkcs12 failure ("bad-password", ...), or "" for other statuses.

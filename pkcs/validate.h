@@ -6,18 +6,25 @@
 //
 // Finding codes (severity):
 //   not-pkcs12, corrupt-pkcs12, bad-password, no-private-key, key-mismatch      (error)
-//   expired, not-yet-valid                                                      (error)
-//   expires-soon                                                                (warning)
-//   email-mismatch      the UPN equals (ignoring case) no rfc822Name SAN nor subject emailAddress
+//   expired, not-yet-valid   the leaf, or a CA certificate of the chain, at options.now (error)
+//   expires-soon        the leaf expires within options.expires_soon_days       (warning)
+//   email-mismatch      the UPN equals (ignoring ASCII case) no rfc822Name SAN nor subject
+//                       emailAddress                                            (error)
 //   chain-incomplete    an issuer is missing; the message names it               (error)
 //   bad-chain-signature a signature along the path does not verify              (error)
-//   weak-key            RSA < 2048 bits, EC < 256 bits                          (error)
-//   weak-signature      SHA-1 or MD5 on the leaf or an intermediate             (error)
-//   missing-eku         S/MIME purposes need emailProtection or anyExtendedKeyUsage (error)
-//   missing-key-usage   smimeEncryption+RSA needs keyEncipherment; smimeSigning needs
-//                       digitalSignature                                        (error)
+//   weak-key            RSA < 2048 bits, EC < 256 bits, on the leaf or the chain (error)
+//   weak-signature      SHA-1 or MD5 on the leaf or an intermediate (a root's self-signature
+//                       does not count)                                         (error)
+//   missing-eku         S/MIME purposes need emailProtection or anyExtendedKeyUsage; a
+//                       certificate without the EKU extension is unrestricted   (error)
+//   missing-key-usage   smimeEncryption needs keyEncipherment (RSA) or keyAgreement (EC);
+//                       smimeSigning needs digitalSignature; no keyUsage extension = no
+//                       restriction                                             (error)
 //   non-ascii-password  the connector decodes one byte per character            (error)
-//   bad-connector-key   the password could not be sealed to the connector key   (error)
+//   bad-connector-key   the password could not be sealed to the connector key   (error; reported
+//                       by the validate command, not by ValidatePfx)
+// Findings come in a fixed order: password, opening, leaf validity, email, chain (missing
+// issuer, signatures, CA validity and strength), leaf strength, usage.
 
 #pragma once
 

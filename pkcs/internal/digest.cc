@@ -10,6 +10,11 @@ std::string Sha256Hex(std::string_view data) {
   return Sha256Hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
 }
 
+std::string Sha1Hex(std::string_view data) {
+  return internal::DigestHex(
+      "SHA1", std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+}
+
 std::string Base64Encode(std::string_view data) {
   return internal::Base64Encode(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
