@@ -21,4 +21,11 @@ certdeploy_install_deps
 jobs=$(nproc)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCERTDEPLOY_SANITIZE="$sanitize"
 cmake --build "$build_dir" -j "$jobs"
+
+# A throwaway PostgreSQL cluster on a Unix socket for the PostgreSQL store and daemon tests.
+export CERTDEPLOY_PG_DIR="${CERTDEPLOY_PG_DIR:-/tmp/certdeploy-pg-test-$$}"
+trap 'scripts/pg_test_cluster.sh stop "$CERTDEPLOY_PG_DIR" || true' EXIT
+CERTDEPLOY_TEST_PG_URL=$(scripts/pg_test_cluster.sh start "$CERTDEPLOY_PG_DIR")
+export CERTDEPLOY_TEST_PG_URL
+
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" --timeout 600

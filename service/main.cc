@@ -7,7 +7,9 @@
 
 #include <iostream>
 
+#include "base/file.h"
 #include "base/log.h"
+#include "sandbox/sandbox.h"
 #include "service/internal/commands.h"
 
 namespace {
@@ -36,6 +38,72 @@ void AddValidate(CLI::App& app, ValidateArgs& args) {
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
 }
 
+struct SandboxArgs {
+  certdeploy::sandbox::SandboxOptions options;
+  std::string client_secret_env;
+  int latency_ms = 0;
+  int window_seconds = 20;
+  int token_lifetime_seconds = 3599;
+};
+
+void AddSandbox(CLI::App& app, SandboxArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "sandbox", "Run a strict local fake Intune tenant (Graph + token endpoint) for tests and "
+                 "rehearsals; prints its URL on the first line of stdout");
+  auto& o = args.options;
+  cmd->add_option("--listen", o.listen, "host:port (port 0 picks a free port)")->capture_default_str();
+  cmd->add_option("--connector-key", o.connector_key_file,
+                  "Connector PRIVATE key (PEM): the sandbox plays the PFX connector")
+      ->required();
+  cmd->add_option("--users", o.users_file,
+                  "Directory: one UPN per line, or a CSV with a userPrincipalName column "
+                  "(default: every well-formed UPN exists)");
+  cmd->add_option("--client-id", o.client_id, "Accept tokens only for this application id");
+  cmd->add_option("--client-secret-env", args.client_secret_env,
+                  "Environment variable holding the accepted client secret");
+  cmd->add_option("--app-cert", o.app_cert_file,
+                  "PEM certificate whose key signs accepted JWT client assertions");
+  cmd->add_option("--latency-ms", args.latency_ms, "Added to every response")->capture_default_str();
+  cmd->add_option("--write-limit", o.write_limit, "Writes allowed per window")->capture_default_str();
+  cmd->add_option("--window", args.window_seconds, "Write/request window in seconds")
+      ->capture_default_str();
+  cmd->add_option("--request-limit", o.request_limit, "Requests allowed per window")
+      ->capture_default_str();
+  cmd->add_option("--fail-rate", o.fail_rate, "Probability of an injected 503")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--drop-rate", o.drop_rate,
+                  "Probability that a write is applied and its response dropped")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--page-size", o.page_size, "Server-side page size")->capture_default_str();
+  cmd->add_option("--state", o.state_file, "Persist state to this journal file");
+  cmd->add_option("--seed", o.seed, "Seed for injected faults (0: random)")->capture_default_str();
+  cmd->add_option("--token-lifetime", args.token_lifetime_seconds, "Access token lifetime, seconds")
+      ->capture_default_str();
+}
+
+int RunSandboxCommand(SandboxArgs& args) {
+  auto& o = args.options;
+  if (!args.client_secret_env.empty()) {
+    certdeploy::Result<certdeploy::SecretBytes> secret =
+        certdeploy::ReadSecretEnv(args.client_secret_env);
+    if (!secret.ok()) {
+      std::cerr << "certdeploy sandbox: --client-secret-env: " << secret.status().message() << "\n";
+      return kExitUsage;
+    }
+    o.client_secret = std::move(*secret);
+  }
+  if (args.latency_ms < 0 || args.window_seconds <= 0 || args.token_lifetime_seconds <= 0 ||
+      o.write_limit <= 0 || o.request_limit <= 0 || o.page_size <= 0) {
+    std::cerr << "certdeploy sandbox: latency must be >= 0; window, limits, page size and token "
+                 "lifetime must be > 0\n";
+    return kExitUsage;
+  }
+  o.latency = std::chrono::milliseconds(args.latency_ms);
+  o.window = std::chrono::seconds(args.window_seconds);
+  o.token_lifetime = std::chrono::seconds(args.token_lifetime_seconds);
+  return certdeploy::sandbox::RunSandbox(o);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,6 +116,8 @@ int main(int argc, char** argv) {
 
   ValidateArgs validate;
   AddValidate(app, validate);
+  SandboxArgs sandbox;
+  AddSandbox(app, sandbox);
 
   try {
     app.parse(argc, argv);
@@ -70,5 +140,6 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("validate")) return RunValidate(validate, std::cout, std::cerr);
+  if (app.got_subcommand("sandbox")) return RunSandboxCommand(sandbox);
   return kExitUsage;
 }
