@@ -1,0 +1,129 @@
+// graph/intune.h: typed Intune and user endpoints over GraphClient.
+//
+// The Intune objects certdeploy manages: users (looked up by UPN), device configuration profiles
+// (trusted root and imported-PFX profiles, kept as JSON because their @odata.type varies) with
+// their assignments, and userPfxCertificates (beta only). Paths are relative to the client's API
+// root
+// ("beta" by default); users are read from "/v1.0".
+//
+//   IntuneApi intune(*client);
+//   ASSIGN_OR_RETURN(User user, intune.GetUser("o'neil@contoso.com"));
+//   ASSIGN_OR_RETURN(auto records, intune.ListUserPfxCertificatesForUser(user.user_principal_name,
+//                                                                         thumbprint));
+
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "graph/graph_client.h"
+
+namespace certdeploy::graph {
+
+// ---- URL and OData helpers ----------------------------------------------------------------------
+
+// An OData string literal: `s` in single quotes with every ' doubled. "o'neil" -> "'o''neil'".
+std::string ODataStringLiteral(std::string_view s);
+
+// Percent-encodes every byte except the RFC 3986 unreserved set (A-Z a-z 0-9 - . _ ~), for a query
+// parameter value: "tolower(upn) eq 'a'" -> "tolower%28upn%29%20eq%20%27a%27".
+std::string PercentEncodeQueryValue(std::string_view s);
+
+// Percent-encodes one path segment: unreserved characters and '@' stay, everything else ('/', '?',
+// '#', '%', '\'', spaces, non-ASCII bytes...) is encoded: "o'neil@contoso.com" ->
+// "o%27neil@contoso.com".
+std::string PercentEncodePathSegment(std::string_view s);
+
+// ---- Records ------------------------------------------------------------------------------------
+
+struct User {
+  std::string id;
+  std::string user_principal_name;
+  std::string mail;  // Empty when the user has none.
+  bool operator==(const User&) const = default;
+};
+
+// userPfxIntendedPurpose; JSON values are the camelCase names ("smimeEncryption").
+enum class UserPfxIntendedPurpose { kUnassigned, kSmimeEncryption, kSmimeSigning, kVpn, kWifi };
+// userPfxPaddingScheme. Intune accepts only the oaepSha256/384/512 schemes for new records.
+enum class UserPfxPaddingScheme { kNone, kPkcs1, kOaepSha1, kOaepSha256, kOaepSha384, kOaepSha512 };
+
+std::string_view ToString(UserPfxIntendedPurpose purpose);
+std::string_view ToString(UserPfxPaddingScheme scheme);
+// Case-sensitive camelCase names. Errors: kInvalidArgument.
+Result<UserPfxIntendedPurpose> ParseUserPfxIntendedPurpose(std::string_view name);
+Result<UserPfxPaddingScheme> ParseUserPfxPaddingScheme(std::string_view name);
+
+// #microsoft.graph.userPFXCertificate. JSON names are the field names in camelCase.
+struct UserPfxCertificate {
+  std::string id;          // "{userIdWithoutHyphens}-{thumbprint}"; empty before creation.
+  std::string thumbprint;  // SHA-1, 40 lowercase hex characters.
+  UserPfxIntendedPurpose intended_purpose = UserPfxIntendedPurpose::kSmimeEncryption;
+  std::string user_principal_name;
+  SystemTime start_date_time{};       // Certificate NotBefore.
+  SystemTime expiration_date_time{};  // Certificate NotAfter.
+  std::string provider_name;          // KSP holding the connector's key.
+  std::string key_name;               // Key name inside that provider.
+  UserPfxPaddingScheme padding_scheme = UserPfxPaddingScheme::kOaepSha512;
+  std::string encrypted_pfx_blob;      // Base64 of the .pfx bytes. GET returns "AA==".
+  std::string encrypted_pfx_password;  // Base64 of the RSA-OAEP-wrapped password. GET returns "".
+  std::optional<SystemTime> created_date_time;
+  std::optional<SystemTime> last_modified_date_time;
+
+  bool operator==(const UserPfxCertificate&) const = default;
+};
+
+// The JSON body for a create: "@odata.type" plus every field; "id" only when non-empty, the two
+// server timestamps only when set. Dates are RFC 3339 UTC ("2026-01-01T00:00:00Z").
+nlohmann::json ToJson(const UserPfxCertificate& record);
+// Parses a record from Graph. Dates must carry an offset ("Z" or "+01:00", fractions allowed).
+// Errors: kInternal naming the missing or malformed field.
+Result<UserPfxCertificate> UserPfxCertificateFromJson(const nlohmann::json& json);
+
+// ---- Endpoints ----------------------------------------------------------------------------------
+
+// Stateless wrapper: thread-safe as far as `client` is. `client` must outlive it.
+class IntuneApi {
+ public:
+  explicit IntuneApi(GraphClient& client) : client_(client) {}
+
+  // GET /v1.0/users/{upn}. Errors: kNotFound "no such user: <upn>" (details kept), others as
+  // GraphClient.
+  Result<User> GetUser(std::string_view upn);
+
+  // deviceConfigurations: profiles are JSON objects carrying their "@odata.type".
+  Result<std::vector<nlohmann::json>> ListDeviceConfigurations();
+  Result<nlohmann::json> GetDeviceConfiguration(std::string_view id);
+  // Returns the created profile (with its id).
+  Result<nlohmann::json> CreateDeviceConfiguration(const nlohmann::json& profile);
+  // `fields` must include "@odata.type" (Graph requires it on PATCH of a subtype).
+  Status PatchDeviceConfiguration(std::string_view id, const nlohmann::json& fields);
+  Status DeleteDeviceConfiguration(std::string_view id);
+
+  // GET .../deviceConfigurations/{id}/assignments (all pages).
+  Result<std::vector<nlohmann::json>> ListAssignments(std::string_view configuration_id);
+  // POST .../deviceConfigurations/{id}/assign with {"assignments": [...]}. REPLACES the whole set:
+  // assignments not listed are removed. Do read-modify-write: ListAssignments, edit, Assign all.
+  Status Assign(std::string_view configuration_id, const std::vector<nlohmann::json>& assignments);
+
+  // userPfxCertificates.
+  Result<std::vector<UserPfxCertificate>> ListUserPfxCertificates();
+  // $filter=tolower(userPrincipalName) eq '<upn lowercased>'[ and tolower(thumbprint) eq '<t>'].
+  // Intune may ignore filters it does not support, so results are also checked client-side.
+  Result<std::vector<UserPfxCertificate>> ListUserPfxCertificatesForUser(
+      std::string_view upn, std::optional<std::string_view> thumbprint = std::nullopt);
+  // POST; returns the record as created (with its id).
+  Result<UserPfxCertificate> CreateUserPfxCertificate(const UserPfxCertificate& record);
+  Status PatchUserPfxCertificate(std::string_view id, const nlohmann::json& fields);
+  Status DeleteUserPfxCertificate(std::string_view id);
+
+ private:
+  GraphClient& client_;
+};
+
+}  // namespace certdeploy::graph
