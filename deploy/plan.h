@@ -70,6 +70,11 @@ struct Plan {
   std::string created_at;      // RFC 3339.
   std::string tenant;
   std::string observed_digest;
+  // The manifest the plan was computed from (absolute path) and the SHA-256 of its bytes.
+  // `apply --plan` reloads it to find each import's password (never stored in the plan) and
+  // refuses the plan as stale if its digest changed. Empty for plans built without a manifest.
+  std::string manifest_path;
+  std::string manifest_sha256;
   std::vector<Action> actions;  // In execution order: trusted, imported, assign, pfx.
 
   PlanSummary Summary() const;

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "sandbox/sandbox.h"
 #include "service/internal/commands.h"
+#include "service/internal/rollout_commands.h"
 
 namespace {
 
@@ -35,6 +36,30 @@ void AddValidate(CLI::App& app, ValidateArgs& args) {
   cmd->add_option("--expires-soon-days", args.expires_soon_days,
                   "Warn when the certificate expires within this many days")
       ->capture_default_str();
+  cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+}
+
+void AddPlan(CLI::App& app, PlanArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "plan", "Dry run: show what apply would change in the tenant (token + GET requests only)");
+  cmd->add_option("--config", args.config, "certdeploy config file (YAML)")->required();
+  cmd->add_option("--manifest", args.manifest,
+                  "Manifest CSV: userPrincipalName,pfxFile,passwordFile|password[,intendedPurpose]")
+      ->required();
+  cmd->add_option("--out", args.out, "Also write the plan as JSON, for apply --plan");
+  cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+}
+
+void AddApply(CLI::App& app, ApplyArgs& args) {
+  CLI::App* cmd =
+      app.add_subcommand("apply", "Make the tenant match the manifest, or execute a reviewed plan");
+  cmd->add_option("--config", args.config, "certdeploy config file (YAML)")->required();
+  CLI::Option* plan =
+      cmd->add_option("--plan", args.plan, "Reviewed plan file from `certdeploy plan --out`");
+  CLI::Option* manifest = cmd->add_option("--manifest", args.manifest,
+                                          "Manifest CSV: plan, show the plan, ask, then apply");
+  plan->excludes(manifest);
+  cmd->add_flag("--yes", args.yes, "Apply without asking for confirmation");
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
 }
 
@@ -116,6 +141,10 @@ int main(int argc, char** argv) {
 
   ValidateArgs validate;
   AddValidate(app, validate);
+  PlanArgs plan;
+  AddPlan(app, plan);
+  ApplyArgs apply;
+  AddApply(app, apply);
   SandboxArgs sandbox;
   AddSandbox(app, sandbox);
 
@@ -140,6 +169,8 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("validate")) return RunValidate(validate, std::cout, std::cerr);
+  if (app.got_subcommand("plan")) return RunPlan(plan, std::cout, std::cerr);
+  if (app.got_subcommand("apply")) return RunApply(apply, std::cin, std::cout, std::cerr);
   if (app.got_subcommand("sandbox")) return RunSandboxCommand(sandbox);
   return kExitUsage;
 }

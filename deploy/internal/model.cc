@@ -1,6 +1,7 @@
 #include "deploy/model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "pkcs/digest.h"
@@ -35,11 +36,16 @@ std::string ImportedPfxType(config::Platform platform) {
 
 std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to) {
   std::vector<ObservedAssignment> out;
+  // Graph returns group ids in lower case; compare them that way.
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
   for (const std::string& g : assign_to.groups) {
-    out.push_back({"#microsoft.graph.groupAssignmentTarget", g});
+    out.push_back({"#microsoft.graph.groupAssignmentTarget", lower(g)});
   }
   for (const std::string& g : assign_to.exclude_groups) {
-    out.push_back({"#microsoft.graph.exclusionGroupAssignmentTarget", g});
+    out.push_back({"#microsoft.graph.exclusionGroupAssignmentTarget", lower(g)});
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

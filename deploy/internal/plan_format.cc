@@ -153,6 +153,7 @@ json PlanToJson(const Plan& plan) {
           {"createdAt", plan.created_at},
           {"tenant", plan.tenant},
           {"observedDigest", plan.observed_digest},
+          {"manifest", {{"path", plan.manifest_path}, {"sha256", plan.manifest_sha256}}},
           {"summary",
            {{"add", s.add}, {"change", s.change}, {"remove", s.remove},
             {"unchanged", s.unchanged}, {"invalid", s.invalid}}},
@@ -172,6 +173,10 @@ Result<Plan> PlanFromJson(const json& j) {
     plan.created_at = j.value("createdAt", "");
     plan.tenant = j.at("tenant").get<std::string>();
     plan.observed_digest = j.at("observedDigest").get<std::string>();
+    if (j.contains("manifest")) {
+      plan.manifest_path = j["manifest"].at("path").get<std::string>();
+      plan.manifest_sha256 = j["manifest"].at("sha256").get<std::string>();
+    }
     for (const json& x : j.at("actions")) {
       Action a;
       Result<ActionKind> kind = ParseActionKind(x.at("kind").get<std::string>());

@@ -97,6 +97,25 @@ class Planner {
     assigns_.push_back(std::move(assign));
   }
 
+  template <typename Pred>
+  const ObservedProfile* Find(Pred pred) const {
+    for (const ObservedProfile& p : observed_.profiles) {
+      if (pred(p)) return &p;
+    }
+    return nullptr;
+  }
+
+  // `create` describes the profile; it is created unless `existing`, then assigned if needed.
+  void PlanProfile(Action& create, const ObservedProfile* existing, Plan& plan) {
+    if (existing) {
+      create.profile_id = existing->id;
+      create.kind = ActionKind::kUnchangedProfile;
+    } else {
+      plan.actions.push_back(create);
+    }
+    PlanAssignment(create, existing, plan);
+  }
+
   void PlanTrustedProfiles(Plan& plan) {
     std::vector<const DesiredTrustedProfile*> wanted;
     for (const DesiredTrustedProfile& t : desired_.trusted) wanted.push_back(&t);
@@ -118,20 +137,10 @@ class Planner {
       a.not_after = t->cert.not_after;
       a.key = "trusted/" + std::string(config::PlatformName(t->platform)) + "/" + t->cert.sha1;
       a.description = t->display_name + "  [" + a.role + ", sha1 " + t->cert.sha1 + "]";
-      const ObservedProfile* existing = nullptr;
-      for (const ObservedProfile& p : observed_.profiles) {
-        if (p.odata_type == a.odata_type && Lower(p.cert_sha1) == t->cert.sha1) {
-          existing = &p;
-          break;
-        }
-      }
-      if (existing) {
-        a.profile_id = existing->id;
-        a.kind = ActionKind::kUnchangedProfile;
-      } else {
-        plan.actions.push_back(a);
-      }
-      PlanAssignment(a, existing, plan);
+      PlanProfile(a, Find([&](const ObservedProfile& p) {
+                    return p.odata_type == a.odata_type && Lower(p.cert_sha1) == t->cert.sha1;
+                  }),
+                  plan);
     }
   }
 
@@ -147,20 +156,10 @@ class Planner {
               std::string(pkcs::PurposeName(d.purpose));
       a.description = d.display_name + "  [intendedPurpose " +
                       std::string(pkcs::PurposeName(d.purpose)) + "]";
-      const ObservedProfile* existing = nullptr;
-      for (const ObservedProfile& p : observed_.profiles) {
-        if (p.odata_type == a.odata_type && p.purpose == d.purpose) {
-          existing = &p;
-          break;
-        }
-      }
-      if (existing) {
-        a.profile_id = existing->id;
-        a.kind = ActionKind::kUnchangedProfile;
-      } else {
-        plan.actions.push_back(a);
-      }
-      PlanAssignment(a, existing, plan);
+      PlanProfile(a, Find([&](const ObservedProfile& p) {
+                    return p.odata_type == a.odata_type && p.purpose == d.purpose;
+                  }),
+                  plan);
     }
   }
 

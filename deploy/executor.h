@@ -1,0 +1,122 @@
+// deploy/executor.h: carrying out a reviewed Plan against Graph.
+//
+// ExecutePlan runs the plan's write actions in four phases, each finished before the next starts:
+//   1. trusted-root profiles   2. imported-PFX profiles   3. assignments   4. user PFX records
+//   (imports, then deletes of superseded expired records).
+// Within a phase up to `concurrency` worker threads share the one GraphClient, and so its
+// RateLimiter: the tenant's write budget holds however many workers run. Non-write actions
+// (unchanged, skip, invalid) are not executed.
+//
+// No duplicates, ever. When a write's outcome is unknown (kUnknownOutcome: sent, then the
+// response was lost), the executor READS before any resend: a profile by listing profiles and
+// matching @odata.type + certificate SHA-1 (or intendedPurpose), an assignment by reading the
+// profile's assignments, a PFX record by user + thumbprint, a delete by GETting the record (404
+// means done). Only a read that shows the write absent allows another attempt; a read that fails
+// leaves the item failed and unsent. A 409 on a PFX create is verified the same way and then
+// counts as done. Attempts per item are bounded (ExecutorOptions::max_attempts).
+//
+// User PFX imports re-read the PFX file and refuse the item (kFailedPrecondition) if its SHA-256
+// is not the plan's; the password comes from ExecutorOptions::passwords, is sealed to the
+// connector key by ExecutorOptions::seal and lives only in SecretBytes (wiped on release). It
+// never appears in logs, results or errors.
+//
+//   ExecutorOptions options;
+//   options.concurrency = config.limits.concurrency;
+//   options.passwords = [&](const Action& a) { return RowFor(a).ReadPassword(); };
+//   options.seal = ConnectorSealer(key, config.connector.padding);
+//   ExecutionReport report = ExecutePlan(plan, client, options);
+//   if (!report.ok()) ListFailures(report);
+
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/secret.h"
+#include "deploy/plan.h"
+#include "graph/graph_client.h"
+#include "pkcs/seal.h"
+
+namespace certdeploy::deploy {
+
+// The password of an importUserPfx action's PFX. Called from worker threads.
+using PasswordSource = std::function<Result<SecretBytes>(const Action& import)>;
+// Returns encryptedPfxPassword: base64 of the password sealed to the connector key. Called from
+// worker threads.
+using PasswordSealer = std::function<Result<std::string>(const SecretBytes& password)>;
+
+// pkcs::SealPassword with `key` and `scheme`.
+PasswordSealer ConnectorSealer(pkcs::ConnectorPublicKey key, pkcs::PaddingScheme scheme);
+
+// Counters reported after every finished item.
+struct ExecutionProgress {
+  int total = 0;      // Write actions in the plan.
+  int succeeded = 0;  // Finished and done (including reconciled ones).
+  int failed = 0;
+  std::string phase;  // "trusted profiles", "imported-PFX profiles", "assignments", "user PFX".
+};
+
+struct ExecutorOptions {
+  int concurrency = 8;   // Worker threads per phase (at least 1).
+  int max_attempts = 3;  // Writes sent per item, at most (each after a read showed none applied).
+  // userPfxCertificate fields describing the connector's key.
+  std::string provider_name = "Microsoft Software Key Storage Provider";
+  std::string key_name = "PFXEncryptionKey";
+  pkcs::PaddingScheme padding_scheme = pkcs::PaddingScheme::kOaepSha512;
+  PasswordSource passwords;  // Required when the plan imports PFX records (unless sealed_password).
+  PasswordSealer seal;       // Required when the plan imports PFX records (unless sealed_password).
+  // Optional: the bytes of an import's PFX from elsewhere than Action::pfx_file (the daemon keeps
+  // them in its job store). The SHA-256 check against Action::pfx_sha256 still applies. Called
+  // from worker threads. Unset: the file is read.
+  std::function<Result<std::string>(const Action& import)> pfx_bytes;
+  // Optional: an import's encryptedPfxPassword, already sealed to the connector key (the daemon
+  // seals on receipt and never holds the password afterwards). When set, `passwords` and `seal`
+  // are not used. Called from worker threads just before the record is sent; an error fails the
+  // item without sending anything.
+  std::function<Result<std::string>(const Action& import)> sealed_password;
+  // Called after each item, serialised (never concurrently). Optional.
+  std::function<void(const ExecutionProgress&)> on_progress;
+};
+
+// The outcome of one write action.
+struct ItemResult {
+  size_t action_index = 0;  // Position in Plan::actions.
+  ActionKind kind = ActionKind::kInvalid;
+  std::string key;
+  std::string description;
+  bool ok = false;
+  // The effect was established by reading after an unknown outcome, a 409 or a 404 on delete.
+  bool reconciled = false;
+  int attempts = 0;       // Writes sent.
+  std::string object_id;  // Profile or record id, when known.
+  // Why it failed. Graph failures keep their details (HTTP status, Graph error code, request-id).
+  Status status;
+};
+
+struct ExecutionReport {
+  std::vector<ItemResult> items;  // One per write action, in plan order.
+
+  int succeeded() const;
+  int failed() const;
+  int reconciled() const;
+  bool ok() const { return failed() == 0; }
+};
+
+// Executes the write actions of `plan` (see the file comment). Never fails as a whole: per-item
+// problems are in the report. `client` must be thread-safe (the real one is).
+ExecutionReport ExecutePlan(const Plan& plan, graph::GraphClient& client,
+                            const ExecutorOptions& options);
+
+// The create bodies, exposed for tests and documentation.
+// Trusted profile: @odata.type, displayName, description (managed by certdeploy, role, SHA-1),
+// trustedRootCertificate (base64 DER), certFileName "<CN>.cer"; windows81 adds destinationStore
+// computerCertStoreRoot / computerCertStoreIntermediate by role.
+nlohmann::json TrustedProfileBody(const Action& create);
+// Imported-PFX profile: @odata.type, displayName, description, intendedPurpose.
+nlohmann::json ImportedProfileBody(const Action& create);
+// The /assign body's assignments: one {"target": {...}} per entry of assignments_after.
+std::vector<nlohmann::json> AssignmentBodies(const Action& assign);
+
+}  // namespace certdeploy::deploy

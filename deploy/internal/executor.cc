@@ -1,0 +1,157 @@
+// ExecutePlan: phases in apply order, a worker pool per phase, progress and the report.
+
+#include "deploy/executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "deploy/internal/executor_items.h"
+
+namespace certdeploy::deploy {
+namespace {
+
+struct Phase {
+  const char* name;
+  std::vector<ActionKind> kinds;
+};
+
+// Trusted profiles are trust anchors the PFX profiles rely on, assignments need the profile ids,
+// and deletes of superseded records come after the imports that supersede them.
+const Phase kPhases[] = {
+    {"trusted profiles", {ActionKind::kCreateTrustedProfile}},
+    {"imported-PFX profiles", {ActionKind::kCreateImportedPfxProfile}},
+    {"assignments", {ActionKind::kAssignProfile}},
+    {"user PFX", {ActionKind::kImportUserPfx}},
+    {"user PFX", {ActionKind::kDeleteUserPfx}},
+};
+
+bool IsWrite(ActionKind kind) {
+  return kind == ActionKind::kCreateTrustedProfile ||
+         kind == ActionKind::kCreateImportedPfxProfile || kind == ActionKind::kAssignProfile ||
+         kind == ActionKind::kImportUserPfx || kind == ActionKind::kDeleteUserPfx;
+}
+
+std::string UserPurpose(const Action& a) {
+  std::string upn = a.upn;
+  for (char& c : upn) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return upn + "/" + std::string(pkcs::PurposeName(a.purpose));
+}
+
+class Runner {
+ public:
+  Runner(const Plan& plan, graph::GraphClient& client, const ExecutorOptions& options)
+      : plan_(plan), options_(options), intune_(client), ctx_{client, intune_, options_, created_} {
+    for (const Action& a : plan.actions) progress_.total += IsWrite(a.kind) ? 1 : 0;
+  }
+
+  ExecutionReport Run() {
+    std::map<size_t, ItemResult> results;
+    for (const Phase& phase : kPhases) {
+      std::vector<size_t> items;
+      for (size_t i = 0; i < plan_.actions.size(); ++i) {
+        const ActionKind kind = plan_.actions[i].kind;
+        if (std::find(phase.kinds.begin(), phase.kinds.end(), kind) != phase.kinds.end()) {
+          items.push_back(i);
+        }
+      }
+      if (items.empty()) continue;
+      RunPhase(phase.name, items, results);
+    }
+    ExecutionReport report;
+    for (auto& [index, result] : results) report.items.push_back(std::move(result));
+    return report;
+  }
+
+ private:
+  void RunPhase(const char* name, const std::vector<size_t>& items,
+                std::map<size_t, ItemResult>& results) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      progress_.phase = name;
+    }
+    std::vector<ItemResult> out(items.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t k = next++; k < items.size(); k = next++) {
+        out[k] = RunOne(plan_.actions[items[k]]);
+        out[k].action_index = items[k];
+        Report(out[k]);
+      }
+    };
+    const int threads =
+        std::max(1, std::min<int>(options_.concurrency, static_cast<int>(items.size())));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+    for (size_t k = 0; k < items.size(); ++k) {
+      const Action& a = plan_.actions[items[k]];
+      if (a.kind == ActionKind::kImportUserPfx && !out[k].ok) {
+        failed_imports_.insert(UserPurpose(a));
+      }
+      results[items[k]] = std::move(out[k]);
+    }
+  }
+
+  ItemResult RunOne(const Action& a) {
+    if (a.kind == ActionKind::kDeleteUserPfx && failed_imports_.count(UserPurpose(a))) {
+      // The record is superseded only once its successor is in: keep it.
+      ItemResult blocked;
+      blocked.kind = a.kind;
+      blocked.key = a.key;
+      blocked.description = a.description;
+      blocked.object_id = a.record_id;
+      blocked.status = FailedPreconditionError(
+          "not deleted: the import of the certificate that supersedes it failed");
+      return blocked;
+    }
+    return internal::ExecuteItem(a, ctx_);
+  }
+
+  void Report(const ItemResult& r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    (r.ok ? progress_.succeeded : progress_.failed)++;
+    if (options_.on_progress) options_.on_progress(progress_);
+  }
+
+  const Plan& plan_;
+  const ExecutorOptions& options_;
+  graph::IntuneApi intune_;
+  internal::CreatedProfiles created_;
+  internal::ItemContext ctx_;
+  std::set<std::string> failed_imports_;  // Written between phases only.
+  std::mutex mu_;
+  ExecutionProgress progress_;  // Guarded by mu_.
+};
+
+}  // namespace
+
+PasswordSealer ConnectorSealer(pkcs::ConnectorPublicKey key, pkcs::PaddingScheme scheme) {
+  return [key = std::move(key), scheme](const SecretBytes& password) {
+    return pkcs::SealPassword(password, key, scheme);
+  };
+}
+
+int ExecutionReport::succeeded() const {
+  return static_cast<int>(
+      std::count_if(items.begin(), items.end(), [](const ItemResult& r) { return r.ok; }));
+}
+
+int ExecutionReport::failed() const { return static_cast<int>(items.size()) - succeeded(); }
+
+int ExecutionReport::reconciled() const {
+  return static_cast<int>(std::count_if(items.begin(), items.end(),
+                                        [](const ItemResult& r) { return r.ok && r.reconciled; }));
+}
+
+ExecutionReport ExecutePlan(const Plan& plan, graph::GraphClient& client,
+                            const ExecutorOptions& options) {
+  return Runner(plan, client, options).Run();
+}
+
+}  // namespace certdeploy::deploy

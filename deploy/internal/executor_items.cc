@@ -1,0 +1,342 @@
+// One write action at a time. Every write goes through Write(), which reconciles an unknown
+// outcome (and, for PFX creates, a 409) by reading before it ever resends.
+
+#include "deploy/internal/executor_items.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "deploy/observe.h"
+#include "pkcs/certificate.h"
+#include "pkcs/digest.h"
+
+namespace certdeploy::deploy {
+namespace internal {
+namespace {
+
+constexpr size_t kMaxPfxBytes = 16 << 20;
+constexpr char kUserPfxPath[] = "/deviceManagement/userPfxCertificates/";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A copy of `from` with another code and message, keeping its Graph details (request-id...).
+Status Restate(StatusCode code, std::string message, const Status& from) {
+  if (const StatusDetails* d = from.details()) return Status(code, std::move(message), *d);
+  return Status(code, std::move(message));
+}
+
+// Failures after which the write is known not to have been applied (the client already retried
+// them with backoff); one more attempt of the item is safe.
+bool NotAppliedAndTransient(StatusCode code) {
+  return code == StatusCode::kUnavailable || code == StatusCode::kResourceExhausted ||
+         code == StatusCode::kDeadlineExceeded;
+}
+
+struct Tally {
+  int sent = 0;
+  bool reconciled = false;
+};
+
+// Sends a write up to `max_attempts` times. After kUnknownOutcome (or kAlreadyExists when
+// `verify_conflict`) it calls `applied` to read whether the write took effect: yes -> done
+// (reconciled); no -> resend (a 409 that reads as absent is a failure); the read failed -> fail
+// without resending.
+Status Write(int max_attempts, const std::function<Status()>& send,
+             const std::function<Result<bool>()>& applied, bool verify_conflict, Tally& tally) {
+  Status last;
+  for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
+    ++tally.sent;
+    Status s = send();
+    if (s.ok()) return s;
+    const bool unknown = s.code() == StatusCode::kUnknownOutcome;
+    const bool conflict = verify_conflict && s.code() == StatusCode::kAlreadyExists;
+    if (unknown || conflict) {
+      Result<bool> done = applied();
+      if (!done.ok()) {
+        return Restate(s.code(),
+                       std::string(s.message()) + "; reading whether it was applied failed (" +
+                           done.status().ToString() + "), so it was not resent: re-run plan",
+                       s);
+      }
+      if (*done) {
+        CD_LOG_INFO("executor: write outcome was {}; a read shows it applied",
+                    unknown ? "unknown" : "a conflict");
+        tally.reconciled = true;
+        return OkStatus();
+      }
+      if (conflict) {
+        return Restate(s.code(), std::string(s.message()) + " (yet no such record could be read)",
+                       s);
+      }
+      CD_LOG_WARN("executor: write outcome was unknown and a read shows it not applied; resending");
+      last = std::move(s);
+      continue;
+    }
+    if (!NotAppliedAndTransient(s.code())) return s;
+    last = std::move(s);
+  }
+  return Restate(
+      last.code(),
+      std::string(last.message()) + " (gave up after " + std::to_string(tally.sent) + " attempts)",
+      last);
+}
+
+std::string StringField(const nlohmann::json& j, const char* name) {
+  if (!j.is_object()) return "";
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The id of an existing profile matching the create action (type + SHA-1, or type + purpose).
+Result<std::optional<std::string>> FindProfile(ItemContext& ctx, const Action& a) {
+  ASSIGN_OR_RETURN(std::vector<ObservedProfile> all, ListManagedProfiles(ctx.intune));
+  for (const ObservedProfile& p : all) {
+    if (p.odata_type != a.odata_type) continue;
+    bool match = a.kind == ActionKind::kCreateTrustedProfile
+                     ? !p.cert_sha1.empty() && p.cert_sha1 == Lower(a.cert_sha1)
+                     : p.purpose == a.purpose;
+    if (match) return std::optional<std::string>(p.id);
+  }
+  return std::optional<std::string>();
+}
+
+Status CreateProfile(const Action& a, const nlohmann::json& body, ItemContext& ctx, Tally& tally,
+                     std::string& id) {
+  auto send = [&]() -> Status {
+    ASSIGN_OR_RETURN(nlohmann::json created, ctx.intune.CreateDeviceConfiguration(body));
+    id = StringField(created, "id");
+    return OkStatus();
+  };
+  auto applied = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(std::optional<std::string> found, FindProfile(ctx, a));
+    if (found) id = *found;
+    return found.has_value();
+  };
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, false, tally));
+  if (id.empty()) {  // Created, but the answer carried no id: look it up.
+    ASSIGN_OR_RETURN(std::optional<std::string> found, FindProfile(ctx, a));
+    if (!found) return InternalError("the profile was created but Graph returned no id");
+    id = *found;
+  }
+  ctx.created.Set(a.key, id);
+  return OkStatus();
+}
+
+Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) {
+  id = a.profile_id;
+  if (id.empty()) id = ctx.created.Get(a.key).value_or("");
+  if (id.empty()) {
+    return FailedPreconditionError("profile " + a.key +
+                                   " was not created in this run, so it cannot be assigned");
+  }
+  std::vector<ObservedAssignment> want = a.assignments_after;
+  std::sort(want.begin(), want.end());
+  auto send = [&] { return ctx.intune.Assign(id, AssignmentBodies(a)); };
+  auto applied = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(std::vector<nlohmann::json> now, ctx.intune.ListAssignments(id));
+    return ObservedAssignmentsFromJson(now) == want;
+  };
+  return Write(ctx.options.max_attempts, send, applied, false, tally);
+}
+
+// Builds the record of an import: the file must still be the reviewed one.
+Result<graph::UserPfxCertificate> BuildRecord(const Action& a, const ExecutorOptions& options) {
+  Result<std::string> bytes =
+      options.pfx_bytes ? options.pfx_bytes(a) : ReadFile(a.pfx_file, kMaxPfxBytes);
+  if (!bytes.ok()) {
+    return Status(bytes.status())
+        .WithContext("reading the PFX file of line " + std::to_string(a.line));
+  }
+  const std::string sha256 = pkcs::Sha256Hex(*bytes);
+  if (sha256 != a.pfx_sha256) {
+    return FailedPreconditionError("PFX file " + a.pfx_file +
+                                   " changed since the plan was made (SHA-256 " + sha256 +
+                                   ", plan " + a.pfx_sha256 + "); re-run plan");
+  }
+  graph::UserPfxCertificate r;
+  if (options.sealed_password) {
+    Result<std::string> sealed = options.sealed_password(a);
+    if (!sealed.ok()) {
+      return Status(sealed.status())
+          .WithContext("the sealed password of line " + std::to_string(a.line));
+    }
+    r.encrypted_pfx_password = std::move(*sealed);
+  } else if (!options.passwords || !options.seal) {
+    return InternalError("the executor has no password source or sealer for PFX imports");
+  } else {
+    Result<SecretBytes> password = options.passwords(a);
+    if (!password.ok()) {
+      return Status(password.status())
+          .WithContext("the password of line " + std::to_string(a.line));
+    }
+    Result<std::string> sealed = options.seal(*password);
+    if (!sealed.ok()) {
+      return Status(sealed.status())
+          .WithContext("sealing the password of line " + std::to_string(a.line));
+    }
+    r.encrypted_pfx_password = std::move(*sealed);
+  }  // The password is wiped here.
+  ASSIGN_OR_RETURN(r.intended_purpose,
+                   graph::ParseUserPfxIntendedPurpose(pkcs::PurposeName(a.purpose)));
+  ASSIGN_OR_RETURN(r.padding_scheme, graph::ParseUserPfxPaddingScheme(
+                                         pkcs::PaddingSchemeName(options.padding_scheme)));
+  r.thumbprint = Lower(a.thumbprint);
+  r.user_principal_name = a.upn;
+  r.start_date_time = a.not_before;
+  r.expiration_date_time = a.not_after;
+  r.provider_name = options.provider_name;
+  r.key_name = options.key_name;
+  r.encrypted_pfx_blob = pkcs::Base64Encode(*bytes);
+  return r;
+}
+
+Status ImportPfx(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) {
+  ASSIGN_OR_RETURN(graph::UserPfxCertificate record, BuildRecord(a, ctx.options));
+  auto send = [&]() -> Status {
+    ASSIGN_OR_RETURN(graph::UserPfxCertificate created,
+                     ctx.intune.CreateUserPfxCertificate(record));
+    id = created.id;
+    return OkStatus();
+  };
+  auto applied = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(std::vector<graph::UserPfxCertificate> found,
+                     ctx.intune.ListUserPfxCertificatesForUser(a.upn, a.thumbprint));
+    if (!found.empty()) id = found.front().id;
+    return !found.empty();
+  };
+  return Write(ctx.options.max_attempts, send, applied, /*verify_conflict=*/true, tally);
+}
+
+Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
+  bool already_gone = false;
+  auto send = [&]() -> Status {
+    Status s = ctx.intune.DeleteUserPfxCertificate(a.record_id);
+    if (s.code() == StatusCode::kNotFound) {
+      already_gone = true;  // The plan wanted it gone; it is.
+      return OkStatus();
+    }
+    return s;
+  };
+  auto applied = [&]() -> Result<bool> {
+    Result<graph::GraphResponse> r =
+        ctx.client.Get(kUserPfxPath + graph::PercentEncodePathSegment(a.record_id));
+    if (r.ok()) return false;
+    if (r.status().code() == StatusCode::kNotFound) return true;
+    return r.status();
+  };
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, false, tally));
+  if (already_gone) tally.reconciled = true;
+  return OkStatus();
+}
+
+}  // namespace
+
+void CreatedProfiles::Set(const std::string& key, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ids_[key] = id;
+}
+
+std::optional<std::string> CreatedProfiles::Get(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
+  ItemResult result;
+  result.kind = a.kind;
+  result.key = a.key;
+  result.description = a.description;
+  Tally tally;
+  Status s;
+  switch (a.kind) {
+    case ActionKind::kCreateTrustedProfile:
+      s = CreateProfile(a, TrustedProfileBody(a), ctx, tally, result.object_id);
+      break;
+    case ActionKind::kCreateImportedPfxProfile:
+      s = CreateProfile(a, ImportedProfileBody(a), ctx, tally, result.object_id);
+      break;
+    case ActionKind::kAssignProfile:
+      s = Assign(a, ctx, tally, result.object_id);
+      break;
+    case ActionKind::kImportUserPfx:
+      s = ImportPfx(a, ctx, tally, result.object_id);
+      break;
+    case ActionKind::kDeleteUserPfx:
+      result.object_id = a.record_id;
+      s = DeletePfx(a, ctx, tally);
+      break;
+    default:
+      s = InternalError("action " + a.key + " is not a write");
+  }
+  result.ok = s.ok();
+  result.status = std::move(s);
+  result.attempts = tally.sent;
+  result.reconciled = tally.reconciled;
+  if (!result.ok) {
+    CD_LOG_WARN("executor: {} {} failed: {}", ActionKindName(a.kind), a.key, result.status);
+  }
+  return result;
+}
+
+}  // namespace internal
+
+nlohmann::json TrustedProfileBody(const Action& a) {
+  std::string der;
+  std::string cn;
+  if (pkcs::Base64Decode(a.cert_der_base64, der)) {
+    Result<pkcs::Certificate> cert = pkcs::ParseCertificateDer(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der.data()), der.size()));
+    if (cert.ok()) cn = cert->common_name;
+  }
+  if (cn.empty()) cn = a.cert_sha1;
+  std::string file_name;
+  for (char c : cn) {  // A file name, not a path: keep it plain.
+    bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '-' || c == '_' || c == '.';
+    file_name += plain ? c : '_';
+  }
+  nlohmann::json body = {
+      {"@odata.type", a.odata_type},
+      {"displayName", a.display_name},
+      {"description", "Managed by certdeploy: " + a.role + " CA certificate, SHA-1 " +
+                          internal::Lower(a.cert_sha1) +
+                          ". certdeploy recognises this profile by its certificate."},
+      {"trustedRootCertificate", a.cert_der_base64},
+      {"certFileName", file_name + ".cer"},
+  };
+  if (a.platform == config::Platform::kWindows) {
+    body["destinationStore"] =
+        a.role == "root" ? "computerCertStoreRoot" : "computerCertStoreIntermediate";
+  }
+  return body;
+}
+
+nlohmann::json ImportedProfileBody(const Action& a) {
+  std::string purpose(pkcs::PurposeName(a.purpose));
+  return {{"@odata.type", a.odata_type},
+          {"displayName", a.display_name},
+          {"description", "Managed by certdeploy: delivers the imported " + purpose +
+                              " certificates (userPfxCertificates) to devices."},
+          {"intendedPurpose", purpose}};
+}
+
+std::vector<nlohmann::json> AssignmentBodies(const Action& a) {
+  std::vector<nlohmann::json> out;
+  for (const ObservedAssignment& x : a.assignments_after) {
+    nlohmann::json target = {{"@odata.type", x.target_type}};
+    if (!x.group_id.empty()) target["groupId"] = x.group_id;
+    out.push_back({{"target", std::move(target)}});
+  }
+  return out;
+}
+
+}  // namespace certdeploy::deploy

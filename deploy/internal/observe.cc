@@ -1,0 +1,161 @@
+// Reading the observed tenant state through graph::IntuneApi (GET requests only).
+
+#include "deploy/observe.h"
+
+#include <algorithm>
+#include <set>
+
+#include "base/status_macros.h"
+#include "pkcs/digest.h"
+
+namespace certdeploy::deploy {
+namespace {
+
+constexpr config::Platform kPlatforms[] = {
+    config::Platform::kIos, config::Platform::kMacOs, config::Platform::kAndroidWorkProfile,
+    config::Platform::kAndroidDeviceOwner, config::Platform::kWindows};
+
+bool IsTrustedType(const std::string& type) {
+  for (config::Platform p : kPlatforms) {
+    if (type == TrustedRootType(p)) return true;
+  }
+  return false;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string StringField(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+ObservedUserPfx FromRecord(const graph::UserPfxCertificate& r) {
+  ObservedUserPfx out;
+  out.id = r.id;
+  out.upn = r.user_principal_name;
+  out.thumbprint = Lower(r.thumbprint);
+  // The two enums share their names ("smimeEncryption", ...).
+  Result<pkcs::Purpose> purpose = pkcs::ParsePurpose(graph::ToString(r.intended_purpose));
+  out.purpose = purpose.ok() ? *purpose : pkcs::Purpose::kUnassigned;
+  out.not_before = r.start_date_time;
+  out.not_after = r.expiration_date_time;
+  return out;
+}
+
+Result<std::vector<ObservedUserPfx>> ReadUserPfx(graph::IntuneApi& intune,
+                                                 const std::set<std::string>& users,
+                                                 const ObserveOptions& options) {
+  std::vector<ObservedUserPfx> out;
+  if (users.empty()) return out;
+  if (static_cast<int>(users.size()) <= options.per_user_query_limit) {
+    for (const std::string& upn : users) {
+      Result<std::vector<graph::UserPfxCertificate>> records =
+          intune.ListUserPfxCertificatesForUser(upn);
+      if (!records.ok()) {
+        return records.status().WithContext("reading the userPfxCertificates of " + upn);
+      }
+      for (const graph::UserPfxCertificate& r : *records) out.push_back(FromRecord(r));
+    }
+    return out;
+  }
+  Result<std::vector<graph::UserPfxCertificate>> all = intune.ListUserPfxCertificates();
+  if (!all.ok()) return all.status().WithContext("listing userPfxCertificates");
+  for (const graph::UserPfxCertificate& r : *all) {
+    if (users.count(Lower(r.user_principal_name))) out.push_back(FromRecord(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& configuration) {
+  if (!configuration.is_object()) return std::nullopt;
+  const std::string type = StringField(configuration, "@odata.type");
+  const bool trusted = IsTrustedType(type);
+  bool imported = false;
+  for (config::Platform p : kPlatforms) imported = imported || type == ImportedPfxType(p);
+  if (!trusted && !imported) return std::nullopt;
+  ObservedProfile profile;
+  profile.id = StringField(configuration, "id");
+  profile.odata_type = type;
+  profile.display_name = StringField(configuration, "displayName");
+  if (trusted) {
+    std::string der;
+    std::string base64 = StringField(configuration, "trustedRootCertificate");
+    if (!base64.empty() && pkcs::Base64Decode(base64, der) && !der.empty()) {
+      profile.cert_sha1 = pkcs::Sha1Hex(der);
+    }
+  } else {
+    Result<pkcs::Purpose> purpose =
+        pkcs::ParsePurpose(StringField(configuration, "intendedPurpose"));
+    if (purpose.ok()) profile.purpose = *purpose;
+  }
+  return profile;
+}
+
+std::vector<ObservedAssignment> ObservedAssignmentsFromJson(
+    const std::vector<nlohmann::json>& assignments) {
+  std::vector<ObservedAssignment> out;
+  for (const nlohmann::json& a : assignments) {
+    if (!a.is_object() || !a.contains("target") || !a["target"].is_object()) continue;
+    const nlohmann::json& target = a["target"];
+    out.push_back({StringField(target, "@odata.type"), Lower(StringField(target, "groupId"))});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<ObservedProfile>> ListManagedProfiles(graph::IntuneApi& intune) {
+  Result<std::vector<nlohmann::json>> configurations = intune.ListDeviceConfigurations();
+  if (!configurations.ok()) {
+    return configurations.status().WithContext("listing deviceConfigurations");
+  }
+  std::vector<ObservedProfile> profiles;
+  for (const nlohmann::json& c : *configurations) {
+    std::optional<ObservedProfile> profile = ObservedProfileFromJson(c);
+    if (!profile) continue;
+    if (profile->id.empty()) {
+      return InternalError("a deviceConfiguration of type " + profile->odata_type +
+                           " from Graph has no id");
+    }
+    if (IsTrustedType(profile->odata_type) && !c.contains("trustedRootCertificate")) {
+      Result<nlohmann::json> full = intune.GetDeviceConfiguration(profile->id);
+      if (!full.ok()) return full.status().WithContext("reading profile " + profile->id);
+      std::optional<ObservedProfile> read = ObservedProfileFromJson(*full);
+      if (read) profile->cert_sha1 = read->cert_sha1;
+    }
+    profiles.push_back(std::move(*profile));
+  }
+  std::sort(profiles.begin(), profiles.end(),
+            [](const ObservedProfile& a, const ObservedProfile& b) { return a.id < b.id; });
+  return profiles;
+}
+
+Result<ObservedState> ReadObservedState(graph::IntuneApi& intune,
+                                        const std::vector<std::string>& manifest_upns,
+                                        const ObserveOptions& options) {
+  ObservedState observed;
+  ASSIGN_OR_RETURN(observed.profiles, ListManagedProfiles(intune));
+  for (ObservedProfile& profile : observed.profiles) {
+    Result<std::vector<nlohmann::json>> assignments = intune.ListAssignments(profile.id);
+    if (!assignments.ok()) {
+      return assignments.status().WithContext("reading the assignments of profile " + profile.id);
+    }
+    profile.assignments = ObservedAssignmentsFromJson(*assignments);
+  }
+
+  std::set<std::string> users;
+  for (const std::string& upn : manifest_upns) {
+    if (!upn.empty()) users.insert(Lower(upn));
+  }
+  ASSIGN_OR_RETURN(observed.pfx, ReadUserPfx(intune, users, options));
+  std::sort(observed.pfx.begin(), observed.pfx.end(),
+            [](const ObservedUserPfx& a, const ObservedUserPfx& b) { return a.id < b.id; });
+  return observed;
+}
+
+}  // namespace certdeploy::deploy
