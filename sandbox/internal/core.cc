@@ -1,0 +1,117 @@
+#include "sandbox/internal/core.h"
+
+#include <cctype>
+
+#include "base/log.h"
+#include "base/status_macros.h"
+
+namespace certdeploy::sandbox::internal {
+
+Status TenantCore::Commit(json entry) {
+  if (journal_) {
+    json line = json::object();
+    line["v"] = 1;
+    line["at"] = FormatDateTime(clock.Now());
+    for (auto& [key, value] : entry.items()) line[key] = value;
+    RETURN_IF_ERROR(journal_->Append(line));
+  }
+  return state.Apply(entry);
+}
+
+std::variant<json, Refusal> ParseJsonBody(const Operation& op, std::string_view resource) {
+  std::string content_type = ToLower(op.Header("content-type").value_or(""));
+  if (content_type.rfind("application/json", 0) != 0) {
+    return Refusal{415, "UnsupportedMediaType",
+                   "The content type '" + content_type +
+                       "' is not supported; send "
+                       "application/json.",
+                   std::string(resource) + ": not JSON"};
+  }
+  json body = json::parse(op.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Refusal{400, "BadRequest",
+                   "Unable to read JSON request payload. Please ensure Content-Type header is set "
+                   "and payload is of valid JSON format.",
+                   std::string(resource) + ": invalid JSON"};
+  }
+  return body;
+}
+
+Reply CommitFailed(const RequestContext& ctx, const Status& status) {
+  CD_LOG_ERROR("sandbox: cannot persist a change: {}", status);
+  return GraphError(ctx, 500, "InternalServerError", "The sandbox could not persist the change.");
+}
+
+bool IsGuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+Reply MethodNotAllowed(const Operation& op) {
+  return GraphError(*op.context, 405, "BadRequest",
+                    "The HTTP method '" + op.method + "' is not supported on this resource.");
+}
+
+Reply UnknownSegment(const Operation& op, const std::string& segment) {
+  return GraphError(*op.context, 400, "BadRequest",
+                    "Resource not found for the segment '" + segment + "'.");
+}
+
+Reply HandleUsers(const Operation& op, TenantCore& core) {
+  const RequestContext& ctx = *op.context;
+  if (op.method != "GET") return MethodNotAllowed(op);
+  auto render = [&](const DirectoryUser& user) {
+    return json{{"id", user.id},
+                {"userPrincipalName", user.upn},
+                {"mail", user.upn},
+                {"displayName", user.display_name}};
+  };
+  if (op.segments.size() == 2) {
+    if (auto refusal = CheckQueryOptions(op, {"$select"})) return FromRefusal(ctx, *refusal);
+    auto user = core.directory().FindByIdOrUpn(op.segments[1]);
+    if (!user) {
+      return GraphError(ctx, 404, "Request_ResourceNotFound",
+                        "Resource '" + op.segments[1] +
+                            "' does not exist or one of its queried reference-property objects "
+                            "are not present.");
+    }
+    json body = render(*user);
+    ApplySelect(op, &body);
+    body["@odata.context"] = ctx.base_url + "/" + op.version + "/$metadata#users/$entity";
+    Reply reply;
+    reply.body = std::move(body);
+    return reply;
+  }
+  if (op.segments.size() != 1) return UnknownSegment(op, op.segments[2]);
+  if (auto refusal = CheckQueryOptions(op, {"$filter", "$select", "$top", "$skiptoken"})) {
+    return FromRefusal(ctx, *refusal);
+  }
+  std::vector<PageItem> items;
+  if (auto filter = op.Query("$filter")) {
+    auto clauses = ParseEqFilter(*filter);
+    if (!clauses || clauses->size() != 1 || (*clauses)[0].property != "userPrincipalName" ||
+        (*clauses)[0].tolower) {
+      return GraphError(ctx, 400, "Request_UnsupportedQuery",
+                        "Unsupported or invalid query filter clause specified for property "
+                        "'userPrincipalName' of resource 'User'.");
+    }
+    if (auto user = core.directory().FindByUpn((*clauses)[0].literal)) {
+      items.push_back({ToLower(user->upn), render(*user)});
+    }
+  } else {
+    for (const auto& user : core.directory().List()) {
+      items.push_back({ToLower(user.upn), render(user)});
+    }
+  }
+  auto page = MakePage(op, std::move(items), core.page_size, "users");
+  if (auto* refusal = std::get_if<Refusal>(&page)) return FromRefusal(ctx, *refusal);
+  Reply reply;
+  reply.body = std::move(std::get<json>(page));
+  return reply;
+}
+
+}  // namespace certdeploy::sandbox::internal

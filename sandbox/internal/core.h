@@ -1,0 +1,80 @@
+// sandbox/internal/core.h: what the resource handlers share, and the handlers themselves.
+//
+// TenantCore owns the directory, the connector, the state and its journal. Handlers validate a
+// request without the lock (including the connector's RSA and PKCS#12 work), then take `mu` to
+// check for conflicts and Commit the change: journal first, then memory, so what a client was
+// told is always what a restarted sandbox replays.
+
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <variant>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "sandbox/internal/connector.h"
+#include "sandbox/internal/directory.h"
+#include "sandbox/internal/journal.h"
+#include "sandbox/internal/odata.h"
+#include "sandbox/internal/state.h"
+#include "sandbox/internal/wire.h"
+
+namespace certdeploy::sandbox::internal {
+
+class TenantCore {
+ public:
+  TenantCore(Clock& clock, Random& random, int page_size, std::unique_ptr<Directory> directory,
+             std::unique_ptr<Connector> connector, std::unique_ptr<Journal> journal)
+      : clock(clock),
+        random(random),
+        page_size(page_size),
+        directory_(std::move(directory)),
+        connector_(std::move(connector)),
+        journal_(std::move(journal)) {}
+
+  Clock& clock;
+  Random& random;
+  const int page_size;
+  const Directory& directory() const { return *directory_; }
+  const Connector& connector() const { return *connector_; }
+
+  std::mutex mu;
+  TenantState state;  // Guarded by mu.
+
+  // Journals `entry` (if a journal is configured) and applies it. Requires mu held.
+  Status Commit(json entry);
+
+ private:
+  std::unique_ptr<Directory> directory_;
+  std::unique_ptr<Connector> connector_;
+  std::unique_ptr<Journal> journal_;
+};
+
+// The request body as a JSON object, or a refusal: 415 without a JSON Content-Type, 400 for a
+// body that is not a JSON object.
+std::variant<json, Refusal> ParseJsonBody(const Operation& op, std::string_view resource);
+// 500 for a failed commit (the journal could not be written).
+Reply CommitFailed(const RequestContext& ctx, const Status& status);
+// True for "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex, any case).
+bool IsGuid(std::string_view s);
+// 405 for a method the route does not support.
+Reply MethodNotAllowed(const Operation& op);
+// 400 "Resource not found for the segment '<segment>'." (what Graph says for unknown paths).
+Reply UnknownSegment(const Operation& op, const std::string& segment);
+
+// --- Resource handlers (op.segments start at the resource) -----------------------------------
+
+// /users, /users/{upn-or-id}.
+Reply HandleUsers(const Operation& op, TenantCore& core);
+// /deviceManagement/deviceConfigurations[...]
+Reply HandleDeviceConfigurations(const Operation& op, TenantCore& core);
+// /deviceManagement/userPfxCertificates[...]
+Reply HandleUserPfxCertificates(const Operation& op, TenantCore& core);
+
+// Graph representations (secrets masked), shared with /_sandbox/state.
+json RenderConfig(const ConfigRecord& record, bool with_assignments);
+json RenderPfx(const PfxRecord& record);
+
+}  // namespace certdeploy::sandbox::internal

@@ -1,0 +1,187 @@
+#include "sandbox/internal/directory.h"
+
+#include <openssl/evp.h>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "sandbox/internal/wire.h"
+
+namespace certdeploy::sandbox::internal {
+namespace {
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
+std::vector<std::string> SplitCsv(std::string_view line) {
+  std::vector<std::string> fields;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(Trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  fields.push_back(Trim(cur));
+  return fields;
+}
+
+std::string DisplayNameFor(std::string_view upn) {
+  std::string local(upn.substr(0, upn.find('@')));
+  std::string out;
+  bool upper = true;
+  for (char c : local) {
+    if (c == '.' || c == '_' || c == '-') {
+      out += ' ';
+      upper = true;
+    } else {
+      out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+      upper = false;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsValidUpn(std::string_view upn) {
+  size_t at = upn.find('@');
+  if (at == std::string_view::npos || at == 0 || upn.find('@', at + 1) != std::string_view::npos ||
+      upn.size() > 113) {
+    return false;
+  }
+  for (size_t i = 0; i < at; ++i) {
+    auto c = static_cast<unsigned char>(upn[i]);
+    if (c <= 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '/' || c == '(' || c == ')' ||
+        c == ',' || c == ':' || c == ';' || c == '<' || c == '>' || c == '[' || c == ']') {
+      return false;
+    }
+  }
+  std::string_view domain = upn.substr(at + 1);
+  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char c : domain) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string UserIdForUpn(std::string_view upn) {
+  std::string lower = ToLower(upn);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(lower.data(), lower.size(), digest, &len, EVP_sha256(), nullptr);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x80);  // RFC 9562 version 8.
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // Variant 10xx.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
+  if (path.empty()) return std::unique_ptr<Directory>(new Directory(true));
+  std::ifstream in(path);
+  if (!in) return InvalidArgumentError("users file " + path + ": cannot be read");
+  std::unique_ptr<Directory> dir(new Directory(false));
+  std::string line;
+  int line_no = 0;
+  int upn_column = -1;  // >= 0 once a CSV header has been seen.
+  bool first = true;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (first && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+    std::string trimmed = Trim(line);
+    if (trimmed.empty() || trimmed[0] == '#') continue;
+    if (first) {
+      first = false;
+      std::vector<std::string> header = SplitCsv(trimmed);
+      for (size_t i = 0; i < header.size(); ++i) {
+        if (EqualsIgnoreCase(header[i], "userPrincipalName")) upn_column = static_cast<int>(i);
+      }
+      if (upn_column >= 0) continue;
+      if (header.size() > 1) {
+        return InvalidArgumentError("users file " + path +
+                                    ": CSV header has no userPrincipalName column");
+      }
+    }
+    std::string upn = trimmed;
+    if (upn_column >= 0) {
+      std::vector<std::string> fields = SplitCsv(trimmed);
+      if (static_cast<size_t>(upn_column) >= fields.size()) {
+        return InvalidArgumentError("users file " + path + " line " + std::to_string(line_no) +
+                                    ": missing userPrincipalName field");
+      }
+      upn = fields[upn_column];
+    }
+    if (!IsValidUpn(upn)) {
+      return InvalidArgumentError("users file " + path + " line " + std::to_string(line_no) +
+                                  ": not a valid user principal name");
+    }
+    dir->Add(upn);
+  }
+  return dir;
+}
+
+void Directory::Add(const std::string& upn) const {
+  std::string key = ToLower(upn);
+  if (by_upn_.count(key)) return;
+  DirectoryUser user{UserIdForUpn(upn), upn, DisplayNameFor(upn)};
+  upn_by_id_[user.id] = key;
+  by_upn_.emplace(key, std::move(user));
+}
+
+std::optional<DirectoryUser> Directory::FindByUpn(std::string_view upn) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_upn_.find(ToLower(upn));
+  if (it != by_upn_.end()) return it->second;
+  if (!open_ || !IsValidUpn(upn)) return std::nullopt;
+  Add(std::string(upn));
+  return by_upn_.at(ToLower(upn));
+}
+
+std::optional<DirectoryUser> Directory::FindByIdOrUpn(std::string_view key) const {
+  if (key.find('@') != std::string_view::npos) return FindByUpn(key);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = upn_by_id_.find(ToLower(key));
+  if (it == upn_by_id_.end()) return std::nullopt;
+  return by_upn_.at(it->second);
+}
+
+std::vector<DirectoryUser> Directory::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DirectoryUser> out;
+  for (const auto& [key, user] : by_upn_) out.push_back(user);
+  return out;
+}
+
+}  // namespace certdeploy::sandbox::internal

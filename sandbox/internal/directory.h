@@ -1,0 +1,57 @@
+// sandbox/internal/directory.h: the sandbox's users (Entra ID directory).
+//
+// Either a closed list loaded from a file, or "open": every syntactically valid UPN exists. Each
+// user's id is a GUID derived from SHA-256 of the lower-cased UPN, so ids are stable across
+// restarts and runs. Thread-safe.
+
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace certdeploy::sandbox::internal {
+
+struct DirectoryUser {
+  std::string id;   // GUID, lower case, with hyphens.
+  std::string upn;  // As listed (or as first looked up in an open directory).
+  std::string display_name;
+};
+
+// "local@domain.tld" without spaces or control characters; apostrophes are fine.
+bool IsValidUpn(std::string_view upn);
+// The stable user id of `upn` (case-insensitive).
+std::string UserIdForUpn(std::string_view upn);
+
+class Directory {
+ public:
+  // Empty path: an open directory. Otherwise one UPN per line ('#' comments, blank lines
+  // ignored) or a CSV with a userPrincipalName column. InvalidArgument naming the file and line.
+  static Result<std::unique_ptr<Directory>> Load(const std::string& path);
+
+  bool open() const { return open_; }
+  // Case-insensitive UPN lookup.
+  std::optional<DirectoryUser> FindByUpn(std::string_view upn) const;
+  // By id (case-insensitive GUID) or UPN.
+  std::optional<DirectoryUser> FindByIdOrUpn(std::string_view key) const;
+  // Listed users (for an open directory: the users looked up so far), ordered by lower-case UPN.
+  std::vector<DirectoryUser> List() const;
+
+ private:
+  explicit Directory(bool open) : open_(open) {}
+  void Add(const std::string& upn) const;
+
+  const bool open_;
+  mutable std::mutex mu_;
+  // Lower-case UPN -> user; for an open directory it grows as users are looked up.
+  mutable std::map<std::string, DirectoryUser> by_upn_;
+  mutable std::map<std::string, std::string> upn_by_id_;
+};
+
+}  // namespace certdeploy::sandbox::internal

@@ -1,0 +1,72 @@
+// sandbox/internal/state.h: the tenant's objects and the mutations that change them.
+//
+// Every change is expressed as a journal entry (a JSON object with an "op") and applied through
+// TenantState::Apply, both live and when replaying a journal at start, so a restarted sandbox is
+// exactly the one that stopped. Entries:
+//   {"op":"putConfig","config":{...}}         create or replace a deviceConfiguration
+//   {"op":"deleteConfig","id":"..."}
+//   {"op":"setAssignments","id":"...","assignments":[...]}
+//   {"op":"putPfx","record":{...}}            create or replace a userPfxCertificate
+//   {"op":"deletePfx","id":"..."}
+//   {"op":"reset"}
+// No entry holds a secret: PFX records keep neither the blob nor the sealed password.
+// Not thread-safe: the tenant guards it with its mutex.
+
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "sandbox/internal/wire.h"
+
+namespace certdeploy::sandbox::internal {
+
+struct ConfigRecord {
+  std::string id;    // GUID.
+  std::string type;  // Without "#microsoft.graph.", e.g. "iosTrustedRootCertificate".
+  uint64_t seq = 0;  // Creation order: the collection's order and paging key.
+  SystemTime created;
+  SystemTime modified;
+  int version = 1;
+  json props = json::object();  // Validated client-settable properties (no @odata.type/id).
+  std::string root_sha1;        // Trusted roots: SHA-1 of the certificate (duplicate detection).
+  json assignments = json::array();  // deviceConfigurationAssignment objects as returned.
+};
+
+struct PfxRecord {
+  std::string id;  // "{userIdWithoutHyphens}-{thumbprint}"
+  std::string user_id;
+  std::string upn;
+  std::string thumbprint;
+  std::string intended_purpose;
+  std::string provider_name;
+  std::string key_name;
+  std::string padding_scheme;
+  SystemTime start;
+  SystemTime expiration;
+  SystemTime created;
+  SystemTime modified;
+  // What the connector found in the PFX (public facts), checked again by a PATCH that changes
+  // the dates without sending a new PFX.
+  std::string cert_sha1;
+  SystemTime cert_not_before;
+  SystemTime cert_not_after;
+};
+
+json ConfigToJournal(const ConfigRecord& record);
+json PfxToJournal(const PfxRecord& record);
+
+class TenantState {
+ public:
+  std::map<std::string, ConfigRecord> configs;  // By id.
+  std::map<std::string, PfxRecord> pfx;         // By id (lower case).
+  uint64_t next_seq = 1;
+
+  // Applies one entry. InvalidArgument if it is malformed (nothing changed then).
+  Status Apply(const json& entry);
+};
+
+}  // namespace certdeploy::sandbox::internal

@@ -1,0 +1,59 @@
+// sandbox/internal/tenant.h: SandboxTenantImpl, the request pipeline.
+//
+// For every Graph request: parse the target, check the bearer token, admit it against the
+// request/write budget (429 + Retry-After beyond), sleep the injected latency (outside any lock),
+// maybe fail it with a random 503 (nothing applied), dispatch it to the resource handler, and
+// maybe drop the answer of a committed write. Token requests skip the budget and the faults;
+// /_sandbox/* skips everything.
+
+#pragma once
+
+#include <memory>
+
+#include "sandbox/internal/auth.h"
+#include "sandbox/internal/budget.h"
+#include "sandbox/internal/core.h"
+#include "sandbox/internal/stats.h"
+#include "sandbox/sandbox.h"
+
+namespace certdeploy::sandbox::internal {
+
+// Logs (warn) why a request was refused; never the body.
+void LogRefusal(const std::string& method, const std::string& path, const Reply& reply);
+
+class SandboxTenantImpl final : public SandboxTenant {
+ public:
+  SandboxTenantImpl(const SandboxOptions& options, Clock& clock, Random& random,
+                    std::unique_ptr<AuthService> auth, std::unique_ptr<TenantCore> core);
+
+  // SandboxTenant
+  service::ServerResponse Handle(const service::ServerRequest& request) override;
+  nlohmann::json State() const override;
+  SandboxStats Stats() const override;
+  nlohmann::json StatsJson() const override;
+
+ private:
+  // A Graph call after auth (top-level or $batch item): routes to a resource handler.
+  Reply Dispatch(const Operation& op);
+  // POST /{version}/$batch (batch.cc).
+  Reply HandleBatch(const Operation& op);
+  // GET /_sandbox/state|stats, POST /_sandbox/reset.
+  Reply Inspect(const std::string& method, const std::vector<std::string>& segments,
+                const RequestContext& ctx);
+  bool Chance(double p);
+
+  // Constant after construction.
+  Clock& clock_;
+  Random& random_;
+  const std::chrono::milliseconds latency_;
+  const double fail_rate_;
+  const double drop_rate_;
+  std::unique_ptr<AuthService> auth_;
+  std::unique_ptr<TenantCore> core_;
+
+  // Internally synchronized.
+  Budget budget_;
+  StatsCollector stats_;
+};
+
+}  // namespace certdeploy::sandbox::internal

@@ -1,0 +1,121 @@
+// sandbox/internal/wire.h: encodings and error bodies shared by every sandbox handler.
+//
+// Percent/form decoding, strict base64, RFC 3339 and HTTP dates, the Graph and AAD error shapes,
+// and the two value types the handlers trade in: Operation (one Graph call, top-level or a $batch
+// item) and Reply (its answer plus what the statistics need to know about it).
+
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "service/http_server.h"
+
+namespace certdeploy::sandbox::internal {
+
+using nlohmann::json;
+
+std::string ToLower(std::string_view s);
+// First value of header `name` (matched case-insensitively), or nullopt.
+std::optional<std::string> HeaderValue(const service::HeaderMap& headers, std::string_view name);
+
+// Per-request identity and addressing, fixed when the request arrives.
+struct RequestContext {
+  std::string request_id;         // Fresh GUID, echoed in headers and innerError.
+  std::string client_request_id;  // From the client's client-request-id, else request_id.
+  std::string base_url;           // "http://HOST" from the Host header: nextLink/@odata.context.
+  SystemTime now;
+};
+
+// One Graph call after parsing: a top-level request or a $batch item.
+struct Operation {
+  std::string method;                 // Upper case.
+  std::string version;                // "beta" or "v1.0".
+  std::vector<std::string> segments;  // Decoded path segments after the version.
+  std::vector<std::pair<std::string, std::string>> query;  // Decoded, in order.
+  service::HeaderMap headers;                              // Lower-cased names.
+  std::string body;
+  const RequestContext* context = nullptr;
+
+  bool IsWrite() const { return method != "GET" && method != "HEAD"; }
+  std::optional<std::string> Header(std::string_view name) const {
+    return HeaderValue(headers, name);
+  }
+  std::optional<std::string> Query(std::string_view name) const;
+};
+
+// A refusal decided by a validator: HTTP status, Graph error code, message for the client and the
+// stable reason counted in the statistics ("userPfxCertificate: unknown property", ...).
+struct Refusal {
+  int status = 400;
+  std::string code = "BadRequest";
+  std::string message;
+  std::string reason;
+};
+
+// The answer to one Operation (or to a token request).
+struct Reply {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Besides the standard ones.
+  std::optional<json> body;      // Serialized as application/json when present.
+  bool write_committed = false;  // State changed: eligible for drop-after-commit.
+  std::string rejection;         // Statistics reason when refused by validation.
+  bool duplicate = false;        // A duplicate create (statistics).
+  bool auth_failure = false;     // Token endpoint refusal or bearer 401 (statistics).
+  bool batch_envelope = false;   // Its items were counted one by one (statistics).
+};
+
+// --- Encodings -------------------------------------------------------------------------------
+
+// Percent-decodes `in`; with `plus_is_space` '+' becomes ' ' (query strings and forms).
+// nullopt for a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space);
+// Percent-encodes everything but RFC 3986 unreserved characters.
+std::string PercentEncode(std::string_view in);
+// Splits "a=1&b=2" and decodes both sides. nullopt for a malformed escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view raw);
+
+// Standard base64 with padding; the decoder refuses whitespace, the URL alphabet and bad padding.
+std::string EncodeBase64(std::string_view bytes);
+std::optional<std::string> DecodeBase64(std::string_view text);
+// base64url without padding (JWT).
+std::string EncodeBase64Url(std::string_view bytes);
+std::optional<std::string> DecodeBase64Url(std::string_view text);
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// --- Time ------------------------------------------------------------------------------------
+
+// RFC 3339 with a mandatory offset ("Z" or "+hh:mm"/"-hh:mm"), optional fraction.
+std::optional<SystemTime> ParseRfc3339(std::string_view text);
+// "2026-01-01T00:00:00Z", with up to 7 fraction digits when the time has a fraction.
+std::string FormatDateTime(SystemTime t);
+// IMF-fixdate for the Date header: "Thu, 01 Jan 2026 00:00:00 GMT".
+std::string FormatHttpDate(SystemTime t);
+// Milliseconds since the epoch, for the journal.
+int64_t ToUnixMillis(SystemTime t);
+SystemTime FromUnixMillis(int64_t ms);
+
+// --- Error shapes ----------------------------------------------------------------------------
+
+// {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}.
+json GraphErrorBody(const RequestContext& ctx, std::string_view code, std::string_view message);
+Reply GraphError(const RequestContext& ctx, int status, std::string_view code,
+                 std::string_view message);
+Reply FromRefusal(const RequestContext& ctx, const Refusal& refusal);
+// 429 TooManyRequests with Graph's throttling body and Retry-After: seconds.
+Reply Throttled(const RequestContext& ctx, int64_t retry_after_seconds);
+// Intune's opaque import failure: code BadRequest, message a JSON document in a string.
+std::string IntuneOpaqueMessage(const RequestContext& ctx, std::string_view url_path);
+
+// Serializes a Reply as an HTTP response with the standard headers (request-id,
+// client-request-id, Date, Content-Type).
+service::ServerResponse ToServerResponse(const RequestContext& ctx, const Reply& reply);
+
+}  // namespace certdeploy::sandbox::internal
