@@ -59,6 +59,9 @@ TEST(GraphSandboxTest, ThreeHundredCreatesWithinTheBudgetDespiteInjected503s) {
   EXPECT_GT(stats["injectedFailures"].get<int>(), 0) << "the fault injection must have fired";
   EXPECT_FALSE(stats["requestsByStatus"].contains("400")) << stats.dump(2);
   EXPECT_LE(stats["maxWritesPerWindow"].get<int>(), 100) << stats.dump(2);
+  // Counting every write that arrived, throttled or not: the client itself kept to the budget.
+  EXPECT_LE(stats["maxWriteAttemptsPerWindow"].get<int>(), 100) << stats.dump(2);
+  EXPECT_EQ(stats["throttled"], 0) << stats.dump(2);
   EXPECT_TRUE(stats["rejections"].empty()) << stats.dump(2);
 
   Result<std::vector<graph::UserPfxCertificate>> all = stack.api->ListUserPfxCertificates();
