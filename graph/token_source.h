@@ -8,7 +8,7 @@
 //   ClientCredentialsOptions o;
 //   o.authority_url = endpoints.authority_url;  o.graph_url = endpoints.graph_url;
 //   o.tenant_id = tenant;  o.client_id = app_id;
-//   ASSIGN_OR_RETURN(o.client_secret, LoadSecretFromEnv("CERTDEPLOY_CLIENT_SECRET"));
+//   ASSIGN_OR_RETURN(o.client_secret, ReadSecretEnv("CERTDEPLOY_CLIENT_SECRET")  // base/file.h);
 //   ASSIGN_OR_RETURN(auto tokens, NewClientCredentialsTokenSource(std::move(o), transport, clock,
 //                                                                  random));
 //
@@ -77,14 +77,6 @@ struct ClientCredentialsOptions {
 // Errors: kInvalidArgument naming the problem (never the secret).
 Result<std::unique_ptr<TokenSource>> NewClientCredentialsTokenSource(
     ClientCredentialsOptions options, HttpTransport& transport, Clock& clock, Random& random);
-
-// Reads a secret from environment variable `name`, removing one trailing "\n" or "\r\n".
-// Errors: kInvalidArgument when the variable is unset or empty.
-Result<SecretBytes> LoadSecretFromEnv(std::string_view name);
-
-// Reads a secret from the file at `path`, removing one trailing "\n" or "\r\n".
-// Errors: kInvalidArgument when the file cannot be read or the secret is empty.
-Result<SecretBytes> LoadSecretFromFile(const std::string& path);
 
 // Reads a certificate PEM file and an unencrypted private key PEM file.
 // Errors: kInvalidArgument when either cannot be read or is empty.

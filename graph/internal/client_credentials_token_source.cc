@@ -33,17 +33,6 @@ Result<SecretBytes> ReadFileSecret(const std::string& path, std::string_view wha
   return out;
 }
 
-SecretBytes WithoutTrailingNewline(SecretBytes secret) {
-  std::string_view view = secret.RevealAsString();
-  size_t n = view.size();
-  if (n > 0 && view[n - 1] == '\n') {
-    --n;
-    if (n > 0 && view[n - 1] == '\r') --n;
-  }
-  if (n == view.size()) return secret;
-  return SecretBytes(view.substr(0, n));
-}
-
 std::string FormField(std::string_view key, std::string_view value) {
   return internal::PercentEncode(key, "") + "=" + internal::PercentEncode(value, "");
 }
@@ -232,26 +221,6 @@ Result<std::unique_ptr<TokenSource>> NewClientCredentialsTokenSource(
   }
   return std::unique_ptr<TokenSource>(new ClientCredentialsTokenSource(
       std::move(options), std::move(signer), transport, clock, random));
-}
-
-Result<SecretBytes> LoadSecretFromEnv(std::string_view name) {
-  const char* value = std::getenv(std::string(name).c_str());
-  if (value == nullptr || *value == '\0') {
-    return InvalidArgumentError("environment variable " + std::string(name) +
-                                " is not set or empty");
-  }
-  SecretBytes secret = WithoutTrailingNewline(SecretBytes(std::string_view(value)));
-  if (secret.empty()) {
-    return InvalidArgumentError("environment variable " + std::string(name) + " holds no secret");
-  }
-  return secret;
-}
-
-Result<SecretBytes> LoadSecretFromFile(const std::string& path) {
-  ASSIGN_OR_RETURN(SecretBytes raw, ReadFileSecret(path, "secret"));
-  SecretBytes secret = WithoutTrailingNewline(std::move(raw));
-  if (secret.empty()) return InvalidArgumentError("secret file " + path + " is empty");
-  return secret;
 }
 
 Result<ClientCertificateCredential> LoadClientCertificateFiles(const std::string& certificate_path,

@@ -352,31 +352,5 @@ TEST_F(TokenSourceTest, RejectsUnusableCertificateCredentials) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("certificate")));
 }
 
-TEST(SecretLoadingTest, FromEnvironmentStripsOneNewline) {
-  setenv("CERTDEPLOY_GRAPH_TEST_SECRET", "abc\r\n", 1);
-  Result<SecretBytes> secret = LoadSecretFromEnv("CERTDEPLOY_GRAPH_TEST_SECRET");
-  ASSERT_THAT(secret, IsOk());
-  EXPECT_EQ(secret->RevealAsString(), "abc");
-  setenv("CERTDEPLOY_GRAPH_TEST_SECRET", "\n", 1);
-  EXPECT_THAT(LoadSecretFromEnv("CERTDEPLOY_GRAPH_TEST_SECRET"),
-              StatusIs(StatusCode::kInvalidArgument));
-  unsetenv("CERTDEPLOY_GRAPH_TEST_SECRET");
-  EXPECT_THAT(LoadSecretFromEnv("CERTDEPLOY_GRAPH_TEST_SECRET"),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("CERTDEPLOY_GRAPH_TEST_SECRET")));
-}
-
-TEST(SecretLoadingTest, FromFileStripsOneNewline) {
-  const auto dir = std::filesystem::path(::testing::TempDir());
-  const std::string path = (dir / "graph_secret_test.txt").string();
-  std::ofstream(path, std::ios::binary) << "secret\n\n";
-  Result<SecretBytes> secret = LoadSecretFromFile(path);
-  ASSERT_THAT(secret, IsOk());
-  EXPECT_EQ(secret->RevealAsString(), "secret\n");
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << "\n";
-  EXPECT_THAT(LoadSecretFromFile(path), StatusIs(StatusCode::kInvalidArgument, HasSubstr("empty")));
-  std::filesystem::remove(path);
-  EXPECT_THAT(LoadSecretFromFile(path), StatusIs(StatusCode::kInvalidArgument));
-}
-
 }  // namespace
 }  // namespace certdeploy::graph
