@@ -10,6 +10,10 @@
 //                importedPfxProfile: true, trustBundle: extra-cas.pem }
 //   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false }
 //   limits:    { writesPer20s: 100, requestsPer20s: 1000, concurrency: 8 }
+//   service:   { listen: 0.0.0.0:8443, tls: { certFile: tls.crt, keyFile: tls.key },
+//                store: "sqlite:state.db", inbox: inbox,
+//                apiKeys: [ { name: hr, sha256: <hex>, scopes: [enroll, read] } ] }
+//              # only `certdeploy serve` reads it; see ServiceConfig
 //
 // Secrets are referenced (an environment variable or a file), never inlined: an inline
 // `clientSecret` is refused. Relative paths resolve against the config file's folder. Every
@@ -19,6 +23,8 @@
 
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +87,45 @@ struct LimitsConfig {
   int concurrency = 8;
 };
 
+// The daemon's (`certdeploy serve`) TLS material: unencrypted PEM files (absolute after loading).
+struct ServiceTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // Optional: require client certificates issued by this CA.
+};
+
+// What an API key may do. `read` covers every GET except /healthz and /readyz, which need none.
+enum class ApiScope { kEnroll, kRollouts, kRead };
+std::string_view ApiScopeName(ApiScope scope);  // "enroll" | "rollouts" | "read"
+
+// One REST API key. Only the SHA-256 of the key is configured, never the key itself.
+struct ApiKeyConfig {
+  std::string name;             // Unique; recorded in the audit log as the caller.
+  std::string sha256;           // 64 lowercase hex digits: SHA-256 of the bearer key's bytes.
+  std::vector<ApiScope> scopes;  // At least one, no duplicates.
+};
+
+// The `service:` section. Loaded (and checked) whenever present; `certdeploy serve` requires it.
+struct ServiceConfig {
+  // host:port. A non-loopback host requires `tls` (plain HTTP only on 127.0.0.0/8, ::1 and
+  // localhost). Port 0 picks a free port.
+  std::string listen = "127.0.0.1:8443";
+  std::optional<ServiceTlsConfig> tls;
+  // "sqlite:/abs/path.db" (a relative path is resolved against the config file's folder) or a
+  // libpq URI "postgresql://..." / "postgres://...". Required.
+  std::string store;
+  // Folder that rollout manifests must lie in (absolute after loading). Empty: rollouts refused.
+  std::string inbox;
+  std::vector<ApiKeyConfig> api_keys;
+  size_t max_body_bytes = 1 << 20;     // Request bodies above this are refused with 413.
+  bool retain_pfx_after_success = false;  // Keep PFX bytes in the store after an import.
+  int halt_on_failure_percent = 5;     // Default for rollouts: pause when a wave fails more.
+  int workers = 8;                     // HTTP handler threads.
+  int lease_seconds = 120;             // Dispatcher lease on a claimed item (renewed while busy).
+  int batch_size = 25;                 // Items the dispatcher claims and plans together.
+  int poll_millis = 1000;              // Dispatcher/scheduler idle poll interval.
+};
+
 struct Config {
   std::string path;  // The file it was loaded from (absolute).
   TenantConfig tenant;
@@ -89,6 +134,7 @@ struct Config {
   ProfilesConfig profiles;
   PfxConfig pfx;
   LimitsConfig limits;
+  std::optional<ServiceConfig> service;  // Absent when the file has no `service:` section.
 };
 
 // Loads and validates `path`. InvalidArgument with "<file>:<line>: <key.path>: <problem>" for

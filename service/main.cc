@@ -63,6 +63,13 @@ void AddApply(CLI::App& app, ApplyArgs& args) {
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
 }
 
+void AddServe(CLI::App& app, ServeArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the daemon: REST API (enrollments, rollouts), scheduler and dispatcher");
+  cmd->add_option("--config", args.config, "Configuration file (YAML) with a service: section")
+      ->required();
+}
+
 struct SandboxArgs {
   certdeploy::sandbox::SandboxOptions options;
   std::string client_secret_env;
@@ -147,6 +154,8 @@ int main(int argc, char** argv) {
   AddApply(app, apply);
   SandboxArgs sandbox;
   AddSandbox(app, sandbox);
+  ServeArgs serve;
+  AddServe(app, serve);
 
   try {
     app.parse(argc, argv);
@@ -172,5 +181,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("plan")) return RunPlan(plan, std::cout, std::cerr);
   if (app.got_subcommand("apply")) return RunApply(apply, std::cin, std::cout, std::cerr);
   if (app.got_subcommand("sandbox")) return RunSandboxCommand(sandbox);
+  if (app.got_subcommand("serve")) return RunServe(serve);
   return kExitUsage;
 }

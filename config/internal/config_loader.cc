@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -115,6 +116,7 @@ class Loader {
     LoadProfiles(root, c.profiles);
     LoadPfx(root, c.pfx);
     LoadLimits(root, c.limits);
+    LoadService(root, c.service);
     return c;
   }
 
@@ -223,11 +225,131 @@ class Loader {
     l.concurrency = Int(n, "limits", "concurrency", 8, 1, 256);
   }
 
+  void LoadService(const YAML::Node& root, std::optional<ServiceConfig>& out) {
+    YAML::Node n = root["service"];
+    if (!n.IsDefined() || n.IsNull()) return;
+    CheckKeys(n, "service", {"listen", "tls", "store", "inbox", "apiKeys", "maxBodyBytes",
+                             "retainPfxAfterSuccess", "haltOnFailurePercent", "workers",
+                             "leaseSeconds", "batchSize", "pollMillis"});
+    ServiceConfig s;
+    s.listen = String(n, "service", "listen", false, s.listen);
+    std::string host;
+    if (!SplitListen(s.listen, host)) {
+      Fail(n["listen"], "service.listen", "'" + s.listen + "' is not host:port (port 0..65535)");
+    }
+    YAML::Node tls = n["tls"];
+    if (tls.IsDefined() && !tls.IsNull()) {
+      CheckKeys(tls, "service.tls", {"certFile", "keyFile", "clientCaFile"});
+      ServiceTlsConfig t;
+      t.cert_file = Path(String(tls, "service.tls", "certFile", true));
+      t.key_file = Path(String(tls, "service.tls", "keyFile", true));
+      t.client_ca_file = Path(String(tls, "service.tls", "clientCaFile", false));
+      s.tls = t;
+    } else if (!IsLoopbackHost(host)) {
+      Fail(n["listen"].IsDefined() ? n["listen"] : n, "service.tls",
+           "is required: plain HTTP is only allowed on a loopback address");
+    }
+    s.store = StoreUrl(n);
+    s.inbox = Path(String(n, "service", "inbox", false));
+    s.api_keys = ApiKeys(n);
+    s.max_body_bytes =
+        static_cast<size_t>(Int(n, "service", "maxBodyBytes", 1 << 20, 1024, 1 << 30));
+    s.retain_pfx_after_success = Bool(n, "service", "retainPfxAfterSuccess", false);
+    s.halt_on_failure_percent = Int(n, "service", "haltOnFailurePercent", 5, 0, 100);
+    s.workers = Int(n, "service", "workers", 8, 1, 256);
+    s.lease_seconds = Int(n, "service", "leaseSeconds", 120, 2, 86400);
+    s.batch_size = Int(n, "service", "batchSize", 25, 1, 1000);
+    s.poll_millis = Int(n, "service", "pollMillis", 1000, 10, 60000);
+    out = std::move(s);
+  }
+
+  // "host:port" or "[v6]:port" with a port 0..65535.
+  static bool SplitListen(const std::string& listen, std::string& host) {
+    size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) return false;
+    host = listen.substr(0, colon);
+    if (host.front() == '[') {
+      if (host.back() != ']' || host.size() < 3) return false;
+      host = host.substr(1, host.size() - 2);
+    } else if (host.find(':') != std::string::npos) {
+      return false;
+    }
+    const std::string port = listen.substr(colon + 1);
+    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) return false;
+    return std::stoi(port) <= 65535;
+  }
+
+  static bool IsLoopbackHost(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  }
+
+  std::string StoreUrl(const YAML::Node& n) const {
+    std::string url = String(n, "service", "store", true);
+    if (url.rfind("sqlite:", 0) == 0) {
+      std::string file = url.substr(7);
+      if (file.empty()) Fail(n["store"], "service.store", "'sqlite:' needs a file path");
+      return "sqlite:" + Path(file);
+    }
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return url;
+    // Never echo the value: a PostgreSQL URL may carry a password.
+    Fail(n["store"], "service.store",
+         "expected sqlite:PATH or a postgresql:// connection URI");
+  }
+
+  std::vector<ApiKeyConfig> ApiKeys(const YAML::Node& n) const {
+    std::vector<ApiKeyConfig> keys;
+    YAML::Node list = n["apiKeys"];
+    if (!list.IsDefined() || list.IsNull()) return keys;
+    if (!list.IsSequence()) Fail(list, "service.apiKeys", "expected a list");
+    std::set<std::string> names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node k = list[i];
+      const std::string path = "service.apiKeys[" + std::to_string(i) + "]";
+      CheckKeys(k, path, {"name", "sha256", "scopes"});
+      ApiKeyConfig key;
+      key.name = String(k, path, "name", true);
+      if (!names.insert(key.name).second) Fail(k["name"], path + ".name", "duplicate key name");
+      key.sha256 = String(k, path, "sha256", true);
+      for (char& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (key.sha256.size() != 64 ||
+          !std::all_of(key.sha256.begin(), key.sha256.end(), ::isxdigit)) {
+        Fail(k["sha256"], path + ".sha256",
+             "expected 64 hex digits (sha256sum of the key), never the key itself");
+      }
+      for (const std::string& scope : Strings(k, path, "scopes")) {
+        std::optional<ApiScope> parsed;
+        for (ApiScope a : {ApiScope::kEnroll, ApiScope::kRollouts, ApiScope::kRead}) {
+          if (ApiScopeName(a) == scope) parsed = a;
+        }
+        if (!parsed) {
+          Fail(k["scopes"], path + ".scopes",
+               "'" + scope + "' is not one of enroll, rollouts, read");
+        }
+        if (std::find(key.scopes.begin(), key.scopes.end(), *parsed) != key.scopes.end()) {
+          Fail(k["scopes"], path + ".scopes", "'" + scope + "' is listed twice");
+        }
+        key.scopes.push_back(*parsed);
+      }
+      if (key.scopes.empty()) Fail(k, path + ".scopes", "must list at least one scope");
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  }
+
   std::string origin_;
   std::filesystem::path base_;
 };
 
 }  // namespace
+
+std::string_view ApiScopeName(ApiScope scope) {
+  switch (scope) {
+    case ApiScope::kEnroll: return "enroll";
+    case ApiScope::kRollouts: return "rollouts";
+    case ApiScope::kRead: return "read";
+  }
+  return "read";
+}
 
 std::string_view PlatformName(Platform p) {
   switch (p) {

@@ -36,4 +36,15 @@ struct ValidateArgs {
 
 int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err);
 
+// `certdeploy serve --config FILE`: the daemon (REST API, scheduler, dispatcher; see
+// service/internal/daemon.h). Prints the listening URL as the first line of stdout, logs to
+// stderr, serves until SIGTERM or SIGINT, then stops accepting, finishes or hands back in-flight
+// work and returns 0. Returns 2 for configuration problems (no service: section, unreadable keys,
+// a store held by another process), 1 when it cannot start otherwise.
+struct ServeArgs {
+  std::string config;
+};
+
+int RunServe(const ServeArgs& args);
+
 }  // namespace certdeploy::service

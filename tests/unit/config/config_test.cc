@@ -120,5 +120,115 @@ TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_THAT(LoadConfig("/nonexistent/config.yaml"), StatusIs(StatusCode::kNotFound));
 }
 
+constexpr char kBase[] =
+    "tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\nconnector: {publicKeyFile: k}\n";
+const std::string kKeyHash(64, 'a');
+
+TEST(ConfigServiceTest, AbsentSectionLeavesServiceUnset) {
+  Result<Config> c = ParseConfig(kBase, "/srv/cfg.yaml");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_FALSE(c->service.has_value());
+}
+
+TEST(ConfigServiceTest, LoadsEveryFieldAndResolvesPathsAgainstTheFile) {
+  const std::string yaml = std::string(kBase) +
+                           "service:\n"
+                           "  listen: 0.0.0.0:8443\n"
+                           "  tls: {certFile: tls/server.crt, keyFile: tls/server.key, "
+                           "clientCaFile: /etc/ca.pem}\n"
+                           "  store: sqlite:state/cd.db\n"
+                           "  inbox: inbox\n"
+                           "  apiKeys:\n"
+                           "    - {name: hr, sha256: " + std::string(64, 'A') +
+                           ", scopes: [enroll, read]}\n"
+                           "    - {name: ops, sha256: " + kKeyHash + ", scopes: [rollouts]}\n"
+                           "  maxBodyBytes: 4096\n"
+                           "  retainPfxAfterSuccess: true\n"
+                           "  haltOnFailurePercent: 10\n"
+                           "  workers: 3\n"
+                           "  leaseSeconds: 30\n"
+                           "  batchSize: 7\n"
+                           "  pollMillis: 250\n";
+  Result<Config> c = ParseConfig(yaml, "/srv/cd/cfg.yaml");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_TRUE(c->service.has_value());
+  const ServiceConfig& s = *c->service;
+  EXPECT_EQ(s.listen, "0.0.0.0:8443");
+  ASSERT_TRUE(s.tls.has_value());
+  EXPECT_EQ(s.tls->cert_file, "/srv/cd/tls/server.crt");
+  EXPECT_EQ(s.tls->key_file, "/srv/cd/tls/server.key");
+  EXPECT_EQ(s.tls->client_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(s.store, "sqlite:/srv/cd/state/cd.db");
+  EXPECT_EQ(s.inbox, "/srv/cd/inbox");
+  ASSERT_EQ(s.api_keys.size(), 2u);
+  EXPECT_EQ(s.api_keys[0].name, "hr");
+  EXPECT_EQ(s.api_keys[0].sha256, kKeyHash);  // Lower-cased.
+  EXPECT_THAT(s.api_keys[0].scopes, ElementsAre(ApiScope::kEnroll, ApiScope::kRead));
+  EXPECT_THAT(s.api_keys[1].scopes, ElementsAre(ApiScope::kRollouts));
+  EXPECT_EQ(s.max_body_bytes, 4096u);
+  EXPECT_TRUE(s.retain_pfx_after_success);
+  EXPECT_EQ(s.halt_on_failure_percent, 10);
+  EXPECT_EQ(s.workers, 3);
+  EXPECT_EQ(s.lease_seconds, 30);
+  EXPECT_EQ(s.batch_size, 7);
+  EXPECT_EQ(s.poll_millis, 250);
+}
+
+TEST(ConfigServiceTest, DefaultsAndPostgresUrlKeptVerbatim) {
+  Result<Config> c = ParseConfig(std::string(kBase) +
+                                     "service:\n  listen: \"[::1]:0\"\n"
+                                     "  store: postgresql:///cd?host=/run/postgresql\n",
+                                 "/srv/cfg.yaml");
+  ASSERT_THAT(c, IsOk());
+  const ServiceConfig& s = *c->service;
+  EXPECT_FALSE(s.tls.has_value());
+  EXPECT_EQ(s.store, "postgresql:///cd?host=/run/postgresql");
+  EXPECT_EQ(s.max_body_bytes, 1048576u);
+  EXPECT_FALSE(s.retain_pfx_after_success);
+  EXPECT_EQ(s.halt_on_failure_percent, 5);
+  EXPECT_TRUE(s.api_keys.empty());
+  EXPECT_EQ(s.inbox, "");
+}
+
+TEST(ConfigServiceTest, ErrorsNameKeyPathAndLine) {
+  struct Case {
+    std::string service;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"  store: sqlite:x.db\n  bogus: 1\n", "cfg.yaml:6: service.bogus: unknown key"},
+      {"  store: sqlite:x.db\n  listen: 0.0.0.0:8443\n",
+       "cfg.yaml:6: service.tls: is required: plain HTTP is only allowed on a loopback"},
+      {"  store: sqlite:x.db\n  listen: localhost\n",
+       "service.listen: 'localhost' is not host:port"},
+      {"  listen: 127.0.0.1:1\n", "service.store: is required"},
+      {"  store: mysql://u:secret@db/x\n", "service.store: expected sqlite:PATH"},
+      {"  store: sqlite:x.db\n  apiKeys:\n    - {name: a, sha256: abc, scopes: [read]}\n",
+       "cfg.yaml:7: service.apiKeys[0].sha256: expected 64 hex digits"},
+      {"  store: sqlite:x.db\n  apiKeys:\n    - {name: a, sha256: " + kKeyHash +
+           ", scopes: [admin]}\n",
+       "service.apiKeys[0].scopes: 'admin' is not one of enroll, rollouts, read"},
+      {"  store: sqlite:x.db\n  apiKeys:\n    - {name: a, sha256: " + kKeyHash +
+           ", scopes: []}\n",
+       "service.apiKeys[0].scopes: must list at least one scope"},
+      {"  store: sqlite:x.db\n  apiKeys:\n    - {name: a, sha256: " + kKeyHash +
+           ", scopes: [read]}\n    - {name: a, sha256: " + kKeyHash + ", scopes: [read]}\n",
+       "cfg.yaml:8: service.apiKeys[1].name: duplicate key name"},
+      {"  store: sqlite:x.db\n  apiKeys:\n    - {name: a, key: k, sha256: " + kKeyHash +
+           ", scopes: [read]}\n",
+       "service.apiKeys[0].key: unknown key"},
+      {"  store: sqlite:x.db\n  haltOnFailurePercent: 101\n",
+       "service.haltOnFailurePercent: must be between 0 and 100"},
+      {"  store: sqlite:x.db\n  tls: {certFile: a.crt}\n", "service.tls.keyFile: is required"},
+  };
+  for (const Case& c : cases) {
+    Result<Config> r = ParseConfig(std::string(kBase) + "service:\n" + c.service, "cfg.yaml");
+    EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument, HasSubstr(c.expected))) << c.service;
+    if (!r.ok()) {
+      EXPECT_THAT(std::string(r.status().message()), ::testing::Not(HasSubstr("secret")));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace certdeploy::config

@@ -1,0 +1,237 @@
+// POST /v1/enrollments and GET /v1/enrollments/{id}.
+//
+// The password is in this process only between parsing the body and sealing it: it is moved into
+// a SecretBytes at once and the JSON copy is wiped. Idempotency follows docs/store-schema.md: the
+// key (scoped to the API key's name, so two callers cannot collide) and the SHA-256 of the body
+// live on the item the request created.
+
+#include <algorithm>
+#include <set>
+
+#include "base/log.h"
+#include "deploy/observe.h"
+#include "deploy/plan.h"
+#include "graph/intune.h"
+#include "pkcs/digest.h"
+#include "service/internal/api_handlers.h"
+#include "service/internal/dispatcher_item.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+struct EnrollmentRequest {
+  std::string upn;
+  std::string pfx;
+  SecretBytes password;
+  pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
+  bool dry_run = false;
+};
+
+// Wipes the plaintext copies nlohmann holds.
+void WipeString(nlohmann::json& value) {
+  if (!value.is_string()) return;
+  std::string& s = value.get_ref<std::string&>();
+  SecureWipe(s.data(), s.size());
+  s.clear();
+}
+
+std::optional<EnrollmentRequest> ParseRequest(const ServerRequest& r, pkcs::Purpose fallback,
+                                              Problem& problem) {
+  std::optional<nlohmann::json> body = ParseObject(r, problem);
+  if (!body) return std::nullopt;
+  EnrollmentRequest out;
+  if (body->contains("password") && (*body)["password"].is_string()) {
+    out.password = SecretBytes((*body)["password"].get_ref<const std::string&>());
+  }
+  WipeString((*body)["password"]);
+  static const std::set<std::string> kFields = {"userPrincipalName", "pfx", "password",
+                                                "intendedPurpose", "dryRun"};
+  for (const auto& [key, value] : body->items()) {
+    if (!kFields.count(key)) {
+      problem = BadRequest("unknown field '" + key.substr(0, 64) + "'");
+      return std::nullopt;
+    }
+  }
+  const nlohmann::json& upn = (*body)["userPrincipalName"];
+  if (!upn.is_string() || upn.get_ref<const std::string&>().empty() ||
+      upn.get_ref<const std::string&>().size() > 256 ||
+      upn.get_ref<const std::string&>().find('@') == std::string::npos) {
+    problem = BadRequest(
+        "userPrincipalName: expected a user principal name such as "
+        "alice@contoso.com");
+    return std::nullopt;
+  }
+  out.upn = upn.get<std::string>();
+  const nlohmann::json& pfx = (*body)["pfx"];
+  if (!pfx.is_string() || !pkcs::Base64Decode(pfx.get_ref<const std::string&>(), out.pfx) ||
+      out.pfx.empty()) {
+    problem = BadRequest("pfx: expected the PFX (PKCS#12) file in standard base64");
+    return std::nullopt;
+  }
+  if (!(*body)["password"].is_string()) {
+    problem = BadRequest("password: expected a string (the PFX password)");
+    return std::nullopt;
+  }
+  out.purpose = fallback;
+  if (body->contains("intendedPurpose")) {
+    const nlohmann::json& p = (*body)["intendedPurpose"];
+    Result<pkcs::Purpose> purpose =
+        p.is_string() ? pkcs::ParsePurpose(p.get<std::string>())
+                      : Result<pkcs::Purpose>(InvalidArgumentError("expected a string"));
+    if (!purpose.ok()) {
+      problem = BadRequest("intendedPurpose: " + std::string(purpose.status().message()));
+      return std::nullopt;
+    }
+    out.purpose = *purpose;
+  }
+  if (body->contains("dryRun")) {
+    if (!(*body)["dryRun"].is_boolean()) {
+      problem = BadRequest("dryRun: expected true or false");
+      return std::nullopt;
+    }
+    out.dry_run = (*body)["dryRun"].get<bool>();
+  }
+  return out;
+}
+
+ServerResponse Accepted(const std::string& id) {
+  ServerResponse r = JsonResponse(202, {{"id", id}, {"status", "queued"}});
+  r.headers.emplace("location", "/v1/enrollments/" + id);
+  return r;
+}
+
+// The answer for a request whose Idempotency-Key already names an item.
+ServerResponse Replay(const WorkItem& item, const std::string& request_sha256) {
+  if (item.request_sha256 != request_sha256) {
+    return Unprocessable("idempotency-key-reused",
+                         "this Idempotency-Key was used with a different request body")
+        .ToResponse();
+  }
+  return Accepted(item.id);
+}
+
+std::vector<pkcs::Finding> Warnings(const std::vector<pkcs::Finding>& findings) {
+  std::vector<pkcs::Finding> out;
+  for (const pkcs::Finding& f : findings) {
+    if (f.severity == pkcs::Severity::kWarning) out.push_back(f);
+  }
+  return out;
+}
+
+ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const PreparedItem& prepared,
+                      const ServerRequest& r) {
+  if (ctx.deps.graph == nullptr) {
+    return FromStatus(UnavailableError("no Graph connection"), "dry run").ToResponse();
+  }
+  graph::IntuneApi intune(*ctx.deps.graph);
+  Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, {req.upn});
+  if (!observed.ok()) return FromStatus(observed.status(), "reading the tenant").ToResponse();
+  PlannedItem item{
+      1, req.upn, req.purpose, prepared.item.thumbprint, prepared.item.pfx_sha256, prepared.facts};
+  deploy::Plan plan = deploy::ComputePlan(DesiredStateForItems(*ctx.deps.config, {item}), *observed,
+                                          ctx.deps.clock->Now());
+  plan.created_at = FormatRfc3339Utc(ctx.deps.clock->Now());
+  plan.tenant = ctx.deps.config->tenant.id;
+  if (r.Header("accept").value_or("").find("text/plain") != std::string::npos) {
+    return ServerResponse::Text(200, deploy::RenderPlanText(plan));
+  }
+  nlohmann::json findings = nlohmann::json::array();
+  for (const pkcs::Finding& f : Warnings(prepared.findings)) {
+    findings.push_back({{"code", f.code},
+                        {"severity", std::string(pkcs::SeverityName(f.severity))},
+                        {"message", f.message}});
+  }
+  return JsonResponse(200, {{"dryRun", true},
+                            {"userPrincipalName", req.upn},
+                            {"thumbprint", prepared.item.thumbprint},
+                            {"findings", findings},
+                            {"plan", deploy::PlanToJson(plan)}});
+}
+
+}  // namespace
+
+ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const ServerRequest& r) {
+  const std::string request_sha256 = pkcs::Sha256Hex(r.body);
+  std::optional<std::string> key;
+  if (std::optional<std::string> header = r.Header("idempotency-key")) {
+    if (header->empty() || header->size() > 200 ||
+        std::any_of(header->begin(), header->end(),
+                    [](unsigned char c) { return c < 0x21 || c > 0x7e; })) {
+      return BadRequest("Idempotency-Key: expected 1 to 200 visible ASCII characters").ToResponse();
+    }
+    key = caller.key_name + "/" + *header;
+    Result<WorkItem> earlier = ctx.deps.store->FindByIdempotencyKey(*key);
+    if (earlier.ok()) return Replay(*earlier, request_sha256);
+    if (earlier.status().code() != StatusCode::kNotFound) {
+      return FromStatus(earlier.status(), "idempotency lookup").ToResponse();
+    }
+  }
+
+  Problem problem;
+  std::optional<EnrollmentRequest> req =
+      ParseRequest(r, ctx.deps.config->pfx.intended_purpose, problem);
+  if (!req) return problem.ToResponse();
+  PrepareContext prepare{*ctx.deps.config, *ctx.deps.connector_key, ctx.deps.trust_bundle,
+                         ctx.deps.clock->Now()};
+  std::span<const uint8_t> pfx(reinterpret_cast<const uint8_t*>(req->pfx.data()), req->pfx.size());
+  PreparedItem prepared = PrepareItem(prepare, pfx, req->password, req->upn, req->purpose);
+  req->password.Clear();
+  if (!prepared.deployable) {
+    if (!req->dry_run) {
+      std::string codes;
+      for (const pkcs::Finding& f : prepared.findings) {
+        if (f.severity == pkcs::Severity::kError) codes += (codes.empty() ? "" : ",") + f.code;
+      }
+      ctx.Audit(caller, "enroll", req->upn, "", "rejected: " + codes, "");
+    }
+    return Unprocessable("pfx-not-deployable",
+                         "the PFX cannot be deployed to " + req->upn + "; see findings",
+                         prepared.findings)
+        .ToResponse();
+  }
+  if (req->dry_run) return DryRun(ctx, *req, prepared, r);
+
+  WorkItem item = std::move(prepared.item);
+  item.id = NewGuid(*ctx.deps.random);
+  item.kind = ItemKind::kEnrollment;
+  item.idempotency_key = key;
+  item.request_sha256 = request_sha256;
+  Status created = ctx.deps.store->CreateItems(std::span<const WorkItem>(&item, 1));
+  if (created.code() == StatusCode::kAlreadyExists && key) {
+    // A concurrent request with the same key won the insert.
+    Result<WorkItem> winner = ctx.deps.store->FindByIdempotencyKey(*key);
+    if (winner.ok()) return Replay(*winner, request_sha256);
+    return FromStatus(winner.status(), "idempotency lookup").ToResponse();
+  }
+  if (!created.ok()) return FromStatus(created, "storing the enrollment").ToResponse();
+  ctx.Audit(caller, "enroll", item.user_principal_name, item.thumbprint, "accepted",
+            "enrollment " + item.id);
+  CD_LOG_INFO("enrollment {} queued for {} ({})", item.id, item.user_principal_name,
+              item.thumbprint);
+  if (ctx.deps.wake) ctx.deps.wake();
+  return Accepted(item.id);
+}
+
+ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
+  Result<WorkItem> item = ctx.deps.store->GetItem(id);
+  if (!item.ok()) return FromStatus(item.status(), "enrollment " + id).ToResponse();
+  if (item->kind != ItemKind::kEnrollment)
+    return NotFound("enrollment " + id + " not found").ToResponse();
+  nlohmann::ordered_json body;
+  body["id"] = item->id;
+  body["userPrincipalName"] = item->user_principal_name;
+  body["thumbprint"] = item->thumbprint;
+  // A cancelled enrollment cannot be made through the API; show it as failed.
+  body["status"] =
+      item->status == ItemStatus::kCancelled ? "failed" : std::string(ItemStatusName(item->status));
+  if (!item->error_code.empty()) {
+    body["error"] = {{"code", item->error_code},
+                     {"message", item->error_message},
+                     {"requestId", item->request_id}};
+  }
+  body["createdAt"] = ApiTime(item->created_at);
+  body["updatedAt"] = ApiTime(item->updated_at);
+  return ServerResponse::Json(200, body.dump());
+}
+
+}  // namespace certdeploy::service::internal

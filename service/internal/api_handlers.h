@@ -1,0 +1,94 @@
+// service/internal/api_handlers.h: the REST handlers behind Api::Handle, and their helpers.
+//
+// Used by service/internal/api*.cc only. Every handler gets an authenticated, authorised Caller
+// and returns a complete response; none throws.
+
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "deploy/plan.h"
+#include "pkcs/validate.h"
+#include "service/internal/api.h"
+#include "service/internal/scheduler_waves.h"
+
+namespace certdeploy::service::internal {
+
+struct Caller {
+  std::string key_name;  // service.apiKeys[].name, for the audit log.
+};
+
+// An RFC 9457 problem. `type` is "about:blank" for plain HTTP errors, else a
+// "urn:certdeploy:problem:<slug>" naming the condition.
+struct Problem {
+  int status = 500;
+  std::string type = "about:blank";
+  std::string title;
+  std::string detail;
+  std::vector<pkcs::Finding> findings;  // 422 validation only.
+  std::vector<std::string> allow;       // 405 only: the Allow header.
+
+  ServerResponse ToResponse() const;
+};
+
+Problem BadRequest(std::string detail);                      // 400 invalid-request
+Problem NotFound(std::string detail);                        // 404
+Problem Unprocessable(std::string slug, std::string detail,  // 422
+                      std::vector<pkcs::Finding> findings = {});
+Problem Conflict(std::string detail);  // 409
+// Maps a store or Graph failure: NotFound 404, Aborted/FailedPrecondition 409, Unavailable and
+// DeadlineExceeded 503, anything else 500 (with a generic detail: internal messages may name
+// tables).
+Problem FromStatus(const Status& status, std::string_view what);
+
+ServerResponse JsonResponse(int status, const nlohmann::json& body);
+
+// Parses a JSON object body: BadRequest for anything else. Never echoes the body.
+std::optional<nlohmann::json> ParseObject(const ServerRequest& request, Problem& problem);
+
+// RFC 3339 UTC with milliseconds, as the API shows times.
+std::string ApiTime(SystemTime t);
+
+// The shared state of the handlers (Api::Impl holds one).
+struct ApiContext {
+  ApiDeps deps;
+  const config::ServiceConfig& service() const { return *deps.config->service; }
+  void Audit(const Caller& caller, std::string action, std::string upn, std::string thumbprint,
+             std::string outcome, std::string detail) const;
+};
+
+// Enrollments (api_enrollments.cc).
+ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const ServerRequest& r);
+ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
+
+// Rollouts (api_rollouts.cc).
+ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const ServerRequest& r);
+ServerResponse GetRollout(ApiContext& ctx, const std::string& id);
+ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const ServerRequest& r);
+ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
+                             const std::string& action);
+
+// Rollout manifests (api_rollout_items.cc). Paths must resolve inside the inbox: a relative
+// `requested` is taken relative to it; "..", absolute paths elsewhere and symlinks that lead out
+// are refused (InvalidArgument). The result is the canonical path of an existing regular file.
+Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string& requested);
+
+// The work items of a new rollout: every manifest row read, validated and sealed (rows that are
+// malformed, not deployable or whose files lie outside the inbox become failed items carrying
+// their findings), each assigned to its wave (AssignWaves). Rows are validated in parallel.
+struct ManifestItems {
+  std::vector<WorkItem> items;
+  int invalid = 0;
+};
+Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& manifest_path,
+                                        const std::string& rollout_id,
+                                        const std::vector<Wave>& waves);
+
+// The plan `certdeploy plan` would show for the manifest now (Graph reads only).
+Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_path);
+
+}  // namespace certdeploy::service::internal

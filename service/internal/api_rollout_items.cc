@@ -1,0 +1,198 @@
+// Rollout manifests from the inbox: path confinement, work items per row, dry-run plans.
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "base/file.h"
+#include "config/manifest.h"
+#include "deploy/desired_state.h"
+#include "deploy/observe.h"
+#include "graph/intune.h"
+#include "pkcs/digest.h"
+#include "service/internal/api_handlers.h"
+#include "service/internal/dispatcher_item.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxPfxBytes = 16 << 20;
+
+pkcs::Finding RowError(std::string code, std::string message) {
+  return {std::move(code), pkcs::Severity::kError, std::move(message)};
+}
+
+// One manifest line's outcome, before ids and waves are assigned.
+struct RowOutcome {
+  int line = 0;
+  WorkItem item;
+  std::vector<pkcs::Finding> findings;
+  bool valid = false;
+};
+
+RowOutcome CheckRow(ApiContext& ctx, const config::ManifestRow& row, SystemTime now) {
+  RowOutcome out;
+  out.line = row.line;
+  out.item.user_principal_name = row.upn;
+  const pkcs::Purpose purpose = row.purpose.value_or(ctx.deps.config->pfx.intended_purpose);
+  out.item.intended_purpose = std::string(pkcs::PurposeName(purpose));
+  const std::string& inbox = ctx.service().inbox;
+  Result<std::string> pfx_path = ResolveInboxPath(inbox, row.pfx_file);
+  if (!pfx_path.ok()) {
+    out.findings.push_back(RowError("pfx-unreadable", std::string(pfx_path.status().message())));
+    return out;
+  }
+  if (!row.password_file.empty()) {
+    Result<std::string> password_path = ResolveInboxPath(inbox, row.password_file);
+    if (!password_path.ok()) {
+      out.findings.push_back(
+          RowError("password-unreadable", std::string(password_path.status().message())));
+      return out;
+    }
+  }
+  Result<std::string> bytes = ReadFile(*pfx_path, kMaxPfxBytes);
+  if (!bytes.ok()) {
+    out.findings.push_back(RowError("pfx-unreadable", std::string(bytes.status().message())));
+    return out;
+  }
+  Result<SecretBytes> password = row.ReadPassword();
+  if (!password.ok()) {
+    out.findings.push_back(
+        RowError("password-unreadable", std::string(password.status().message())));
+    return out;
+  }
+  PrepareContext prepare{*ctx.deps.config, *ctx.deps.connector_key, ctx.deps.trust_bundle, now};
+  std::span<const uint8_t> pfx(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
+  PreparedItem prepared = PrepareItem(prepare, pfx, *password, row.upn, purpose);
+  out.findings = std::move(prepared.findings);
+  if (!prepared.deployable) return out;
+  out.item = std::move(prepared.item);
+  out.valid = true;
+  return out;
+}
+
+// Rows whose PFX or password file is outside the inbox become manifest problems.
+void ConfineRows(const std::string& inbox, config::Manifest& manifest) {
+  std::vector<config::ManifestRow> kept;
+  for (config::ManifestRow& row : manifest.rows) {
+    Result<std::string> pfx = ResolveInboxPath(inbox, row.pfx_file);
+    Result<std::string> pw = row.password_file.empty() ? Result<std::string>(std::string())
+                                                       : ResolveInboxPath(inbox, row.password_file);
+    if (pfx.ok() && pw.ok()) {
+      kept.push_back(std::move(row));
+    } else {
+      manifest.problems.push_back(
+          {row.line, std::string(pfx.ok() ? pw.status().message() : pfx.status().message())});
+    }
+  }
+  manifest.rows = std::move(kept);
+}
+
+}  // namespace
+
+Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string& requested) {
+  if (inbox.empty()) return FailedPreconditionError("service.inbox is not configured");
+  if (requested.empty()) return InvalidArgumentError("the path is empty");
+  fs::path path(requested);
+  for (const fs::path& part : path) {
+    if (part == "..") return InvalidArgumentError("'" + requested + "': '..' is not allowed");
+  }
+  if (path.is_relative()) path = fs::path(inbox) / path;
+  std::error_code ec;
+  const fs::path root = fs::canonical(inbox, ec);
+  if (ec) return UnavailableError("the inbox " + inbox + " is not accessible: " + ec.message());
+  const fs::path resolved = fs::canonical(path, ec);  // Follows every symlink.
+  if (ec) return NotFoundError("'" + requested + "' does not exist in the inbox");
+  const std::string prefix = root.string() + "/";
+  if (resolved.string().rfind(prefix, 0) != 0) {
+    return InvalidArgumentError("'" + requested + "' is outside the inbox " + root.string());
+  }
+  if (!fs::is_regular_file(resolved, ec)) {
+    return InvalidArgumentError("'" + requested + "' is not a regular file");
+  }
+  return resolved.string();
+}
+
+Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& manifest_path,
+                                        const std::string& rollout_id,
+                                        const std::vector<Wave>& waves) {
+  Result<config::Manifest> manifest = config::LoadManifest(manifest_path);
+  if (!manifest.ok()) return manifest.status();
+  const SystemTime now = ctx.deps.clock->Now();
+  std::vector<RowOutcome> outcomes(manifest->rows.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < outcomes.size(); i = next++) {
+      outcomes[i] = CheckRow(ctx, manifest->rows[i], now);
+    }
+  };
+  const int threads = std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1,
+                                      std::max<int>(1, static_cast<int>(outcomes.size())));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  for (const config::ManifestProblem& p : manifest->problems) {
+    RowOutcome o;
+    o.line = p.line;
+    o.findings.push_back(RowError("manifest-row", p.message));
+    outcomes.push_back(std::move(o));
+  }
+  std::sort(outcomes.begin(), outcomes.end(),
+            [](const RowOutcome& a, const RowOutcome& b) { return a.line < b.line; });
+
+  ManifestItems out;
+  const std::vector<int> wave_of = AssignWaves(static_cast<int>(outcomes.size()), waves);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    RowOutcome& o = outcomes[i];
+    WorkItem item = std::move(o.item);
+    item.id = NewGuid(*ctx.deps.random);
+    item.kind = ItemKind::kRollout;
+    item.rollout_id = rollout_id;
+    item.wave = wave_of[i];
+    item.manifest_line = o.line;
+    if (!o.valid) {
+      ++out.invalid;
+      item.status = ItemStatus::kFailed;
+      item.step = "invalid";
+      item.error_code = "pfx-not-deployable";
+      item.error_message = SummarizeFindings(o.findings);
+    }
+    out.items.push_back(std::move(item));
+  }
+  return out;
+}
+
+Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_path) {
+  if (ctx.deps.graph == nullptr) return UnavailableError("no Graph connection");
+  Result<std::string> path = ResolveInboxPath(ctx.service().inbox, manifest_path);
+  if (!path.ok()) return path.status();
+  Result<std::string> text = ReadFile(*path);
+  if (!text.ok()) return text.status();
+  Result<config::Manifest> manifest = config::ParseManifest(*text, *path);
+  if (!manifest.ok()) return manifest.status();
+  ConfineRows(ctx.service().inbox, *manifest);
+  const SystemTime now = ctx.deps.clock->Now();
+  deploy::DesiredStateOptions options;
+  options.now = now;
+  options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Result<deploy::DesiredState> desired =
+      deploy::BuildDesiredState(*ctx.deps.config, *manifest, options);
+  if (!desired.ok()) return desired.status();
+  std::vector<std::string> upns;
+  for (const config::ManifestRow& row : manifest->rows) upns.push_back(row.upn);
+  graph::IntuneApi intune(*ctx.deps.graph);
+  Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, upns);
+  if (!observed.ok()) return observed.status();
+  deploy::Plan plan = deploy::ComputePlan(*desired, *observed, now);
+  plan.created_at = FormatRfc3339Utc(now);
+  plan.tenant = ctx.deps.config->tenant.id;
+  plan.manifest_path = *path;
+  plan.manifest_sha256 = pkcs::Sha256Hex(*text);
+  return plan;
+}
+
+}  // namespace certdeploy::service::internal

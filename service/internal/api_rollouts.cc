@@ -1,0 +1,221 @@
+// POST /v1/rollouts, GET /v1/rollouts/{id}[/plan], POST /v1/rollouts/{id}/pause|resume|cancel.
+
+#include <set>
+
+#include "base/log.h"
+#include "deploy/plan.h"
+#include "service/internal/api_handlers.h"
+#include "service/internal/scheduler.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+struct RolloutRequest {
+  std::string name;
+  std::string manifest;
+  std::optional<SystemTime> start_at;
+  std::vector<Wave> waves;
+  bool dry_run = false;
+  std::optional<int> halt_percent;
+};
+
+std::optional<RolloutRequest> ParseRequest(const ServerRequest& r, Problem& problem) {
+  std::optional<nlohmann::json> body = ParseObject(r, problem);
+  if (!body) return std::nullopt;
+  static const std::set<std::string> kFields = {"name",  "manifest", "startAt",
+                                                "waves", "dryRun",   "haltOnFailurePercent"};
+  for (const auto& [key, value] : body->items()) {
+    if (!kFields.count(key)) {
+      problem = BadRequest("unknown field '" + key.substr(0, 64) + "'");
+      return std::nullopt;
+    }
+  }
+  auto fail = [&](std::string detail) {
+    problem = BadRequest(std::move(detail));
+    return std::nullopt;
+  };
+  RolloutRequest out;
+  const nlohmann::json& name = (*body)["name"];
+  if (!name.is_string() || name.get_ref<const std::string&>().empty() ||
+      name.get_ref<const std::string&>().size() > 200) {
+    return fail("name: expected a string of 1 to 200 characters");
+  }
+  out.name = name.get<std::string>();
+  const nlohmann::json& manifest = (*body)["manifest"];
+  if (!manifest.is_string() || manifest.get_ref<const std::string&>().empty()) {
+    return fail("manifest: expected the manifest's path inside the inbox");
+  }
+  out.manifest = manifest.get<std::string>();
+  if (body->contains("startAt")) {
+    const nlohmann::json& start = (*body)["startAt"];
+    Result<SystemTime> t =
+        start.is_string()
+            ? ParseRfc3339(start.get<std::string>())
+            : Result<SystemTime>(InvalidArgumentError("expected an RFC 3339 date-time string"));
+    if (!t.ok()) return fail("startAt: " + std::string(t.status().message()));
+    out.start_at = *t;
+  }
+  Result<std::vector<Wave>> waves =
+      ParseWaves(body->contains("waves") ? (*body)["waves"] : nlohmann::json());
+  if (!waves.ok()) return fail(std::string(waves.status().message()));
+  out.waves = std::move(*waves);
+  if (body->contains("dryRun")) {
+    if (!(*body)["dryRun"].is_boolean()) return fail("dryRun: expected true or false");
+    out.dry_run = (*body)["dryRun"].get<bool>();
+  }
+  if (body->contains("haltOnFailurePercent")) {
+    const nlohmann::json& h = (*body)["haltOnFailurePercent"];
+    if (!h.is_number_integer() || h.get<int64_t>() < 0 || h.get<int64_t>() > 100) {
+      return fail("haltOnFailurePercent: expected an integer 0..100");
+    }
+    out.halt_percent = h.get<int>();
+  }
+  return out;
+}
+
+nlohmann::ordered_json Counts(const ItemSummary& s) {
+  return {{"queued", s.queued}, {"running", s.running},     {"succeeded", s.succeeded},
+          {"failed", s.failed}, {"cancelled", s.cancelled}, {"total", s.total()}};
+}
+
+}  // namespace
+
+ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const ServerRequest& r) {
+  Problem problem;
+  std::optional<RolloutRequest> req = ParseRequest(r, problem);
+  if (!req) return problem.ToResponse();
+  if (ctx.service().inbox.empty()) {
+    return Unprocessable("inbox-not-configured",
+                         "rollouts need service.inbox in the daemon's configuration")
+        .ToResponse();
+  }
+  Result<std::string> manifest = ResolveInboxPath(ctx.service().inbox, req->manifest);
+  if (!manifest.ok()) {
+    const bool missing = manifest.status().code() == StatusCode::kNotFound;
+    return Unprocessable(missing ? "manifest-not-found" : "manifest-outside-inbox",
+                         std::string(manifest.status().message()))
+        .ToResponse();
+  }
+  Rollout rollout;
+  rollout.id = NewGuid(*ctx.deps.random);
+  rollout.name = req->name;
+  rollout.manifest_path = *manifest;
+  rollout.start_at = req->start_at.value_or(ctx.deps.clock->Now());
+  rollout.waves_json = WavesToJson(req->waves);
+  rollout.halt_on_failure_percent =
+      req->halt_percent.value_or(ctx.service().halt_on_failure_percent);
+  rollout.dry_run = req->dry_run;
+  rollout.status = RolloutStatus::kScheduled;
+  ManifestItems items;
+  if (!req->dry_run) {
+    Result<ManifestItems> built = BuildRolloutItems(ctx, *manifest, rollout.id, req->waves);
+    if (!built.ok()) {
+      if (built.status().code() == StatusCode::kInvalidArgument ||
+          built.status().code() == StatusCode::kNotFound) {
+        return Unprocessable("manifest-invalid", std::string(built.status().message()))
+            .ToResponse();
+      }
+      return FromStatus(built.status(), "reading the manifest").ToResponse();
+    }
+    items = std::move(*built);
+  }
+  Status created = ctx.deps.store->CreateRollout(rollout, items.items);
+  if (!created.ok()) return FromStatus(created, "storing the rollout").ToResponse();
+  ctx.Audit(caller, "rollout.create", "", "", req->dry_run ? "scheduled: dry run" : "scheduled",
+            "rollout " + rollout.id + " (" + rollout.name + "): " +
+                std::to_string(items.items.size()) + " items, " + std::to_string(items.invalid) +
+                " invalid, starts " + FormatRfc3339Utc(rollout.start_at));
+  CD_LOG_INFO("rollout {} '{}' scheduled: {} items ({} invalid)", rollout.id, rollout.name,
+              items.items.size(), items.invalid);
+  if (ctx.deps.wake) ctx.deps.wake();
+  ServerResponse resp = JsonResponse(201, {{"id", rollout.id}, {"status", "scheduled"}});
+  resp.headers.emplace("location", "/v1/rollouts/" + rollout.id);
+  return resp;
+}
+
+ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
+  Result<Rollout> r = ctx.deps.store->GetRollout(id);
+  if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
+  Result<std::vector<Wave>> waves = WavesFromJson(r->waves_json);
+  if (!waves.ok()) return FromStatus(waves.status(), "rollout " + id).ToResponse();
+  ItemFilter filter;
+  filter.rollout_id = id;
+  Result<ItemSummary> all = ctx.deps.store->SummarizeItems(filter, 50);
+  if (!all.ok()) return FromStatus(all.status(), "rollout " + id).ToResponse();
+
+  nlohmann::ordered_json body;
+  body["id"] = r->id;
+  body["name"] = r->name;
+  body["manifest"] = r->manifest_path;
+  body["status"] = std::string(RolloutStatusName(r->status));
+  body["dryRun"] = r->dry_run;
+  body["startAt"] = ApiTime(r->start_at);
+  body["haltOnFailurePercent"] = r->halt_on_failure_percent;
+  body["currentWave"] = r->current_wave;
+  body["waves"] = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < waves->size(); ++i) {
+    const int number = static_cast<int>(i) + 1;
+    nlohmann::ordered_json w;
+    w["wave"] = number;
+    w["percent"] = (*waves)[i].percent;
+    if ((*waves)[i].after > Duration::zero()) w["after"] = FormatIsoDuration((*waves)[i].after);
+    std::string state = number < r->current_wave ? "finished" : "pending";
+    if (number == r->current_wave) {
+      state = r->wave_finished_at ? "finished" : "running";
+      if (r->wave_started_at) w["startedAt"] = ApiTime(*r->wave_started_at);
+      if (r->wave_finished_at) w["finishedAt"] = ApiTime(*r->wave_finished_at);
+    }
+    w["state"] = state;
+    filter.wave = number;
+    Result<ItemSummary> counts = ctx.deps.store->SummarizeItems(filter, 0);
+    if (counts.ok()) w["counts"] = Counts(*counts);
+    body["waves"].push_back(std::move(w));
+  }
+  body["counts"] = Counts(*all);
+  body["failures"] = nlohmann::ordered_json::array();
+  for (const ItemFailure& f : all->failures) {
+    body["failures"].push_back(
+        {{"id", f.id},
+         {"wave", f.wave},
+         {"line", f.manifest_line},
+         {"userPrincipalName", f.user_principal_name},
+         {"thumbprint", f.thumbprint},
+         {"attempts", f.attempts},
+         {"error",
+          {{"code", f.error_code}, {"message", f.error_message}, {"requestId", f.request_id}}}});
+  }
+  body["createdAt"] = ApiTime(r->created_at);
+  body["updatedAt"] = ApiTime(r->updated_at);
+  return ServerResponse::Json(200, body.dump());
+}
+
+ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const ServerRequest& req) {
+  Result<Rollout> r = ctx.deps.store->GetRollout(id);
+  if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
+  Result<deploy::Plan> plan = PlanManifest(ctx, r->manifest_path);
+  if (!plan.ok()) {
+    const StatusCode code = plan.status().code();
+    if (code == StatusCode::kInvalidArgument || code == StatusCode::kNotFound) {
+      return Unprocessable("manifest-invalid", std::string(plan.status().message())).ToResponse();
+    }
+    return FromStatus(plan.status(), "planning rollout " + id).ToResponse();
+  }
+  if (req.Header("accept").value_or("").find("text/plain") != std::string::npos) {
+    return ServerResponse::Text(200, deploy::RenderPlanText(*plan));
+  }
+  return JsonResponse(200, deploy::PlanToJson(*plan));
+}
+
+ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
+                             const std::string& action) {
+  Result<Rollout> r = action == "pause"    ? PauseRollout(*ctx.deps.store, id)
+                      : action == "resume" ? ResumeRollout(*ctx.deps.store, id)
+                                           : CancelRollout(*ctx.deps.store, id, ctx.deps.owner);
+  if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
+  ctx.Audit(caller, "rollout." + action, "", "", std::string(RolloutStatusName(r->status)),
+            "rollout " + id + " (" + r->name + ")");
+  if (ctx.deps.wake) ctx.deps.wake();
+  return JsonResponse(200, {{"id", r->id}, {"status", std::string(RolloutStatusName(r->status))}});
+}
+
+}  // namespace certdeploy::service::internal

@@ -1,0 +1,153 @@
+// Problem responses, JSON helpers and audit for the REST handlers.
+
+#include <cstdio>
+#include <ctime>
+
+#include "base/log.h"
+#include "service/internal/api_handlers.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+std::string Reason(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 422:
+      return "Unprocessable Content";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
+  }
+}
+
+Problem Make(int status, std::string type, std::string detail) {
+  Problem p;
+  p.status = status;
+  p.type = std::move(type);
+  p.title = Reason(status);
+  p.detail = std::move(detail);
+  return p;
+}
+
+}  // namespace
+
+ServerResponse Problem::ToResponse() const {
+  nlohmann::ordered_json body;
+  body["type"] = type;
+  body["title"] = title.empty() ? Reason(status) : title;
+  body["status"] = status;
+  body["detail"] = detail;
+  if (!findings.empty()) {
+    body["findings"] = nlohmann::ordered_json::array();
+    for (const pkcs::Finding& f : findings) {
+      body["findings"].push_back({{"code", f.code},
+                                  {"severity", std::string(pkcs::SeverityName(f.severity))},
+                                  {"message", f.message}});
+    }
+  }
+  ServerResponse r;
+  r.status = status;
+  r.headers.emplace("content-type", "application/problem+json");
+  if (status == 401) r.headers.emplace("www-authenticate", "Bearer realm=\"certdeploy\"");
+  if (!allow.empty()) {
+    std::string methods;
+    for (const std::string& m : allow) methods += (methods.empty() ? "" : ", ") + m;
+    r.headers.emplace("allow", methods);
+  }
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return r;
+}
+
+Problem BadRequest(std::string detail) {
+  return Make(400, "urn:certdeploy:problem:invalid-request", std::move(detail));
+}
+
+Problem NotFound(std::string detail) { return Make(404, "about:blank", std::move(detail)); }
+
+Problem Unprocessable(std::string slug, std::string detail, std::vector<pkcs::Finding> findings) {
+  Problem p = Make(422, "urn:certdeploy:problem:" + slug, std::move(detail));
+  p.findings = std::move(findings);
+  return p;
+}
+
+Problem Conflict(std::string detail) {
+  return Make(409, "urn:certdeploy:problem:conflict", std::move(detail));
+}
+
+Problem FromStatus(const Status& status, std::string_view what) {
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      return NotFound(std::string(what) + " not found");
+    case StatusCode::kAborted:
+    case StatusCode::kFailedPrecondition:
+      return Conflict(std::string(status.message()));
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kResourceExhausted:
+      CD_LOG_WARN("{}: {}", what, status);
+      return Make(503, "urn:certdeploy:problem:unavailable",
+                  std::string(what) + ": a dependency is unavailable, retry later");
+    default:
+      CD_LOG_ERROR("{}: {}", what, status);
+      return Make(500, "about:blank", std::string(what) + " failed; see the daemon log");
+  }
+}
+
+ServerResponse JsonResponse(int status, const nlohmann::json& body) {
+  return ServerResponse::Json(status,
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::optional<nlohmann::json> ParseObject(const ServerRequest& request, Problem& problem) {
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) {
+    problem = BadRequest("the request body is not valid JSON");
+    return std::nullopt;
+  }
+  if (!body.is_object()) {
+    problem = BadRequest("the request body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::string ApiTime(SystemTime t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+  const time_t secs = static_cast<time_t>(ms.count() / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms.count() % 1000));
+  return buf;
+}
+
+void ApiContext::Audit(const Caller& caller, std::string action, std::string upn,
+                       std::string thumbprint, std::string outcome, std::string detail) const {
+  AuditRecord record;
+  record.api_key_name = caller.key_name;
+  record.action = std::move(action);
+  record.user_principal_name = std::move(upn);
+  record.thumbprint = std::move(thumbprint);
+  record.outcome = std::move(outcome);
+  record.detail = std::move(detail);
+  Result<int64_t> appended = deps.store->AppendAudit(record);
+  if (!appended.ok()) CD_LOG_WARN("audit of {}: {}", record.action, appended.status());
+}
+
+}  // namespace certdeploy::service::internal

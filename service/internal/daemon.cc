@@ -1,0 +1,263 @@
+// Daemon: construction of every part, the dispatch loop, and the graceful stop.
+
+#include "service/internal/daemon.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "pkcs/certificate.h"
+#include "pkcs/seal.h"
+#include "service/http_server.h"
+#include "service/internal/api.h"
+#include "service/internal/dispatcher.h"
+#include "service/internal/graph_connection.h"
+#include "service/internal/metrics.h"
+#include "service/internal/scheduler.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+constexpr Duration kMaxBackoff = std::chrono::seconds(30);
+constexpr Duration kGraphReadyCache = std::chrono::seconds(15);
+
+std::string MakeOwner(Random& random) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "localhost");
+  char suffix[9];
+  std::snprintf(suffix, sizeof(suffix), "%08x", static_cast<unsigned>(random.Next()));
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+// The scheme only: a PostgreSQL URL may carry a password.
+std::string StoreKind(const std::string& url) { return url.substr(0, url.find(':')); }
+
+}  // namespace
+
+Status DisableCoreDumps() {
+  Status result;
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    result = InternalError(std::string("prctl(PR_SET_DUMPABLE, 0): ") + std::strerror(errno));
+  }
+  rlimit none{0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0 && result.ok()) {
+    result = InternalError(std::string("setrlimit(RLIMIT_CORE, 0): ") + std::strerror(errno));
+  }
+  return result;
+}
+
+struct Daemon::Parts {
+  config::Config config;
+  Clock* clock = nullptr;
+  Random* random = nullptr;
+  std::string owner;
+  std::unique_ptr<JobStore> store;
+  std::optional<pkcs::ConnectorPublicKey> key;
+  std::unique_ptr<GraphConnection> graph;
+  Metrics metrics;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Api> api;
+  std::unique_ptr<HttpServer> server;  // Last: stopped first, it calls into the parts above.
+  bool leader = false;
+  Duration backoff{0};
+
+  std::mutex ready_mu;
+  SteadyTime ready_checked{};                                 // Guarded by ready_mu.
+  Status ready_status = UnavailableError("not checked yet");  // Guarded by ready_mu.
+
+  // A Graph token obtainable (and the tenant answering), cached for a few seconds so that
+  // probes cannot spend the request budget.
+  Status GraphReady() {
+    std::lock_guard<std::mutex> lock(ready_mu);
+    const SteadyTime now = clock->SteadyNow();
+    if (ready_checked != SteadyTime{} && now - ready_checked < kGraphReadyCache) {
+      return ready_status;
+    }
+    Result<graph::GraphResponse> r =
+        graph->client().Get("/deviceManagement/deviceConfigurations?$top=1");
+    ready_status =
+        r.ok() || r.status().code() == StatusCode::kResourceExhausted ? OkStatus() : r.status();
+    ready_checked = now;
+    return ready_status;
+  }
+};
+
+Daemon::Daemon(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Daemon::~Daemon() {
+  RequestStop();
+  StopAccepting();
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Clock& clock,
+                                              Random& random) {
+  if (!config.service) return InvalidArgumentError("the config has no service: section");
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+  parts->clock = &clock;
+  parts->random = &random;
+  parts->owner = MakeOwner(random);
+  const config::ServiceConfig& service = *parts->config.service;
+
+  Result<pkcs::ConnectorPublicKey> key =
+      pkcs::ConnectorPublicKey::LoadFile(config.connector.public_key_file);
+  if (!key.ok()) return Status(key.status()).WithContext("connector.publicKeyFile");
+  parts->key = *key;
+  std::vector<pkcs::Certificate> trust_bundle;
+  if (!config.profiles.trust_bundle.empty()) {
+    Result<std::vector<pkcs::Certificate>> bundle =
+        pkcs::LoadCertificatesPemFile(config.profiles.trust_bundle);
+    if (!bundle.ok()) return Status(bundle.status()).WithContext("profiles.trustBundle");
+    trust_bundle = std::move(*bundle);
+  }
+  Result<std::unique_ptr<GraphConnection>> graph =
+      GraphConnection::Open(parts->config, clock, random);
+  if (!graph.ok()) return graph.status();
+  parts->graph = std::move(*graph);
+  Result<std::unique_ptr<JobStore>> store = OpenJobStore(service.store, clock);
+  if (!store.ok()) return Status(store.status()).WithContext("service.store");
+  parts->store = std::move(*store);
+
+  parts->scheduler = std::make_unique<Scheduler>(*parts->store, clock);
+  DispatcherOptions dispatch;
+  dispatch.owner = parts->owner;
+  dispatch.lease = std::chrono::seconds(service.lease_seconds);
+  dispatch.batch_size = service.batch_size;
+  dispatch.retain_pfx_after_success = service.retain_pfx_after_success;
+  dispatch.connector_key_fingerprint = parts->key->fingerprint();
+  parts->dispatcher = std::make_unique<Dispatcher>(*parts->store, parts->graph->client(),
+                                                   parts->config, clock, &parts->metrics, dispatch);
+
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(parts)));
+  Parts& p = *daemon->parts_;
+  ApiDeps deps;
+  deps.config = &p.config;
+  deps.store = p.store.get();
+  deps.clock = &clock;
+  deps.random = &random;
+  deps.connector_key = &*p.key;
+  deps.trust_bundle = std::move(trust_bundle);
+  deps.graph = &p.graph->client();
+  deps.limiter = &p.graph->limiter();
+  deps.metrics = &p.metrics;
+  deps.graph_ready = [&p] { return p.GraphReady(); };
+  Daemon* self = daemon.get();
+  deps.wake = [self] { self->Wake(); };
+  deps.owner = p.owner;
+  p.api = std::make_unique<Api>(std::move(deps));
+
+  HttpServerOptions http;
+  http.listen = service.listen;
+  if (service.tls) {
+    http.tls =
+        TlsOptions{service.tls->cert_file, service.tls->key_file, service.tls->client_ca_file};
+  }
+  http.body_limit = service.max_body_bytes;
+  http.handler_threads = service.workers;
+  Api* api = p.api.get();
+  Result<std::unique_ptr<HttpServer>> server =
+      HttpServer::Start(http, [api](const ServerRequest& r) { return api->Handle(r); });
+  if (!server.ok()) return Status(server.status()).WithContext("service.listen");
+  p.server = std::move(*server);
+  CD_LOG_INFO("certdeploy serve: listening on {}, store {}, replica {}", p.server->url(),
+              StoreKind(service.store), p.owner);
+  return daemon;
+}
+
+std::string Daemon::url() const { return parts_->server ? parts_->server->url() : ""; }
+
+const std::string& Daemon::owner() const { return parts_->owner; }
+
+JobStore& Daemon::store() { return *parts_->store; }
+
+void Daemon::Wake() {
+  std::lock_guard<std::mutex> lock(mu_);
+  woken_ = true;
+  wake_.notify_all();
+}
+
+void Daemon::RequestStop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  CD_LOG_INFO("certdeploy serve: stopping (in-flight work is finished or handed back)");
+  parts_->dispatcher->RequestStop();
+  wake_.notify_all();
+}
+
+void Daemon::StopAccepting() {
+  std::call_once(stop_accepting_, [this] {
+    if (parts_->server) parts_->server->Stop();
+  });
+}
+
+Duration Daemon::RunOnce() {
+  Parts& p = *parts_;
+  const Duration poll = std::chrono::milliseconds(p.config.service->poll_millis);
+  bool leader = p.leader && p.store->StillDispatcher();
+  if (!leader) {
+    Result<bool> won = p.store->TryBecomeDispatcher(p.owner);
+    leader = won.ok() && *won;
+    if (!won.ok()) CD_LOG_WARN("dispatcher election: {}", won.status());
+  }
+  if (leader != p.leader) {
+    CD_LOG_INFO("replica {} {} the dispatcher", p.owner, leader ? "is now" : "is no longer");
+    p.leader = leader;
+    p.metrics.SetLeader(leader);
+  }
+  if (!leader) return poll;
+
+  Result<int> moved = p.scheduler->RunDue();
+  if (!moved.ok()) CD_LOG_WARN("scheduler: {}", moved.status());
+  Result<DispatchResult> ran = p.dispatcher->RunOnce();
+  if (!ran.ok()) {
+    CD_LOG_WARN("dispatcher: {}", ran.status());
+  } else if (ran->progressed()) {
+    p.backoff = Duration::zero();
+    return Duration::zero();  // More may be waiting.
+  } else if (ran->claimed == 0) {
+    p.backoff = Duration::zero();
+    Result<std::optional<SystemTime>> due = p.scheduler->NextDue();
+    if (due.ok() && *due) {
+      const Duration until = std::chrono::duration_cast<Duration>(**due - p.clock->Now());
+      return std::clamp(until, Duration(std::chrono::milliseconds(10)), poll);
+    }
+    return poll;
+  }
+  // Everything went back to the queue (an outage, throttling): back off, up to 30 s.
+  p.backoff = std::min<Duration>(kMaxBackoff, p.backoff == Duration::zero() ? poll : p.backoff * 2);
+  return p.backoff;
+}
+
+void Daemon::Run() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) break;
+    }
+    const Duration wait = RunOnce();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (wait > Duration::zero()) {
+      wake_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+    }
+    woken_ = false;
+  }
+  StopAccepting();
+  if (parts_->leader) {
+    Status released = parts_->store->ReleaseDispatcher();
+    if (!released.ok()) CD_LOG_WARN("releasing the dispatcher role: {}", released);
+  }
+  CD_LOG_INFO("certdeploy serve: stopped");
+}
+
+}  // namespace certdeploy::service::internal

@@ -1,0 +1,393 @@
+// The dispatcher: claim a batch, plan it against the tenant, ensure profiles, import, record.
+
+#include "service/internal/dispatcher.h"
+
+#include <map>
+#include <mutex>
+
+#include "base/log.h"
+#include "deploy/executor.h"
+#include "deploy/observe.h"
+#include "deploy/plan.h"
+#include "graph/intune.h"
+#include "service/internal/dispatcher_item.h"
+
+namespace certdeploy::service::internal {
+
+struct Dispatcher::Entry {
+  WorkItem item;
+  StoredPfx stored;
+  bool owned = true;  // False once the lease was lost or an outcome was recorded.
+  std::string step;
+};
+
+struct Dispatcher::Batch {
+  std::vector<Entry> entries;  // Entry i plans as line i + 1.
+  std::mutex mu;               // Guards lease renewals from executor callbacks.
+  SteadyTime last_renewal{};
+};
+
+namespace {
+
+bool IsProfileAction(deploy::ActionKind k) {
+  return k == deploy::ActionKind::kCreateTrustedProfile ||
+         k == deploy::ActionKind::kCreateImportedPfxProfile ||
+         k == deploy::ActionKind::kAssignProfile || k == deploy::ActionKind::kUnchangedProfile;
+}
+
+// Item problems that another attempt cannot fix.
+bool ItemProblem(StatusCode code) {
+  return code == StatusCode::kInvalidArgument || code == StatusCode::kFailedPrecondition ||
+         code == StatusCode::kNotFound || code == StatusCode::kDataLoss ||
+         code == StatusCode::kAlreadyExists;
+}
+
+// Tenant-wide or passing problems: the item waits in the queue, however often.
+bool Passing(StatusCode code) {
+  return code == StatusCode::kCancelled || code == StatusCode::kUnavailable ||
+         code == StatusCode::kResourceExhausted || code == StatusCode::kDeadlineExceeded ||
+         code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied;
+}
+
+std::string ErrorCode(const Status& s) {
+  const StatusDetails* d = s.details();
+  if (d != nullptr && !d->service_code.empty()) return d->service_code;
+  return std::string(StatusCodeName(s.code()));
+}
+
+std::string RequestId(const Status& s) {
+  const StatusDetails* d = s.details();
+  return d == nullptr ? "" : d->request_id;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(JobStore& store, graph::GraphClient& graph, const config::Config& config,
+                       Clock& clock, Metrics* metrics, DispatcherOptions options)
+    : store_(store),
+      graph_(graph),
+      config_(config),
+      clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)) {}
+
+Result<std::vector<WorkItem>> Dispatcher::Claim(std::optional<Rollout>& rollout) {
+  ClaimRequest claim;
+  claim.owner = options_.owner;
+  claim.lease = options_.lease;
+  claim.limit = options_.batch_size;
+  claim.filter.kind = ItemKind::kEnrollment;
+  Result<std::vector<WorkItem>> items = store_.ClaimNext(claim);
+  if (!items.ok() || !items->empty()) return items;
+  const RolloutStatus running[] = {RolloutStatus::kRunning};
+  Result<std::vector<Rollout>> rollouts = store_.ListRollouts(running, 1000);
+  if (!rollouts.ok()) return rollouts.status();
+  for (Rollout& r : *rollouts) {
+    if (r.current_wave < 1 || r.wave_finished_at) continue;
+    claim.filter = ItemFilter{ItemKind::kRollout, r.id, r.current_wave};
+    items = store_.ClaimNext(claim);
+    if (!items.ok() || !items->empty()) {
+      rollout = std::move(r);
+      return items;
+    }
+  }
+  return std::vector<WorkItem>{};
+}
+
+Result<DispatchResult> Dispatcher::RunOnce() {
+  DispatchResult result;
+  if (stop_.load()) return result;
+  std::optional<Rollout> rollout;
+  Result<std::vector<WorkItem>> items = Claim(rollout);
+  if (!items.ok()) return items.status();
+  if (items->empty()) return result;
+  result.claimed = static_cast<int>(items->size());
+  Batch batch;
+  for (WorkItem& item : *items) batch.entries.push_back(Entry{std::move(item), {}, true, ""});
+  if (rollout) {
+    // Re-read: the rollout may have been paused or cancelled since it was listed.
+    Result<Rollout> now = store_.GetRollout(rollout->id);
+    if (!now.ok() || now->status != RolloutStatus::kRunning) {
+      const bool cancelled = now.ok() && now->status == RolloutStatus::kCancelled;
+      for (Entry& e : batch.entries) {
+        if (cancelled) {
+          Finish(e, CancelledError("the rollout was cancelled before this item ran"), result);
+        } else {
+          HandBack(e,
+                   now.ok() ? FailedPreconditionError("the rollout is not running") : now.status(),
+                   result);
+        }
+      }
+      return result;
+    }
+  }
+  Process(batch, result);
+  return result;
+}
+
+void Dispatcher::Process(Batch& batch, DispatchResult& result) {
+  for (Entry& e : batch.entries) {
+    const WorkItem& item = e.item;
+    if (!item.pfx_blob) {
+      Finish(e, DataLossError("the stored PFX of this item is gone"), result);
+      continue;
+    }
+    if (item.connector_key_fingerprint != options_.connector_key_fingerprint ||
+        item.padding_scheme != pkcs::PaddingSchemeName(config_.connector.padding)) {
+      Finish(e,
+             FailedPreconditionError(
+                 "the password was sealed to another connector key or padding than the "
+                 "configured one; submit the PFX again"),
+             result);
+      continue;
+    }
+    Result<StoredPfx> stored = DecodeStoredPfx(*item.pfx_blob);
+    if (!stored.ok() || !stored->has_facts) {
+      Finish(
+          e,
+          stored.ok() ? DataLossError("the stored PFX has no certificate facts") : stored.status(),
+          result);
+      continue;
+    }
+    e.stored = std::move(*stored);
+  }
+  CheckpointAll(batch, "planning");
+  RunPlan(batch, result);
+}
+
+void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
+  std::vector<PlannedItem> planned;
+  std::vector<std::string> upns;
+  for (size_t i = 0; i < batch.entries.size(); ++i) {
+    Entry& e = batch.entries[i];
+    if (!e.owned) continue;
+    Result<pkcs::Purpose> purpose = pkcs::ParsePurpose(e.item.intended_purpose);
+    if (!purpose.ok()) {
+      Finish(e, purpose.status(), result);
+      continue;
+    }
+    planned.push_back({static_cast<int>(i) + 1, e.item.user_principal_name, *purpose,
+                       e.item.thumbprint, e.item.pfx_sha256, e.stored.facts});
+    upns.push_back(e.item.user_principal_name);
+  }
+  if (planned.empty()) return;
+  graph::IntuneApi intune(graph_);
+  Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, upns);
+  if (!observed.ok()) {
+    HandBackAll(batch, observed.status().WithContext("reading the tenant"), result);
+    return;
+  }
+  deploy::Plan plan =
+      deploy::ComputePlan(DesiredStateForItems(config_, planned), *observed, clock_.Now());
+  deploy::Plan profiles = plan, imports = plan;
+  profiles.actions.clear();
+  imports.actions.clear();
+  for (const deploy::Action& a : plan.actions) {
+    (IsProfileAction(a.kind) ? profiles : imports).actions.push_back(a);
+  }
+
+  deploy::ExecutorOptions options;
+  options.concurrency = config_.limits.concurrency;
+  options.provider_name = config_.connector.provider_name;
+  options.key_name = config_.connector.key_name;
+  options.padding_scheme = config_.connector.padding;
+  options.on_progress = [&](const deploy::ExecutionProgress&) {
+    std::lock_guard<std::mutex> lock(batch.mu);
+    if (clock_.SteadyNow() - batch.last_renewal < options_.lease / 3) return;
+    for (Entry& e : batch.entries) {
+      if (!e.owned) continue;
+      CheckpointUpdate c{.id = e.item.id,
+                         .owner = options_.owner,
+                         .status = ItemStatus::kRunning,
+                         .step = e.step,
+                         .lease = options_.lease};
+      if (store_.Checkpoint(c).code() == StatusCode::kAborted) e.owned = false;
+    }
+    batch.last_renewal = clock_.SteadyNow();
+  };
+  if (profiles.HasWrites()) {
+    CheckpointAll(batch, "ensuring-profiles");
+    deploy::ExecutionReport report = deploy::ExecutePlan(profiles, graph_, options);
+    for (const deploy::ItemResult& r : report.items) {
+      if (r.ok) continue;
+      HandBackAll(batch, r.status.WithContext(r.description), result);
+      return;
+    }
+  }
+  if (stop_.load()) {
+    HandBackAll(batch, CancelledError("the daemon is shutting down"), result);
+    return;
+  }
+
+  CheckpointAll(batch, "importing");
+  auto entry_of = [&](const deploy::Action& a) -> Entry* {
+    if (a.line < 1 || a.line > static_cast<int>(batch.entries.size())) return nullptr;
+    return &batch.entries[static_cast<size_t>(a.line - 1)];
+  };
+  options.pfx_bytes = [&](const deploy::Action& a) -> Result<std::string> {
+    Entry* e = entry_of(a);
+    if (e == nullptr) return InternalError("no work item for plan line " + std::to_string(a.line));
+    return e->stored.pfx;
+  };
+  options.sealed_password = [&](const deploy::Action& a) -> Result<std::string> {
+    if (stop_.load()) return CancelledError("the daemon is shutting down");
+    Entry* e = entry_of(a);
+    if (e == nullptr) return InternalError("no work item for plan line " + std::to_string(a.line));
+    std::lock_guard<std::mutex> lock(batch.mu);
+    if (!e->owned) return AbortedError("the lease on this item was lost");
+    return e->item.sealed_password;
+  };
+  deploy::ExecutionReport report = deploy::ExecutePlan(imports, graph_, options);
+
+  // Outcome per plan key: imports decide for themselves and for duplicates of the same record.
+  std::map<std::string, const deploy::ItemResult*> by_key;
+  std::map<size_t, const deploy::ItemResult*> by_action;
+  for (const deploy::ItemResult& r : report.items) {
+    by_action[r.action_index] = &r;
+    if (r.kind == deploy::ActionKind::kImportUserPfx) by_key[r.key] = &r;
+  }
+  for (size_t i = 0; i < imports.actions.size(); ++i) {
+    const deploy::Action& a = imports.actions[i];
+    Entry* e = entry_of(a);
+    if (e == nullptr || !e->owned) continue;
+    if (a.kind == deploy::ActionKind::kSkipUserPfx && !a.record_id.empty()) {
+      Succeed(*e, /*reconciled=*/true, result);  // Already in the tenant (e.g. before a crash).
+      continue;
+    }
+    const deploy::ItemResult* r = nullptr;
+    if (a.kind == deploy::ActionKind::kImportUserPfx) {
+      auto it = by_action.find(i);
+      if (it != by_action.end()) r = it->second;
+    } else if (a.kind == deploy::ActionKind::kSkipUserPfx) {
+      auto it = by_key.find(a.key);
+      if (it != by_key.end()) r = it->second;
+    } else {
+      continue;
+    }
+    if (r == nullptr) {
+      HandBack(*e, InternalError("the executor reported nothing for this item"), result);
+    } else if (r->ok) {
+      Succeed(*e, r->reconciled, result);
+    } else if (ItemProblem(r->status.code()) ||
+               (!Passing(r->status.code()) && e->item.attempts >= options_.max_attempts)) {
+      Finish(*e, r->status, result);
+    } else {
+      HandBack(*e, r->status, result);
+    }
+  }
+  for (Entry& e : batch.entries) {
+    if (e.owned) HandBack(e, InternalError("the plan had no action for this item"), result);
+  }
+}
+
+void Dispatcher::CheckpointAll(Batch& batch, const std::string& step) {
+  std::lock_guard<std::mutex> lock(batch.mu);
+  for (Entry& e : batch.entries) {
+    if (!e.owned) continue;
+    e.step = step;
+    CheckpointUpdate c{.id = e.item.id,
+                       .owner = options_.owner,
+                       .status = ItemStatus::kRunning,
+                       .step = step,
+                       .lease = options_.lease};
+    Status s = store_.Checkpoint(c);
+    if (s.code() == StatusCode::kAborted) {
+      e.owned = false;
+      CD_LOG_WARN("dispatcher: lost the lease on item {}", e.item.id);
+    } else if (!s.ok()) {
+      CD_LOG_WARN("dispatcher: checkpoint of item {}: {}", e.item.id, s);
+    }
+  }
+  batch.last_renewal = clock_.SteadyNow();
+}
+
+void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
+  CheckpointUpdate c{.id = e.item.id,
+                     .owner = options_.owner,
+                     .status = ItemStatus::kSucceeded,
+                     .step = reconciled ? "verified-present" : "verified"};
+  c.release_pfx = !options_.retain_pfx_after_success;
+  Status s = store_.Checkpoint(c);
+  e.owned = false;
+  if (!s.ok()) {
+    // The next claim re-plans, finds the record present and succeeds then.
+    CD_LOG_WARN("dispatcher: recording success of item {}: {}", e.item.id, s);
+    ++result.lost;
+    return;
+  }
+  ++result.succeeded;
+  if (metrics_ != nullptr) metrics_->CountDispatch(reconciled ? "reconciled" : "succeeded");
+  Audit(e, reconciled ? "succeeded: already present" : "succeeded", "");
+  if (reconciled) {
+    CD_LOG_INFO("item {} ({}, {}) is in the tenant: reconciled by reading, not resent", e.item.id,
+                e.item.user_principal_name, e.item.thumbprint);
+  } else {
+    CD_LOG_INFO("imported item {} ({}, {})", e.item.id, e.item.user_principal_name,
+                e.item.thumbprint);
+  }
+}
+
+void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
+  const bool cancelled = why.code() == StatusCode::kCancelled;
+  CheckpointUpdate c{.id = e.item.id,
+                     .owner = options_.owner,
+                     .status = cancelled ? ItemStatus::kCancelled : ItemStatus::kFailed,
+                     .step = cancelled ? "cancelled" : "failed",
+                     .error_code = ErrorCode(why),
+                     .error_message = std::string(why.message()),
+                     .request_id = RequestId(why)};
+  Status s = store_.Checkpoint(c);
+  e.owned = false;
+  if (!s.ok()) {
+    ++result.lost;
+    return;
+  }
+  ++(cancelled ? result.cancelled : result.failed);
+  if (metrics_ != nullptr) metrics_->CountDispatch(cancelled ? "cancelled" : "failed");
+  Audit(e, (cancelled ? "cancelled: " : "failed: ") + ErrorCode(why), RequestId(why));
+  CD_LOG_WARN("item {} ({}) {}: {}", e.item.id, e.item.user_principal_name,
+              cancelled ? "cancelled" : "failed", why);
+}
+
+void Dispatcher::HandBack(Entry& e, const Status& why, DispatchResult& result) {
+  CheckpointUpdate c{.id = e.item.id,
+                     .owner = options_.owner,
+                     .status = ItemStatus::kQueued,
+                     .step = "retry",
+                     .error_code = ErrorCode(why),
+                     .error_message = std::string(why.message()),
+                     .request_id = RequestId(why)};
+  Status s = store_.Checkpoint(c);
+  e.owned = false;
+  if (!s.ok()) {
+    ++result.lost;
+    return;
+  }
+  ++result.handed_back;
+  if (metrics_ != nullptr) metrics_->CountDispatch("retried");
+  CD_LOG_INFO("item {} back in the queue: {}", e.item.id, why);
+}
+
+void Dispatcher::HandBackAll(Batch& batch, const Status& why, DispatchResult& result) {
+  for (Entry& e : batch.entries) {
+    if (e.owned) HandBack(e, why, result);
+  }
+}
+
+void Dispatcher::Audit(const Entry& e, const std::string& outcome, const std::string& request_id) {
+  AuditRecord record;
+  record.action = "import";
+  record.user_principal_name = e.item.user_principal_name;
+  record.thumbprint = e.item.thumbprint;
+  record.outcome = outcome;
+  record.request_ids = request_id;
+  record.detail = e.item.kind == ItemKind::kEnrollment
+                      ? "enrollment " + e.item.id
+                      : "rollout " + e.item.rollout_id.value_or("") + " wave " +
+                            std::to_string(e.item.wave) + " line " +
+                            std::to_string(e.item.manifest_line) + " item " + e.item.id;
+  Result<int64_t> appended = store_.AppendAudit(record);
+  if (!appended.ok()) CD_LOG_WARN("audit of item {}: {}", e.item.id, appended.status());
+}
+
+}  // namespace certdeploy::service::internal

@@ -1,0 +1,257 @@
+// The OpenAPI 3.1 document of the REST API, served at GET /openapi.json.
+//
+// Kept next to the handlers: a route added to api.cc must be described here too (api_test checks
+// that every routed path appears).
+
+#include <string>
+
+#include "service/internal/api.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+using Json = nlohmann::json;
+
+Json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+Json Problem(const std::string& description) {
+  return {{"description", description},
+          {"content", {{"application/problem+json", {{"schema", Ref("Problem")}}}}}};
+}
+
+Json JsonBody(const std::string& description, const Json& schema) {
+  return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+}
+
+Json IdParam() {
+  return Json::array({{{"name", "id"},
+                       {"in", "path"},
+                       {"required", true},
+                       {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{1,64}$"}}}}});
+}
+
+// 401, 403 and 503 apply to every authenticated operation.
+Json Errors(Json responses, bool unprocessable = false) {
+  responses["401"] = Problem("Missing or unknown API key");
+  responses["403"] = Problem("The API key lacks the required scope");
+  responses["503"] = Problem("Store or Graph unavailable; retry later");
+  if (unprocessable) responses["422"] = Problem("Validation failed (see findings)");
+  return responses;
+}
+
+Json Operation(const std::string& summary, const std::string& scope, Json responses) {
+  Json op = {{"summary", summary}, {"responses", std::move(responses)}};
+  op["security"] =
+      Json::array({{{"apiKey", scope.empty() ? Json::array() : Json::array({scope})}}});
+  return op;
+}
+
+Json Schemas() {
+  Json counts = {{"type", "object"},
+                 {"properties",
+                  {{"queued", {{"type", "integer"}}},
+                   {"running", {{"type", "integer"}}},
+                   {"succeeded", {{"type", "integer"}}},
+                   {"failed", {{"type", "integer"}}},
+                   {"cancelled", {{"type", "integer"}}},
+                   {"total", {{"type", "integer"}}}}}};
+  Json error = {{"type", "object"},
+                {"properties",
+                 {{"code", {{"type", "string"}}},
+                  {"message", {{"type", "string"}}},
+                  {"requestId", {{"type", "string"}, {"description", "Graph request-id"}}}}}};
+  Json finding = {
+      {"type", "object"},
+      {"required", {"code", "severity", "message"}},
+      {"properties",
+       {{"code", {{"type", "string"}, {"examples", {"bad-password", "email-mismatch"}}}},
+        {"severity", {{"enum", {"error", "warning"}}}},
+        {"message", {{"type", "string"}}}}}};
+  Json wave = {{"type", "object"},
+               {"required", {"percent"}},
+               {"properties",
+                {{"percent", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}},
+                 {"after",
+                  {{"type", "string"},
+                   {"description", "ISO 8601 duration after the previous wave finished"},
+                   {"examples", {"PT2H", "P1D"}}}}}}};
+  return {
+      {"Problem",
+       {{"type", "object"},
+        {"description", "RFC 9457 problem details"},
+        {"required", {"type", "title", "status", "detail"}},
+        {"properties",
+         {{"type", {{"type", "string"}}},
+          {"title", {{"type", "string"}}},
+          {"status", {{"type", "integer"}}},
+          {"detail", {{"type", "string"}}},
+          {"findings", {{"type", "array"}, {"items", Ref("Finding")}}}}}}},
+      {"Finding", finding},
+      {"Error", error},
+      {"Counts", counts},
+      {"Wave", wave},
+      {"EnrollmentRequest",
+       {{"type", "object"},
+        {"required", {"userPrincipalName", "pfx", "password"}},
+        {"additionalProperties", false},
+        {"properties",
+         {{"userPrincipalName", {{"type", "string"}}},
+          {"pfx", {{"type", "string"}, {"contentEncoding", "base64"}}},
+          {"password",
+           {{"type", "string"},
+            {"writeOnly", true},
+            {"description", "Sealed to the connector key at once; never stored in clear"}}},
+          {"intendedPurpose",
+           {{"enum", {"smimeEncryption", "smimeSigning", "vpn", "wifi", "unassigned"}}}},
+          {"dryRun", {{"type", "boolean"}, {"default", false}}}}}}},
+      {"Accepted",
+       {{"type", "object"},
+        {"properties", {{"id", {{"type", "string"}}}, {"status", {{"const", "queued"}}}}}}},
+      {"Enrollment",
+       {{"type", "object"},
+        {"properties",
+         {{"id", {{"type", "string"}}},
+          {"userPrincipalName", {{"type", "string"}}},
+          {"thumbprint", {{"type", "string"}}},
+          {"status", {{"enum", {"queued", "running", "succeeded", "failed"}}}},
+          {"error", Ref("Error")},
+          {"createdAt", {{"type", "string"}, {"format", "date-time"}}},
+          {"updatedAt", {{"type", "string"}, {"format", "date-time"}}}}}}},
+      {"DryRun",
+       {{"type", "object"},
+        {"properties",
+         {{"dryRun", {{"const", true}}},
+          {"userPrincipalName", {{"type", "string"}}},
+          {"thumbprint", {{"type", "string"}}},
+          {"findings", {{"type", "array"}, {"items", Ref("Finding")}}},
+          {"plan", Ref("Plan")}}}}},
+      {"Plan", {{"type", "object"}, {"description", "The plan file format (docs/plan-format.md)"}}},
+      {"RolloutRequest",
+       {{"type", "object"},
+        {"required", {"name", "manifest"}},
+        {"additionalProperties", false},
+        {"properties",
+         {{"name", {{"type", "string"}}},
+          {"manifest", {{"type", "string"}, {"description", "Path inside service.inbox"}}},
+          {"startAt", {{"type", "string"}, {"format", "date-time"}}},
+          {"waves", {{"type", "array"}, {"items", Ref("Wave")}}},
+          {"haltOnFailurePercent", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
+          {"dryRun", {{"type", "boolean"}, {"default", false}}}}}}},
+      {"RolloutState",
+       {{"type", "object"},
+        {"properties",
+         {{"id", {{"type", "string"}}},
+          {"status",
+           {{"enum", {"scheduled", "running", "paused", "succeeded", "failed", "cancelled"}}}}}}}},
+      {"Rollout",
+       {{"type", "object"},
+        {"properties",
+         {{"id", {{"type", "string"}}},
+          {"name", {{"type", "string"}}},
+          {"manifest", {{"type", "string"}}},
+          {"status",
+           {{"enum", {"scheduled", "running", "paused", "succeeded", "failed", "cancelled"}}}},
+          {"dryRun", {{"type", "boolean"}}},
+          {"startAt", {{"type", "string"}, {"format", "date-time"}}},
+          {"haltOnFailurePercent", {{"type", "integer"}}},
+          {"currentWave", {{"type", "integer"}}},
+          {"waves", {{"type", "array"}, {"items", {{"allOf", {Ref("Wave")}}}}}},
+          {"counts", Ref("Counts")},
+          {"failures", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+          {"createdAt", {{"type", "string"}, {"format", "date-time"}}},
+          {"updatedAt", {{"type", "string"}, {"format", "date-time"}}}}}}},
+  };
+}
+
+Json RolloutAction(const std::string& verb) {
+  Json responses = Errors({{"200", JsonBody("New status", Ref("RolloutState"))},
+                           {"404", Problem("No such rollout")},
+                           {"409", Problem("Not possible in the rollout's status")}});
+  Json op = Operation(verb + " the rollout", "rollouts", responses);
+  op["parameters"] = IdParam();
+  return {{"post", op}};
+}
+
+}  // namespace
+
+nlohmann::json OpenApiDocument() {
+  Json text = {{"text/plain", {{"schema", {{"type", "string"}}}}}};
+  Json paths;
+  paths["/healthz"]["get"] = {{"summary", "Liveness: the process is up"},
+                              {"security", Json::array()},
+                              {"responses", {{"200", JsonBody("Alive", {{"type", "object"}})}}}};
+  paths["/readyz"]["get"] =
+      Operation("Readiness: the job store answers and a Graph token can be obtained", "",
+                Errors({{"200", JsonBody("Ready", {{"type", "object"}})}}));
+  paths["/metrics"]["get"] =
+      Operation("Prometheus metrics (text format 0.0.4)", "read",
+                Errors({{"200", {{"description", "Metrics"}, {"content", text}}}}));
+  paths["/openapi.json"]["get"] = Operation(
+      "This document", "read", Errors({{"200", JsonBody("OpenAPI 3.1", {{"type", "object"}})}}));
+  Json enroll = Operation(
+      "Validate, seal and queue a user's PFX for import (or plan it with dryRun)", "enroll",
+      Errors({{"202", JsonBody("Queued", Ref("Accepted"))},
+              {"200", JsonBody("Dry run: the plan for this user; nothing stored", Ref("DryRun"))},
+              {"400", Problem("Malformed JSON or fields")},
+              {"413", Problem("Body larger than service.maxBodyBytes")}},
+             true));
+  enroll["requestBody"] = {
+      {"required", true},
+      {"content", {{"application/json", {{"schema", Ref("EnrollmentRequest")}}}}}};
+  enroll["parameters"] = Json::array(
+      {{{"name", "Idempotency-Key"},
+        {"in", "header"},
+        {"schema", {{"type", "string"}, {"maxLength", 200}}},
+        {"description", "Same key and body: the same response. Same key, other body: 422."}}});
+  paths["/v1/enrollments"]["post"] = enroll;
+  Json get_enrollment = Operation("An enrollment's status", "read",
+                                  Errors({{"200", JsonBody("Enrollment", Ref("Enrollment"))},
+                                          {"404", Problem("No such enrollment")}}));
+  get_enrollment["parameters"] = IdParam();
+  paths["/v1/enrollments/{id}"]["get"] = get_enrollment;
+  Json create_rollout =
+      Operation("Schedule a rollout of a manifest from the inbox, in waves", "rollouts",
+                Errors({{"201", JsonBody("Scheduled", Ref("RolloutState"))},
+                        {"400", Problem("Malformed JSON or fields")}},
+                       true));
+  create_rollout["requestBody"] = {
+      {"required", true}, {"content", {{"application/json", {{"schema", Ref("RolloutRequest")}}}}}};
+  paths["/v1/rollouts"]["post"] = create_rollout;
+  Json get_rollout = Operation(
+      "A rollout's status, waves, counts and failures", "read",
+      Errors({{"200", JsonBody("Rollout", Ref("Rollout"))}, {"404", Problem("No such rollout")}}));
+  get_rollout["parameters"] = IdParam();
+  paths["/v1/rollouts/{id}"]["get"] = get_rollout;
+  Json plan_content = {{"application/json", {{"schema", Ref("Plan")}}},
+                       {"text/plain", text["text/plain"]}};
+  Json get_plan =
+      Operation("The rollout's dry-run plan now (JSON, or text with Accept: text/plain)", "read",
+                Errors({{"200", {{"description", "Plan"}, {"content", plan_content}}},
+                        {"404", Problem("No such rollout")}},
+                       true));
+  get_plan["parameters"] = IdParam();
+  paths["/v1/rollouts/{id}/plan"]["get"] = get_plan;
+  paths["/v1/rollouts/{id}/pause"] = RolloutAction("Pause");
+  paths["/v1/rollouts/{id}/resume"] = RolloutAction("Resume");
+  paths["/v1/rollouts/{id}/cancel"] = RolloutAction("Cancel");
+
+  return {
+      {"openapi", "3.1.0"},
+      {"info",
+       {{"title", "certdeploy"},
+        {"version", "0.1.0"},
+        {"description",
+         "Deploys users' S/MIME certificates (PFX) to Intune: onboarding enrollments and "
+         "scheduled bulk rollouts."}}},
+      {"security", Json::array({{{"apiKey", Json::array()}}})},
+      {"components",
+       {{"securitySchemes",
+         {{"apiKey",
+           {{"type", "http"},
+            {"scheme", "bearer"},
+            {"description", "An API key from service.apiKeys; scopes enroll, rollouts, read"}}}}},
+        {"schemas", Schemas()}}},
+      {"paths", paths}};
+}
+
+}  // namespace certdeploy::service::internal

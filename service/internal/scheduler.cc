@@ -1,0 +1,238 @@
+// Rollout wave transitions (RunDue/NextDue) and the operator's pause/resume/cancel.
+
+#include "service/internal/scheduler.h"
+
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/status_macros.h"
+#include "service/internal/scheduler_waves.h"
+
+namespace certdeploy::service::internal {
+namespace {
+
+constexpr int kMaxRollouts = 1000;
+constexpr int kMaxStepsPerRollout = 64;
+
+// A transition lost to a concurrent one is not an error: the next RunDue re-reads.
+Result<bool> Applied(const Result<Rollout>& r) {
+  if (r.ok()) return true;
+  if (r.status().code() == StatusCode::kAborted) return false;
+  return r.status();
+}
+
+Status NotApplicable(const Rollout& r, std::string_view action) {
+  return FailedPreconditionError("cannot " + std::string(action) + " rollout " + r.id + ": it is " +
+                                 std::string(RolloutStatusName(r.status)));
+}
+
+}  // namespace
+
+Result<int> Scheduler::RunDue() {
+  const RolloutStatus active[] = {RolloutStatus::kScheduled, RolloutStatus::kRunning};
+  ASSIGN_OR_RETURN(std::vector<Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
+  int transitions = 0;
+  Status first_error;
+  for (const Rollout& listed : rollouts) {
+    Rollout current = listed;
+    for (int step = 0; step < kMaxStepsPerRollout; ++step) {
+      Result<bool> moved = Step(current);
+      if (!moved.ok()) {
+        if (first_error.ok()) first_error = moved.status().WithContext("rollout " + current.id);
+        break;
+      }
+      if (!*moved) break;
+      ++transitions;
+      Result<Rollout> reread = store_.GetRollout(current.id);
+      if (!reread.ok()) break;
+      current = std::move(*reread);
+      if (current.status != RolloutStatus::kScheduled &&
+          current.status != RolloutStatus::kRunning) {
+        break;
+      }
+    }
+  }
+  if (!first_error.ok() && transitions == 0) return first_error;
+  if (!first_error.ok()) CD_LOG_WARN("scheduler: {}", first_error);
+  return transitions;
+}
+
+Result<std::optional<SystemTime>> Scheduler::NextDue() {
+  const RolloutStatus active[] = {RolloutStatus::kScheduled, RolloutStatus::kRunning};
+  ASSIGN_OR_RETURN(std::vector<Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
+  std::optional<SystemTime> next;
+  auto consider = [&](SystemTime t) {
+    if (!next || t < *next) next = t;
+  };
+  for (const Rollout& r : rollouts) {
+    Result<std::vector<Wave>> waves = WavesFromJson(r.waves_json);
+    if (!waves.ok()) continue;
+    if (r.status == RolloutStatus::kScheduled) {
+      consider(r.start_at + std::chrono::duration_cast<SystemTime::duration>(waves->front().after));
+    } else if (r.wave_finished_at && r.current_wave >= 1 &&
+               r.current_wave < static_cast<int>(waves->size())) {
+      const Duration after = (*waves)[static_cast<size_t>(r.current_wave)].after;
+      consider(*r.wave_finished_at + std::chrono::duration_cast<SystemTime::duration>(after));
+    }
+  }
+  return next;
+}
+
+Result<bool> Scheduler::Step(const Rollout& r) {
+  Result<std::vector<Wave>> waves = WavesFromJson(r.waves_json);
+  if (!waves.ok()) return waves.status();
+  const int count = static_cast<int>(waves->size());
+  if (r.status == RolloutStatus::kScheduled) return Start(r, waves->front().after);
+  if (r.status != RolloutStatus::kRunning) return false;
+  if (r.current_wave < 1 || r.current_wave > count) {
+    return DataLossError("current wave " + std::to_string(r.current_wave) + " is not in 1.." +
+                         std::to_string(count));
+  }
+  const bool last = r.current_wave == count;
+  const Duration next_delay =
+      last ? Duration::zero() : (*waves)[static_cast<size_t>(r.current_wave)].after;
+  return Advance(r, next_delay, last);
+}
+
+Result<bool> Scheduler::Start(const Rollout& r, Duration first_delay) {
+  const SystemTime now = clock_.Now();
+  if (now < r.start_at + std::chrono::duration_cast<SystemTime::duration>(first_delay)) {
+    return false;
+  }
+  RolloutUpdate update;
+  update.expected_status = RolloutStatus::kScheduled;
+  if (r.dry_run) {
+    update.status = RolloutStatus::kSucceeded;
+    ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
+    if (applied) Audit(r, "rollout.finish", "succeeded: dry run");
+    return applied;
+  }
+  update.status = RolloutStatus::kRunning;
+  update.wave = RolloutUpdate::Wave{1, now, std::nullopt};
+  ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
+  if (applied) Audit(r, "rollout.wave-start", "wave 1");
+  return applied;
+}
+
+Result<bool> Scheduler::Advance(const Rollout& r, Duration next_delay, bool last_wave) {
+  const SystemTime now = clock_.Now();
+  if (!r.wave_finished_at) {
+    ItemFilter filter;
+    filter.rollout_id = r.id;
+    filter.wave = r.current_wave;
+    ASSIGN_OR_RETURN(ItemSummary wave, store_.SummarizeItems(filter, 0));
+    if (wave.queued + wave.running > 0) return false;
+    const bool halt =
+        wave.total() > 0 &&
+        wave.failed * 100 > static_cast<int64_t>(r.halt_on_failure_percent) * wave.total();
+    RolloutUpdate update;
+    update.expected_status = RolloutStatus::kRunning;
+    update.status = halt ? RolloutStatus::kPaused : RolloutStatus::kRunning;
+    update.wave = RolloutUpdate::Wave{r.current_wave, r.wave_started_at, now};
+    ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
+    if (applied) {
+      const std::string counts =
+          std::to_string(wave.failed) + " of " + std::to_string(wave.total()) + " failed";
+      Audit(r, halt ? "rollout.halt" : "rollout.wave-finish",
+            "wave " + std::to_string(r.current_wave) + ": " + counts);
+      if (halt) {
+        CD_LOG_WARN("rollout {} paused: wave {} {} (halt above {}%)", r.id, r.current_wave, counts,
+                    r.halt_on_failure_percent);
+      }
+    }
+    return applied;
+  }
+  if (last_wave) return Finish(r);
+  if (now < *r.wave_finished_at + std::chrono::duration_cast<SystemTime::duration>(next_delay)) {
+    return false;
+  }
+  RolloutUpdate update;
+  update.expected_status = RolloutStatus::kRunning;
+  update.status = RolloutStatus::kRunning;
+  update.wave = RolloutUpdate::Wave{r.current_wave + 1, now, std::nullopt};
+  ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
+  if (applied) Audit(r, "rollout.wave-start", "wave " + std::to_string(r.current_wave + 1));
+  return applied;
+}
+
+Result<bool> Scheduler::Finish(const Rollout& r) {
+  ItemFilter filter;
+  filter.rollout_id = r.id;
+  ASSIGN_OR_RETURN(ItemSummary all, store_.SummarizeItems(filter, 0));
+  RolloutUpdate update;
+  update.expected_status = RolloutStatus::kRunning;
+  update.status = all.failed > 0 ? RolloutStatus::kFailed : RolloutStatus::kSucceeded;
+  ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
+  if (applied) {
+    Audit(r, "rollout.finish",
+          std::string(RolloutStatusName(update.status)) + ": " + std::to_string(all.succeeded) +
+              " succeeded, " + std::to_string(all.failed) + " failed");
+  }
+  return applied;
+}
+
+void Scheduler::Audit(const Rollout& r, std::string action, std::string outcome) {
+  AuditRecord record;
+  record.action = std::move(action);
+  record.outcome = std::move(outcome);
+  record.detail = "rollout " + r.id + " (" + r.name + ")";
+  Result<int64_t> appended = store_.AppendAudit(record);
+  if (!appended.ok()) CD_LOG_WARN("audit of rollout {}: {}", r.id, appended.status());
+}
+
+Result<Rollout> PauseRollout(JobStore& store, std::string_view id) {
+  ASSIGN_OR_RETURN(Rollout r, store.GetRollout(id));
+  if (r.status != RolloutStatus::kScheduled && r.status != RolloutStatus::kRunning) {
+    return NotApplicable(r, "pause");
+  }
+  RolloutUpdate update;
+  update.expected_status = r.status;
+  update.status = RolloutStatus::kPaused;
+  return store.UpdateRollout(id, update);
+}
+
+Result<Rollout> ResumeRollout(JobStore& store, std::string_view id) {
+  ASSIGN_OR_RETURN(Rollout r, store.GetRollout(id));
+  if (r.status != RolloutStatus::kPaused) return NotApplicable(r, "resume");
+  RolloutUpdate update;
+  update.expected_status = RolloutStatus::kPaused;
+  update.status = r.current_wave == 0 ? RolloutStatus::kScheduled : RolloutStatus::kRunning;
+  return store.UpdateRollout(id, update);
+}
+
+Result<Rollout> CancelRollout(JobStore& store, std::string_view id, std::string_view owner) {
+  ASSIGN_OR_RETURN(Rollout r, store.GetRollout(id));
+  if (r.status != RolloutStatus::kScheduled && r.status != RolloutStatus::kRunning &&
+      r.status != RolloutStatus::kPaused) {
+    return NotApplicable(r, "cancel");
+  }
+  RolloutUpdate update;
+  update.expected_status = r.status;
+  update.status = RolloutStatus::kCancelled;
+  ASSIGN_OR_RETURN(Rollout cancelled, store.UpdateRollout(id, update));
+  // Queued items will never run now: mark them, a page at a time.
+  ClaimRequest claim;
+  claim.owner = std::string(owner);
+  claim.lease = std::chrono::minutes(1);
+  claim.filter.rollout_id = std::string(id);
+  claim.limit = 500;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<WorkItem> items, store.ClaimNext(claim));
+    if (items.empty()) break;
+    for (const WorkItem& item : items) {
+      CheckpointUpdate c;
+      c.id = item.id;
+      c.owner = claim.owner;
+      c.status = ItemStatus::kCancelled;
+      c.step = "cancelled";
+      c.error_code = "cancelled";
+      c.error_message = "the rollout was cancelled before this item ran";
+      Status s = store.Checkpoint(c);
+      if (!s.ok() && s.code() != StatusCode::kAborted) return s;
+    }
+  }
+  return cancelled;
+}
+
+}  // namespace certdeploy::service::internal

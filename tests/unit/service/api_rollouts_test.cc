@@ -1,0 +1,200 @@
+// The rollout endpoints over real HTTP: inbox confinement, validation, status, plans, waves run
+// by the daemon's passes, the failure halt, pause/resume/cancel.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/test_pki.h"
+#include "tests/unit/service/daemon_harness.h"
+
+namespace certdeploy::service::testing {
+namespace {
+
+using ::certdeploy::testing::kPfxPassword;
+using ::certdeploy::testing::PkiPath;
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace fs = std::filesystem;
+
+class RolloutApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h_ = std::make_unique<DaemonHarness>();
+    ASSERT_TRUE(h_->ok()) << h_->error();
+    for (const char* f : {"alice.pfx", "bob.pfx", "mismatch.pfx", "password.txt"}) {
+      fs::copy_file(PkiPath(f), h_->inbox() / f);
+    }
+  }
+
+  // Writes a manifest into the inbox; rows are "upn,pfx".
+  void Manifest(const std::string& name,
+                const std::vector<std::pair<std::string, std::string>>& rows) {
+    std::ofstream out(h_->inbox() / name);
+    out << "userPrincipalName,pfxFile,passwordFile\n";
+    for (const auto& [upn, pfx] : rows) out << upn << "," << pfx << ",password.txt\n";
+  }
+
+  RawResponse Post(const std::string& path, const nlohmann::json& body,
+                   const std::string& key = kOpsKey) {
+    return h_->Request("POST", path, key, body.is_null() ? "" : body.dump());
+  }
+  nlohmann::json Get(const std::string& id) {
+    return h_->Json(h_->Request("GET", "/v1/rollouts/" + id, kReaderKey));
+  }
+
+  std::unique_ptr<DaemonHarness> h_;
+};
+
+TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
+  Manifest("q4.csv", {{"alice@contoso.com", "alice.pfx"},
+                      {"bob@contoso.com", "bob.pfx"},
+                      {"carol@contoso.com", "mismatch.pfx"}});
+  RawResponse created =
+      Post("/v1/rollouts", {{"name", "Q4"},
+                            {"manifest", "q4.csv"},
+                            {"startAt", "2099-01-01T00:00:00Z"},
+                            {"waves", {{{"percent", 50}}, {{"percent", 100}, {"after", "PT1H"}}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = h_->Json(created)["id"];
+  EXPECT_EQ(h_->Json(created)["status"], "scheduled");
+
+  nlohmann::json r = Get(id);
+  EXPECT_EQ(r["status"], "scheduled");
+  EXPECT_EQ(r["name"], "Q4");
+  EXPECT_EQ(r["startAt"], "2099-01-01T00:00:00.000Z");
+  EXPECT_EQ(r["counts"]["total"], 3);
+  EXPECT_EQ(r["counts"]["queued"], 2);
+  EXPECT_EQ(r["counts"]["failed"], 1);
+  ASSERT_EQ(r["waves"].size(), 2u);
+  EXPECT_EQ(r["waves"][1]["after"], "PT1H");
+  EXPECT_EQ(r["waves"][0]["counts"]["total"], 2);
+  ASSERT_EQ(r["failures"].size(), 1u);
+  EXPECT_EQ(r["failures"][0]["line"], 4);
+  EXPECT_EQ(r["failures"][0]["error"]["code"], "pfx-not-deployable");
+  EXPECT_THAT(r["failures"][0]["error"]["message"].get<std::string>(), HasSubstr("email-mismatch"));
+
+  RawResponse plan = h_->Request("GET", "/v1/rollouts/" + id + "/plan", kReaderKey);
+  ASSERT_EQ(plan.status, 200) << plan.body;
+  std::map<std::string, int> kinds;
+  const nlohmann::json plan_json = h_->Json(plan);
+  for (const auto& a : plan_json["actions"]) ++kinds[a["kind"].get<std::string>()];
+  EXPECT_EQ(kinds["importUserPfx"], 2);
+  EXPECT_EQ(kinds["invalid"], 1);
+  RawResponse text = h_->Request("GET", "/v1/rollouts/" + id + "/plan", kReaderKey, "",
+                                 {{"Accept", "text/plain"}});
+  EXPECT_EQ(text.status, 200);
+  EXPECT_THAT(text.body, HasSubstr("Plan: "));
+  EXPECT_EQ(h_->sandbox().tenant().Stats().writes, 0u) << "plans only read";
+
+  EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/pause", nullptr))["status"], "paused");
+  EXPECT_EQ(Post("/v1/rollouts/" + id + "/pause", nullptr).status, 409);
+  EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/resume", nullptr))["status"], "scheduled");
+  EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/cancel", nullptr))["status"], "cancelled");
+  EXPECT_EQ(Post("/v1/rollouts/" + id + "/resume", nullptr).status, 409);
+  EXPECT_EQ(Post("/v1/rollouts/nope/cancel", nullptr).status, 404);
+  r = Get(id);
+  EXPECT_EQ(r["counts"]["cancelled"], 2);
+  EXPECT_EQ(r["counts"]["failed"], 1);
+
+  std::vector<std::string> actions;
+  Result<std::vector<AuditRecord>> audit = h_->store().ListAudit(20);
+  ASSERT_TRUE(audit.ok());
+  for (const AuditRecord& a : *audit) {
+    if (a.api_key_name == "ops") actions.push_back(a.action);
+  }
+  EXPECT_THAT(actions, ::testing::ElementsAre("rollout.cancel", "rollout.resume", "rollout.pause",
+                                              "rollout.create"));
+  std::ifstream db(h_->store_file(), std::ios::binary);
+  std::ostringstream bytes;
+  bytes << db.rdbuf();
+  EXPECT_THAT(bytes.str(), Not(HasSubstr(kPfxPassword)));
+}
+
+TEST_F(RolloutApiTest, ManifestsMustBeInsideTheInbox) {
+  Manifest("ok.csv", {{"alice@contoso.com", "alice.pfx"}});
+  fs::create_directories(h_->inbox() / "sub");
+  fs::copy_file(PkiPath("alice.pfx"), h_->dir() / "x.pfx");
+  Manifest("sub/nested.csv", {{"alice@contoso.com", "../../x.pfx"}});
+  const fs::path outside = h_->dir() / "outside.csv";
+  std::ofstream(outside) << "userPrincipalName,pfxFile,passwordFile\n";
+  fs::create_symlink(outside, h_->inbox() / "link.csv");
+  fs::create_symlink(PkiPath("alice.pfx"), h_->inbox() / "escape.pfx");
+  Manifest("escape.csv", {{"alice@contoso.com", "escape.pfx"}});
+
+  struct Case {
+    std::string manifest;
+    std::string type;
+  };
+  const Case refused[] = {
+      {"../outside.csv", "manifest-outside-inbox"}, {outside.string(), "manifest-outside-inbox"},
+      {"/etc/passwd", "manifest-outside-inbox"},    {"link.csv", "manifest-outside-inbox"},
+      {"sub/../ok.csv", "manifest-outside-inbox"},  {"missing.csv", "manifest-not-found"},
+  };
+  for (const Case& c : refused) {
+    RawResponse r = Post("/v1/rollouts", {{"name", "x"}, {"manifest", c.manifest}});
+    EXPECT_EQ(r.status, 422) << c.manifest;
+    EXPECT_EQ(h_->Json(r)["type"], "urn:certdeploy:problem:" + c.type) << c.manifest;
+  }
+  // An absolute path inside the inbox is fine.
+  EXPECT_EQ(Post("/v1/rollouts",
+                 {{"name", "x"}, {"manifest", (h_->inbox() / "ok.csv").string()}, {"dryRun", true}})
+                .status,
+            201);
+  // Rows whose files lie outside the inbox (by '..' or a symlink) become failed items.
+  for (const char* manifest : {"sub/nested.csv", "escape.csv"}) {
+    RawResponse r = Post("/v1/rollouts", {{"name", "x"}, {"manifest", manifest}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    nlohmann::json status = Get(h_->Json(r)["id"]);
+    EXPECT_EQ(status["counts"]["failed"], 1) << manifest;
+    EXPECT_THAT(status["failures"][0]["error"]["message"].get<std::string>(),
+                ::testing::AnyOf(HasSubstr("outside the inbox"), HasSubstr("not allowed")))
+        << manifest;
+  }
+}
+
+TEST_F(RolloutApiTest, BadRequestsAre400) {
+  Manifest("ok.csv", {{"alice@contoso.com", "alice.pfx"}});
+  const nlohmann::json bad[] = {
+      {{"manifest", "ok.csv"}},
+      {{"name", "x"}},
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"startAt", "tomorrow"}},
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"waves", {{{"percent", 50}}}}},
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"waves", {{{"percent", 100}, {"after", "P1M"}}}}},
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"haltOnFailurePercent", 101}},
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"priority", 1}},
+  };
+  for (const nlohmann::json& body : bad) {
+    EXPECT_EQ(Post("/v1/rollouts", body).status, 400) << body.dump();
+  }
+  EXPECT_EQ(h_->Request("POST", "/v1/rollouts", kOpsKey, "{").status, 400);
+}
+
+TEST_F(RolloutApiTest, WavesRunThroughTheDispatcherAndAFailingWaveHalts) {
+  Manifest("q1.csv", {{"alice@contoso.com", "alice.pfx"},
+                      {"bob@contoso.com", "bob.pfx"},
+                      {"carol@contoso.com", "mismatch.pfx"}});
+  RawResponse created = Post(
+      "/v1/rollouts",
+      {{"name", "Q1"}, {"manifest", "q1.csv"}, {"waves", {{{"percent", 50}}, {{"percent", 100}}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = h_->Json(created)["id"];
+  h_->Dispatch();
+  nlohmann::json r = Get(id);
+  // Wave 1 (alice, bob) imported; wave 2 holds only the invalid row: 100 % failed > 5 %.
+  EXPECT_EQ(r["status"], "paused") << r.dump();
+  EXPECT_EQ(r["currentWave"], 2);
+  EXPECT_EQ(r["waves"][0]["counts"]["succeeded"], 2);
+  EXPECT_EQ(r["waves"][1]["state"], "finished");
+  EXPECT_EQ(h_->sandbox().tenant().State()["userPfxCertificates"].size(), 2u);
+
+  EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/resume", nullptr))["status"], "running");
+  h_->Dispatch(2);
+  EXPECT_EQ(Get(id)["status"], "failed");  // Ended; one row could never be deployed.
+}
+
+}  // namespace
+}  // namespace certdeploy::service::testing

@@ -1,0 +1,77 @@
+// tests/unit/service/daemon_harness.h: an in-process `certdeploy serve` (Daemon) on port 0
+// against an in-process sandbox tenant, plus a blocking HTTP(S) client for its REST API.
+//
+// Each harness has its own scratch directory (SQLite store, inbox, TLS files). The dispatch loop
+// never runs by itself: tests call daemon().RunOnce() to dispatch, so items stay queued otherwise.
+
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "base/random.h"
+#include "sandbox/sandbox.h"
+#include "service/internal/daemon.h"
+#include "tests/unit/service/http_test_client.h"
+
+namespace certdeploy::service::testing {
+
+inline constexpr char kHrKey[] = "hr-key-0123456789";          // enroll, read
+inline constexpr char kOpsKey[] = "ops-key-0123456789";        // rollouts, read
+inline constexpr char kReaderKey[] = "reader-key-0123456789";  // read
+inline constexpr char kSandboxClientId[] = "11111111-2222-3333-4444-555555555555";
+
+struct HarnessOptions {
+  bool tls = false;
+  size_t max_body_bytes = 64 * 1024;
+  std::string extra_service_yaml;  // More keys under service:, each line indented by 2.
+};
+
+class DaemonHarness {
+ public:
+  explicit DaemonHarness(HarnessOptions options = {});
+  ~DaemonHarness();
+  DaemonHarness(const DaemonHarness&) = delete;
+  DaemonHarness& operator=(const DaemonHarness&) = delete;
+
+  bool ok() const { return daemon_ != nullptr; }
+  const std::string& error() const { return error_; }
+  internal::Daemon& daemon() { return *daemon_; }
+  JobStore& store() { return daemon_->store(); }
+  sandbox::SandboxServer& sandbox() { return *sandbox_; }
+  int port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path inbox() const { return dir_ / "inbox"; }
+  std::string store_file() const { return (dir_ / "state.db").string(); }
+  std::string server_cert_file() const { return cert_.cert_file; }
+
+  // One request on a new connection. `key` empty: no Authorization header.
+  RawResponse Request(const std::string& method, const std::string& path, const std::string& key,
+                      const std::string& body = "",
+                      const std::map<std::string, std::string>& headers = {});
+  // Request() and the body parsed as JSON (null if it is not JSON).
+  nlohmann::json Json(const RawResponse& r) const;
+
+  // Runs `passes` daemon passes (election, scheduler, one dispatcher batch each).
+  void Dispatch(int passes = 8);
+
+ private:
+  std::filesystem::path dir_;
+  TestCert cert_;
+  std::unique_ptr<sandbox::SandboxServer> sandbox_;
+  std::unique_ptr<internal::Daemon> daemon_;
+  int port_ = 0;
+  bool tls_ = false;
+  SSL_CTX* client_ctx_ = nullptr;
+  std::string error_;
+};
+
+// The body of POST /v1/enrollments for a fixture PFX of the test PKI.
+std::string EnrollmentBody(const std::string& pfx_name, const std::string& upn,
+                           const std::string& password, bool dry_run = false);
+
+}  // namespace certdeploy::service::testing
