@@ -7,7 +7,7 @@ CERTDEPLOY_PACKAGES=(
   cmake ninja-build g++ pkg-config git ca-certificates openssl curl
   libssl-dev libcpprest-dev nlohmann-json3-dev libboost-dev libboost-system-dev
   libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
-  libsqlite3-dev libpq-dev postgresql libbenchmark-dev
+  libsqlite3-dev libpq-dev postgresql libbenchmark-dev jq
 )
 
 certdeploy_install_deps() {
