@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/internal/url.h"
+#include "graph/retry_policy.h"
 
 namespace certdeploy::graph::internal {
 namespace {
@@ -86,7 +87,13 @@ StatusCode StatusCodeForHttp(int status, std::string_view method) {
     default:
       break;
   }
-  if (status >= 500) return StatusCode::kUnavailable;
+  // 503 means "not processed". Any other 5xx answer to a write may come after the write was
+  // committed (a gateway or a crash behind it), so its outcome is unknown: the caller must read
+  // before resending, or a create could be duplicated.
+  if (status >= 500) {
+    return status == 503 || IsSafeToResend(method) ? StatusCode::kUnavailable
+                                                   : StatusCode::kUnknownOutcome;
+  }
   if (status >= 400) return StatusCode::kInvalidArgument;
   return StatusCode::kInternal;  // 1xx/3xx are not expected from Graph.
 }

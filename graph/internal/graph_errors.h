@@ -29,7 +29,8 @@ std::string UnwrapIntuneMessage(std::string_view message);
 // The request-id for support: the "request-id" response header, else the body's innerError.
 std::string RequestIdOf(const HttpResponse& response, const GraphErrorBody& body);
 
-// The StatusCode for a final non-2xx HTTP status. `method` matters only for 409.
+// The StatusCode for a final non-2xx HTTP status. `method` matters for 409 (POST: exists) and
+// for 5xx other than 503 (a write may have been applied: kUnknownOutcome).
 StatusCode StatusCodeForHttp(int http_status, std::string_view method);
 
 // A Status for a final non-2xx response to `method` on `path` (no query string). The message is

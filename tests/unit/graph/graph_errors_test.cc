@@ -78,6 +78,9 @@ TEST(GraphErrorsTest, MapsHttpStatuses) {
       {500, "GET", StatusCode::kUnavailable},      {503, "POST", StatusCode::kUnavailable},
       {504, "GET", StatusCode::kUnavailable},      {424, "POST", StatusCode::kFailedPrecondition},
       {422, "POST", StatusCode::kInvalidArgument},
+      // A write answered with a 5xx other than 503 may have been committed.
+      {500, "POST", StatusCode::kUnknownOutcome},  {502, "PATCH", StatusCode::kUnknownOutcome},
+      {500, "DELETE", StatusCode::kUnknownOutcome}, {502, "GET", StatusCode::kUnavailable},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(StatusCodeForHttp(c.status, c.method), c.code) << c.status << " " << c.method;
