@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/percent_decode.h"
 #include "service/http_server.h"
 
 namespace certdeploy::sandbox::internal {
@@ -73,9 +74,6 @@ struct Reply {
 
 // --- Encodings -------------------------------------------------------------------------------
 
-// Percent-decodes `in`; with `plus_is_space` '+' becomes ' ' (query strings and forms).
-// nullopt for a malformed escape.
-std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string PercentEncode(std::string_view in);
 // Splits "a=1&b=2" and decodes both sides. nullopt for a malformed escape.

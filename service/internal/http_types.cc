@@ -11,37 +11,6 @@
 
 namespace certdeploy::service {
 namespace internal {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::optional<std::string> DecodeRequestPath(std::string_view raw_path) {
   if (raw_path.empty() || raw_path.front() != '/') return std::nullopt;
@@ -124,10 +93,10 @@ std::optional<std::string> ServerRequest::QueryParam(std::string_view name) cons
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
-    std::optional<std::string> key = internal::PercentDecode(pair.substr(0, eq), true);
+    std::optional<std::string> key = PercentDecode(pair.substr(0, eq), true);
     if (!key || *key != name) continue;
     if (eq == std::string_view::npos) return std::string();
-    std::optional<std::string> value = internal::PercentDecode(pair.substr(eq + 1), true);
+    std::optional<std::string> value = PercentDecode(pair.substr(eq + 1), true);
     if (value) return value;
   }
   return std::nullopt;

@@ -10,13 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/percent_decode.h"
 #include "base/result.h"
 
 namespace certdeploy::service::internal {
-
-// Decodes %XX escapes (either hex case). With `plus_is_space`, '+' becomes ' ' (form/query
-// encoding); otherwise '+' is kept. Returns nullopt for a truncated or non-hex escape.
-std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 
 // Decodes the path part of an origin-form request target ("/a%20b" -> "/a b"). Returns nullopt
 // when the path does not start with '/', has an invalid escape, or decodes to a NUL byte.

@@ -19,17 +19,17 @@ using ::testing::HasSubstr;
 using ::testing::Optional;
 
 TEST(PercentDecodeTest, DecodesEscapesAndPlusOnlyWhenAsked) {
-  EXPECT_THAT(internal::PercentDecode("a%20b%2Fc%2f", false), Optional(std::string("a b/c/")));
-  EXPECT_THAT(internal::PercentDecode("a+b", false), Optional(std::string("a+b")));
-  EXPECT_THAT(internal::PercentDecode("a+b%2B", true), Optional(std::string("a b+")));
-  EXPECT_THAT(internal::PercentDecode("%C3%A9", true), Optional(std::string("\xC3\xA9")));
+  EXPECT_THAT(::certdeploy::PercentDecode("a%20b%2Fc%2f", false), Optional(std::string("a b/c/")));
+  EXPECT_THAT(::certdeploy::PercentDecode("a+b", false), Optional(std::string("a+b")));
+  EXPECT_THAT(::certdeploy::PercentDecode("a+b%2B", true), Optional(std::string("a b+")));
+  EXPECT_THAT(::certdeploy::PercentDecode("%C3%A9", true), Optional(std::string("\xC3\xA9")));
 }
 
 TEST(PercentDecodeTest, RejectsTruncatedOrNonHexEscapes) {
-  EXPECT_EQ(internal::PercentDecode("abc%", false), std::nullopt);
-  EXPECT_EQ(internal::PercentDecode("abc%4", false), std::nullopt);
-  EXPECT_EQ(internal::PercentDecode("%zz", false), std::nullopt);
-  EXPECT_EQ(internal::PercentDecode("%g0", true), std::nullopt);
+  EXPECT_EQ(::certdeploy::PercentDecode("abc%", false), std::nullopt);
+  EXPECT_EQ(::certdeploy::PercentDecode("abc%4", false), std::nullopt);
+  EXPECT_EQ(::certdeploy::PercentDecode("%zz", false), std::nullopt);
+  EXPECT_EQ(::certdeploy::PercentDecode("%g0", true), std::nullopt);
 }
 
 TEST(DecodeRequestPathTest, RequiresLeadingSlashAndRejectsNul) {
