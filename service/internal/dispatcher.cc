@@ -327,19 +327,25 @@ void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
   }
 }
 
-void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
-  const bool cancelled = why.code() == StatusCode::kCancelled;
+bool Dispatcher::Release(Entry& e, ItemStatus status, const char* step, const Status& why,
+                         DispatchResult& result) {
   CheckpointUpdate c{.id = e.item.id,
                      .owner = options_.owner,
-                     .status = cancelled ? ItemStatus::kCancelled : ItemStatus::kFailed,
-                     .step = cancelled ? "cancelled" : "failed",
+                     .status = status,
+                     .step = step,
                      .error_code = ErrorCode(why),
                      .error_message = std::string(why.message()),
                      .request_id = RequestId(why)};
   Status s = store_.Checkpoint(c);
   e.owned = false;
-  if (!s.ok()) {
-    ++result.lost;
+  if (!s.ok()) ++result.lost;
+  return s.ok();
+}
+
+void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
+  const bool cancelled = why.code() == StatusCode::kCancelled;
+  if (!Release(e, cancelled ? ItemStatus::kCancelled : ItemStatus::kFailed,
+               cancelled ? "cancelled" : "failed", why, result)) {
     return;
   }
   ++(cancelled ? result.cancelled : result.failed);
@@ -350,19 +356,7 @@ void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
 }
 
 void Dispatcher::HandBack(Entry& e, const Status& why, DispatchResult& result) {
-  CheckpointUpdate c{.id = e.item.id,
-                     .owner = options_.owner,
-                     .status = ItemStatus::kQueued,
-                     .step = "retry",
-                     .error_code = ErrorCode(why),
-                     .error_message = std::string(why.message()),
-                     .request_id = RequestId(why)};
-  Status s = store_.Checkpoint(c);
-  e.owned = false;
-  if (!s.ok()) {
-    ++result.lost;
-    return;
-  }
+  if (!Release(e, ItemStatus::kQueued, "retry", why, result)) return;
   ++result.handed_back;
   if (metrics_ != nullptr) metrics_->CountDispatch("retried");
   CD_LOG_INFO("item {} back in the queue: {}", e.item.id, why);

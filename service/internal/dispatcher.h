@@ -90,6 +90,10 @@ class Dispatcher {
   void RunPlan(Batch& batch, DispatchResult& result);
   // Records one final or hand-back outcome for `e`.
   void Succeed(Entry& e, bool reconciled, DispatchResult& result);
+  // Checkpoints `e` out of this dispatcher's hands with `status`/`step` and the error of `why`.
+  // False (counted as lost) when the store refused, e.g. the lease was taken over.
+  bool Release(Entry& e, ItemStatus status, const char* step, const Status& why,
+               DispatchResult& result);
   void Finish(Entry& e, const Status& why, DispatchResult& result);
   void HandBack(Entry& e, const Status& why, DispatchResult& result);
   void HandBackAll(Batch& batch, const Status& why, DispatchResult& result);
