@@ -82,8 +82,12 @@ struct PfxConfig {
 };
 
 struct LimitsConfig {
+  // The tenant's budget: at most writes_per_20s writes and requests_per_20s requests in any
+  // window of window_seconds. Intune's window is 20 s (hence the key names); a test tenant with a
+  // compressed window (`certdeploy sandbox --window 2`) sets windowSeconds to match.
   int writes_per_20s = 100;
   int requests_per_20s = 1000;
+  int window_seconds = 20;
   int concurrency = 8;
 };
 
@@ -94,7 +98,8 @@ struct ServiceTlsConfig {
   std::string client_ca_file;  // Optional: require client certificates issued by this CA.
 };
 
-// What an API key may do. `read` covers every GET except /healthz and /readyz, which need none.
+// What an API key may do. `read` covers every GET except /healthz (no key at all) and /readyz
+// (any valid key).
 enum class ApiScope { kEnroll, kRollouts, kRead };
 std::string_view ApiScopeName(ApiScope scope);  // "enroll" | "rollouts" | "read"
 
@@ -124,6 +129,12 @@ struct ServiceConfig {
   int lease_seconds = 120;             // Dispatcher lease on a claimed item (renewed while busy).
   int batch_size = 25;                 // Items the dispatcher claims and plans together.
   int poll_millis = 1000;              // Dispatcher/scheduler idle poll interval.
+  // Hostile-client limits of the HTTP server (see service/http_server.h). A request (header and
+  // body together, from its first byte) must arrive within request_timeout_millis, and a new
+  // connection must start its first request within it too; slower clients are disconnected.
+  int request_timeout_millis = 10000;
+  int idle_timeout_millis = 30000;  // A keep-alive connection idle this long is closed.
+  size_t max_header_bytes = 16384;  // Request line plus headers; larger gets 431.
 };
 
 struct Config {

@@ -69,6 +69,12 @@ struct RetryPolicy {
   // Total time budget for one logical call, retries and waits included (used by the client loop,
   // which fails with kDeadlineExceeded when a wait would cross it).
   Duration total_deadline = std::chrono::minutes(5);
+  // The baseline strategy of `certdeploy apply --serial` (Microsoft's PowerShell module): resend
+  // only 429s, after their Retry-After or throttled_default_delay without one; every other status
+  // and transport error is final (a write whose outcome is unknown still stops with
+  // kStopUnknownOutcome, so nothing is ever blindly resent).
+  bool throttling_only = false;
+  Duration throttled_default_delay = std::chrono::seconds(60);
 
   // Decision after attempt number `attempt` (1-based) received `response`.
   RetryDecision DecideAfterResponse(int attempt, bool safe_to_resend, const HttpResponse& response,

@@ -219,9 +219,10 @@ class Loader {
 
   void LoadLimits(const YAML::Node& root, LimitsConfig& l) {
     YAML::Node n = Section(root, "limits", false);
-    CheckKeys(n, "limits", {"writesPer20s", "requestsPer20s", "concurrency"});
+    CheckKeys(n, "limits", {"writesPer20s", "requestsPer20s", "windowSeconds", "concurrency"});
     l.writes_per_20s = Int(n, "limits", "writesPer20s", 100, 1, 100000);
     l.requests_per_20s = Int(n, "limits", "requestsPer20s", 1000, 1, 1000000);
+    l.window_seconds = Int(n, "limits", "windowSeconds", 20, 1, 3600);
     l.concurrency = Int(n, "limits", "concurrency", 8, 1, 256);
   }
 
@@ -230,7 +231,8 @@ class Loader {
     if (!n.IsDefined() || n.IsNull()) return;
     CheckKeys(n, "service", {"listen", "tls", "store", "inbox", "apiKeys", "maxBodyBytes",
                              "retainPfxAfterSuccess", "haltOnFailurePercent", "workers",
-                             "leaseSeconds", "batchSize", "pollMillis"});
+                             "leaseSeconds", "batchSize", "pollMillis", "requestTimeoutMillis",
+                             "idleTimeoutMillis", "maxHeaderBytes"});
     ServiceConfig s;
     s.listen = String(n, "service", "listen", false, s.listen);
     std::string host;
@@ -260,6 +262,10 @@ class Loader {
     s.lease_seconds = Int(n, "service", "leaseSeconds", 120, 2, 86400);
     s.batch_size = Int(n, "service", "batchSize", 25, 1, 1000);
     s.poll_millis = Int(n, "service", "pollMillis", 1000, 10, 60000);
+    s.request_timeout_millis = Int(n, "service", "requestTimeoutMillis", 10000, 100, 600000);
+    s.idle_timeout_millis = Int(n, "service", "idleTimeoutMillis", 30000, 100, 3600000);
+    s.max_header_bytes =
+        static_cast<size_t>(Int(n, "service", "maxHeaderBytes", 16384, 1024, 1 << 20));
     out = std::move(s);
   }
 

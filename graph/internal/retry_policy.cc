@@ -75,7 +75,7 @@ RetryDecision RetryPolicy::DecideAfterResponse(int attempt, bool safe_to_resend,
     decision.reason = "504 on a write: the gateway may have forwarded it";
     return decision;
   }
-  if (status != 429 && status != 503 && status != 504) {
+  if (status != 429 && (throttling_only || (status != 503 && status != 504))) {
     decision.reason = "status " + code + " is final";
     return decision;
   }
@@ -86,7 +86,10 @@ RetryDecision RetryPolicy::DecideAfterResponse(int attempt, bool safe_to_resend,
     return decision;
   }
   decision.action = RetryAction::kRetry;
-  if (decision.server_retry_after) {
+  if (throttling_only) {
+    decision.delay = decision.server_retry_after.value_or(throttled_default_delay);
+    decision.reason = code + ", sleeping as the server asked";
+  } else if (decision.server_retry_after) {
     decision.delay = std::min(*decision.server_retry_after, max_delay);
     decision.reason = code + ", server asked to wait";
   } else {
@@ -106,7 +109,7 @@ RetryDecision RetryPolicy::DecideAfterTransportError(int attempt, bool safe_to_r
     decision.reason = "the write was sent but its outcome is unknown";
     return decision;
   }
-  if (!unknown && error.code() != StatusCode::kUnavailable) {
+  if (throttling_only || (!unknown && error.code() != StatusCode::kUnavailable)) {
     decision.reason = "transport error is final";
     return decision;
   }

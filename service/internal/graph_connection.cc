@@ -3,6 +3,7 @@
 #include "service/internal/graph_connection.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "base/file.h"
 #include "base/status_macros.h"
@@ -67,16 +68,28 @@ Result<std::unique_ptr<GraphConnection>> GraphConnection::Open(
   c->tokens_ = std::move(*tokens);
 
   graph::RateLimiterOptions limits;
+  const Duration window = std::chrono::seconds(config.limits.window_seconds);
   limits.max_writes = config.limits.writes_per_20s;
   limits.max_requests = config.limits.requests_per_20s;
-  limits.write_window = std::chrono::seconds(20);
-  limits.request_window = std::chrono::seconds(20);
-  limits.window_padding = options.window_padding;
+  limits.write_window = window;
+  limits.request_window = window;
+  limits.window_padding = options.window_padding.value_or(window / 20);
+  if (options.serial) {
+    // No pacing at all: the serial baseline learns about the budget from 429s only.
+    limits.max_writes = std::numeric_limits<int>::max();
+    limits.max_requests = std::numeric_limits<int>::max();
+    limits.window_padding = Duration::zero();
+  }
   c->limiter_ = std::make_unique<graph::RateLimiter>(limits, clock);
 
   graph::GraphClientOptions client_options;
   client_options.graph_url = endpoints->graph_url;
   client_options.request_timeout = options.request_timeout;
+  if (options.serial) {
+    client_options.retry.throttling_only = true;
+    client_options.retry.max_attempts = 1000;  // The module has no cap; keep a finite one.
+    client_options.retry.total_deadline = std::chrono::hours(24);
+  }
   c->client_ = graph::NewGraphClient(client_options, *c->transport_, *c->tokens_, *c->limiter_,
                                      clock, random);
   c->intune_ = std::make_unique<graph::IntuneApi>(*c->client_);

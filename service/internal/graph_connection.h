@@ -24,9 +24,14 @@
 namespace certdeploy::service {
 
 struct GraphConnectionOptions {
-  // Added to both 20 s windows of the RateLimiter: the limiter spaces sends, Graph counts
-  // arrivals (see graph/write_budget.h).
-  Duration window_padding = std::chrono::seconds(1);
+  // Added to both windows of the RateLimiter: the limiter spaces sends, Graph counts arrivals
+  // (see graph/write_budget.h). Unset: 1/20 of limits.windowSeconds (1 s for Intune's 20 s).
+  std::optional<Duration> window_padding;
+  // The baseline strategy of `certdeploy apply --serial`, which behaves like Microsoft's
+  // PowerShell module for comparison: no client-side pacing, and only 429s are resent (after
+  // their Retry-After, 60 s without one); every other failure is final. The caller also runs
+  // one request at a time. Never the default: it exists to measure what certdeploy improves.
+  bool serial = false;
   // Timeout of one Graph request attempt.
   Duration request_timeout = std::chrono::seconds(30);
 };

@@ -75,6 +75,7 @@ std::vector<std::string> Upns(const config::Manifest& manifest) {
 struct Session {
   config::Config config;
   LoadedManifest manifest;
+  GraphConnectionOptions graph_options;
   std::unique_ptr<GraphConnection> graph;
   deploy::Plan plan;
 };
@@ -86,7 +87,7 @@ std::optional<int> PlanFromManifest(const std::string& manifest_path, Reporter& 
   if (!manifest.ok()) return r.Usage(manifest.status());
   s.manifest = std::move(*manifest);
   Result<std::unique_ptr<GraphConnection>> graph =
-      GraphConnection::Open(s.config, RealClock(), RealRandom());
+      GraphConnection::Open(s.config, RealClock(), RealRandom(), s.graph_options);
   if (!graph.ok()) return r.Usage(graph.status());
   s.graph = std::move(*graph);
   const SystemTime now = RealClock().Now();
@@ -166,7 +167,7 @@ std::optional<int> LoadReviewedPlan(const std::string& plan_path, Reporter& r, S
   }
   s.manifest = std::move(*manifest);
   Result<std::unique_ptr<GraphConnection>> graph =
-      GraphConnection::Open(s.config, RealClock(), RealRandom());
+      GraphConnection::Open(s.config, RealClock(), RealRandom(), s.graph_options);
   if (!graph.ok()) return r.Usage(graph.status());
   s.graph = std::move(*graph);
   Result<deploy::ObservedState> observed =
@@ -202,7 +203,7 @@ int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& k
             std::ostream& out, std::ostream& err) {
   auto rows = RowsByLine(s.manifest.manifest);
   deploy::ExecutorOptions options;
-  options.concurrency = s.config.limits.concurrency;
+  options.concurrency = args.serial ? 1 : s.config.limits.concurrency;
   options.provider_name = s.config.connector.provider_name;
   options.key_name = s.config.connector.key_name;
   options.padding_scheme = s.config.connector.padding;
@@ -227,7 +228,7 @@ int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& k
   }
   const Duration elapsed = RealClock().SteadyNow() - start;
   if (args.output == "json") {
-    out << ReportJson(s.plan, report).dump(2) << "\n";
+    out << ReportJson(s.plan, report, elapsed).dump(2) << "\n";
   } else {
     out << RenderSummary(s.plan, report, elapsed);
   }
@@ -274,6 +275,7 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
   }
   if (args.output != "text" && args.output != "json") return r.Usage("--output is text or json");
   Session s;
+  s.graph_options.serial = args.serial;
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);

@@ -50,6 +50,9 @@ struct ApplyArgs {
   // confirmation, isatty(2) whether progress is a live bar or a line per 5 s.
   std::optional<bool> stdin_is_tty;
   std::optional<bool> stderr_is_tty;
+  // The baseline strategy benchmarks compare against (GraphConnectionOptions::serial): one
+  // request at a time, no pacing, only 429s resent. Slower by design; never needed otherwise.
+  bool serial = false;
 };
 
 // `in` is where the confirmation answer is read from (stdin).

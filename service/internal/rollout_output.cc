@@ -138,7 +138,8 @@ std::string RenderSummary(const deploy::Plan& plan, const deploy::ExecutionRepor
   return out.str();
 }
 
-nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionReport& report) {
+nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionReport& report,
+                          std::optional<Duration> elapsed) {
   nlohmann::json items = nlohmann::json::array();
   for (const deploy::ItemResult& item : report.items) {
     nlohmann::json j = {{"kind", deploy::ActionKindName(item.kind)},
@@ -166,11 +167,12 @@ nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionRepor
           {{"line", a.line}, {"userPrincipalName", a.upn}, {"description", a.description}});
     }
   }
-  return {{"summary",
-           {{"succeeded", report.succeeded()},
-            {"failed", report.failed()},
-            {"reconciled", report.reconciled()},
-            {"invalid", plan.Summary().invalid}}},
+  nlohmann::json summary = {{"succeeded", report.succeeded()},
+                            {"failed", report.failed()},
+                            {"reconciled", report.reconciled()},
+                            {"invalid", plan.Summary().invalid}};
+  if (elapsed) summary["elapsedSeconds"] = std::chrono::duration<double>(*elapsed).count();
+  return {{"summary", std::move(summary)},
           {"items", std::move(items)},
           {"invalidRows", std::move(invalid)}};
 }

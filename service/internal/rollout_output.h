@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -62,6 +63,8 @@ std::string DescribeFailure(const deploy::ItemResult& item);
 
 // The --output json report: {"summary": {...}, "items": [{kind, key, ok, reconciled, attempts,
 // objectId, error: {code, message, httpStatus, graphCode, requestId}}]}.
-nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionReport& report);
+// `elapsed`, when given, is the execution time (reported as summary.elapsedSeconds).
+nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionReport& report,
+                          std::optional<Duration> elapsed = std::nullopt);
 
 }  // namespace certdeploy::service

@@ -27,7 +27,7 @@ profiles:
   importedPfxProfile: false
   trustBundle: /etc/certdeploy/extra.pem
 pfx:      { intendedPurpose: smimeSigning, expiresSoonDays: 14, pruneExpired: true }
-limits:   { writesPer20s: 50, requestsPer20s: 500, concurrency: 4 }
+limits:   { writesPer20s: 50, requestsPer20s: 500, windowSeconds: 2, concurrency: 4 }
 )";
 
 TEST(ConfigTest, LoadsEveryField) {
@@ -48,6 +48,7 @@ TEST(ConfigTest, LoadsEveryField) {
   EXPECT_EQ(c->pfx.expires_soon_days, 14);
   EXPECT_TRUE(c->pfx.prune_expired);
   EXPECT_EQ(c->limits.writes_per_20s, 50);
+  EXPECT_EQ(c->limits.window_seconds, 2);
   EXPECT_EQ(c->limits.concurrency, 4);
 }
 
@@ -66,6 +67,7 @@ TEST(ConfigTest, DefaultsForOptionalSections) {
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeEncryption);
   EXPECT_EQ(c->limits.writes_per_20s, 100);
   EXPECT_EQ(c->limits.requests_per_20s, 1000);
+  EXPECT_EQ(c->limits.window_seconds, 20);
 }
 
 struct BadCase {

@@ -70,6 +70,29 @@ TEST(RetryPolicyTest, ClassifiesTransportErrorsByMethod) {
   EXPECT_EQ(decide(InvalidArgumentError("http://"), true), RetryAction::kStop);
 }
 
+TEST(RetryPolicyTest, ThrottlingOnlyResendsJust429s) {
+  RetryPolicy policy;
+  policy.throttling_only = true;
+  policy.throttled_default_delay = seconds(60);
+  FixedRandom random;
+  auto decide = [&](int status, bool safe) {
+    return policy.DecideAfterResponse(1, safe, Response(status), kNow, random);
+  };
+  EXPECT_EQ(decide(429, false).action, RetryAction::kRetry);
+  EXPECT_EQ(decide(429, false).delay, seconds(60)) << "no Retry-After: the module's 60 s";
+  EXPECT_EQ(decide(503, false).action, RetryAction::kStop);
+  EXPECT_EQ(decide(503, true).action, RetryAction::kStop);
+  EXPECT_EQ(decide(504, true).action, RetryAction::kStop);
+  EXPECT_EQ(decide(504, false).action, RetryAction::kStopUnknownOutcome);
+  RetryDecision with_header = policy.DecideAfterResponse(
+      1, false, Response(429).WithHeader("Retry-After", "3"), kNow, random);
+  EXPECT_EQ(with_header.delay, seconds(3));
+  EXPECT_EQ(policy.DecideAfterTransportError(1, true, UnavailableError("refused"), random).action,
+            RetryAction::kStop);
+  EXPECT_EQ(policy.DecideAfterTransportError(1, false, UnknownOutcomeError("reset"), random).action,
+            RetryAction::kStopUnknownOutcome);
+}
+
 TEST(RetryPolicyTest, HonoursRetryAfterSeconds) {
   FixedRandom random;
   RetryDecision d = RetryPolicy().DecideAfterResponse(
