@@ -17,9 +17,11 @@
 //   POST /v1/rollouts/{id}/pause|resume|cancel  rollouts
 //
 // Errors are application/problem+json {type, title, status, detail[, findings]}: 400 malformed
-// JSON or fields, 401 no/unknown key, 403 missing scope, 404, 405, 409 state conflict, 413 (by the
-// HTTP server, before the body is buffered), 422 not deployable (with findings) or Idempotency-Key
-// reused with another body, 503 store/Graph unavailable. Bodies and passwords are never logged;
+// JSON or fields (a userPrincipalName that is not UPN-shaped among them), 401 no/unknown key (on
+// every path, routed or not), 403 missing scope, 404, 405, 409 state conflict, 413/431 (by the
+// HTTP server, before the body is buffered), 422 not deployable (with findings), Idempotency-Key
+// reused with another body, or a manifest or manifest row outside service.inbox, 503 store/Graph
+// unavailable. Bodies and passwords are never logged;
 // audit records name the key, the action, the user and the thumbprint only.
 
 #pragma once

@@ -6,7 +6,9 @@
 // live on the item the request created.
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+#include <string_view>
 
 #include "base/log.h"
 #include "deploy/observe.h"
@@ -26,6 +28,32 @@ struct EnrollmentRequest {
   pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
   bool dry_run = false;
 };
+
+// The shape of a user principal name: one '@', a non-empty local part without whitespace,
+// control characters or the characters Entra ID refuses in UPNs, and a dotted DNS domain. The
+// same bar as a manifest row, plus the domain's character set. A quote (o'neil@contoso.com) is
+// valid: Graph filters escape it by doubling (graph::ODataStringLiteral).
+bool IsUpn(std::string_view upn) {
+  const size_t at = upn.find('@');
+  if (upn.size() > 256 || at == 0 || at == std::string_view::npos || at != upn.rfind('@')) {
+    return false;
+  }
+  for (char ch : upn.substr(0, at)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f ||
+        std::string_view("\"\\/()<>,:;[]").find(ch) != std::string_view::npos) {
+      return false;
+    }
+  }
+  const std::string_view domain = upn.substr(at + 1);
+  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(domain.begin(), domain.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  });
+}
 
 // Wipes the plaintext copies nlohmann holds.
 void WipeString(nlohmann::json& value) {
@@ -53,9 +81,7 @@ std::optional<EnrollmentRequest> ParseRequest(const ServerRequest& r, pkcs::Purp
     }
   }
   const nlohmann::json& upn = (*body)["userPrincipalName"];
-  if (!upn.is_string() || upn.get_ref<const std::string&>().empty() ||
-      upn.get_ref<const std::string&>().size() > 256 ||
-      upn.get_ref<const std::string&>().find('@') == std::string::npos) {
+  if (!upn.is_string() || !IsUpn(upn.get_ref<const std::string&>())) {
     problem = BadRequest(
         "userPrincipalName: expected a user principal name such as "
         "alice@contoso.com");
@@ -79,7 +105,11 @@ std::optional<EnrollmentRequest> ParseRequest(const ServerRequest& r, pkcs::Purp
         p.is_string() ? pkcs::ParsePurpose(p.get<std::string>())
                       : Result<pkcs::Purpose>(InvalidArgumentError("expected a string"));
     if (!purpose.ok()) {
-      problem = BadRequest("intendedPurpose: " + std::string(purpose.status().message()));
+      // Never echo the value: a client that mixed up its fields may have put a secret there.
+      const std::string message(purpose.status().message());
+      const size_t valid = message.find("; ");
+      problem = BadRequest("intendedPurpose: not a known purpose" +
+                           (valid == std::string::npos ? "" : message.substr(valid)));
       return std::nullopt;
     }
     out.purpose = *purpose;

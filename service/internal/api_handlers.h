@@ -74,15 +74,20 @@ ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::s
 
 // Rollout manifests (api_rollout_items.cc). Paths must resolve inside the inbox: a relative
 // `requested` is taken relative to it; "..", absolute paths elsewhere and symlinks that lead out
-// are refused (InvalidArgument). The result is the canonical path of an existing regular file.
+// are refused (InvalidArgument), a path lexically outside the inbox before its existence is
+// checked (so the answer does not reveal which files exist elsewhere). NotFound for a missing
+// file inside. The result is the canonical path of an existing regular file.
 Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string& requested);
 
 // The work items of a new rollout: every manifest row read, validated and sealed (rows that are
-// malformed, not deployable or whose files lie outside the inbox become failed items carrying
-// their findings), each assigned to its wave (AssignWaves). Rows are validated in parallel.
+// malformed or not deployable become failed items carrying their findings), each assigned to its
+// wave (AssignWaves). Rows are validated in parallel. When any row names a PFX or password file
+// outside the inbox ("..", an absolute path elsewhere, a symlink leading out), nothing is read:
+// `outside` lists those rows (code "path-outside-inbox") and `items` is empty.
 struct ManifestItems {
   std::vector<WorkItem> items;
   int invalid = 0;
+  std::vector<pkcs::Finding> outside;
 };
 Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& manifest_path,
                                         const std::string& rollout_id,

@@ -96,6 +96,9 @@ void ConfineRows(const std::string& inbox, config::Manifest& manifest) {
 Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string& requested) {
   if (inbox.empty()) return FailedPreconditionError("service.inbox is not configured");
   if (requested.empty()) return InvalidArgumentError("the path is empty");
+  if (requested.find('\0') != std::string::npos) {
+    return InvalidArgumentError("the path contains a NUL byte");
+  }
   fs::path path(requested);
   for (const fs::path& part : path) {
     if (part == "..") return InvalidArgumentError("'" + requested + "': '..' is not allowed");
@@ -104,10 +107,20 @@ Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string
   std::error_code ec;
   const fs::path root = fs::canonical(inbox, ec);
   if (ec) return UnavailableError("the inbox " + inbox + " is not accessible: " + ec.message());
+  auto inside = [](const fs::path& p, const fs::path& dir) {
+    const std::string prefix = dir.lexically_normal().string();
+    const std::string s = p.lexically_normal().string();
+    return s.size() > prefix.size() && s.rfind(prefix, 0) == 0 &&
+           (prefix.back() == '/' || s[prefix.size()] == '/');
+  };
+  // Lexically first, so that a path outside the inbox gets the same answer whether or not it
+  // exists (no probing for files elsewhere on the host).
+  if (!inside(path, inbox) && !inside(path, root)) {
+    return InvalidArgumentError("'" + requested + "' is outside the inbox " + root.string());
+  }
   const fs::path resolved = fs::canonical(path, ec);  // Follows every symlink.
   if (ec) return NotFoundError("'" + requested + "' does not exist in the inbox");
-  const std::string prefix = root.string() + "/";
-  if (resolved.string().rfind(prefix, 0) != 0) {
+  if (!inside(resolved, root)) {
     return InvalidArgumentError("'" + requested + "' is outside the inbox " + root.string());
   }
   if (!fs::is_regular_file(resolved, ec)) {
@@ -121,6 +134,20 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
                                         const std::vector<Wave>& waves) {
   Result<config::Manifest> manifest = config::LoadManifest(manifest_path);
   if (!manifest.ok()) return manifest.status();
+  // A row naming a file outside the inbox refuses the whole rollout before any file is read.
+  ManifestItems out;
+  for (const config::ManifestRow& row : manifest->rows) {
+    for (const std::string* file : {&row.pfx_file, &row.password_file}) {
+      if (file->empty()) continue;
+      Result<std::string> resolved = ResolveInboxPath(ctx.service().inbox, *file);
+      if (!resolved.ok() && resolved.status().code() == StatusCode::kInvalidArgument) {
+        out.outside.push_back(RowError(
+            "path-outside-inbox",
+            "line " + std::to_string(row.line) + ": " + std::string(resolved.status().message())));
+      }
+    }
+  }
+  if (!out.outside.empty()) return out;
   const SystemTime now = ctx.deps.clock->Now();
   std::vector<RowOutcome> outcomes(manifest->rows.size());
   std::atomic<size_t> next{0};
@@ -144,7 +171,6 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   std::sort(outcomes.begin(), outcomes.end(),
             [](const RowOutcome& a, const RowOutcome& b) { return a.line < b.line; });
 
-  ManifestItems out;
   const std::vector<int> wave_of = AssignWaves(static_cast<int>(outcomes.size()), waves);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     RowOutcome& o = outcomes[i];

@@ -92,6 +92,10 @@ ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const Server
   Result<std::string> manifest = ResolveInboxPath(ctx.service().inbox, req->manifest);
   if (!manifest.ok()) {
     const bool missing = manifest.status().code() == StatusCode::kNotFound;
+    if (!missing) {
+      ctx.Audit(caller, "rollout.create", "", "", "refused: manifest-outside-inbox",
+                "manifest " + req->manifest.substr(0, 200));
+    }
     return Unprocessable(missing ? "manifest-not-found" : "manifest-outside-inbox",
                          std::string(manifest.status().message()))
         .ToResponse();
@@ -118,6 +122,14 @@ ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const Server
       return FromStatus(built.status(), "reading the manifest").ToResponse();
     }
     items = std::move(*built);
+    if (!items.outside.empty()) {
+      ctx.Audit(caller, "rollout.create", "", "", "refused: path-outside-inbox",
+                "manifest " + *manifest);
+      return Unprocessable("manifest-outside-inbox",
+                           "rows of the manifest name files outside the inbox; see findings",
+                           std::move(items.outside))
+          .ToResponse();
+    }
   }
   Status created = ctx.deps.store->CreateRollout(rollout, items.items);
   if (!created.ok()) return FromStatus(created, "storing the rollout").ToResponse();

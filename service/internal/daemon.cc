@@ -161,6 +161,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
         TlsOptions{service.tls->cert_file, service.tls->key_file, service.tls->client_ca_file};
   }
   http.body_limit = service.max_body_bytes;
+  http.header_limit = service.max_header_bytes;
+  http.read_timeout = std::chrono::milliseconds(service.request_timeout_millis);
+  http.handshake_timeout = http.read_timeout;
+  http.idle_timeout = std::chrono::milliseconds(service.idle_timeout_millis);
   http.handler_threads = service.workers;
   Api* api = p.api.get();
   Result<std::unique_ptr<HttpServer>> server =

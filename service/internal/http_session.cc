@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/secret.h"
 #include "service/http_server.h"
 #include "service/internal/http_server_core.h"
 #include "service/internal/http_util.h"
@@ -280,6 +281,8 @@ class Session final : public SessionBase {
     // The handler runs on the worker pool; its response comes back to this session's strand.
     net::post(*core_->handler_pool, [self = Self(), request = std::move(request)]() mutable {
       ServerResponse response = self->core_->Invoke(request);
+      // Bodies may carry a PFX password (POST /v1/enrollments): wipe the copy handlers saw.
+      SecureWipe(request.body.data(), request.body.size());
       net::post(self->executor_, [self, response = std::move(response)]() mutable {
         self->OnHandled(std::move(response));
       });

@@ -46,6 +46,12 @@ Json Operation(const std::string& summary, const std::string& scope, Json respon
   return op;
 }
 
+// Either scope is enough (OpenAPI: alternative security requirements).
+Json ReadOrRollouts() {
+  return Json::array(
+      {{{"apiKey", Json::array({"read"})}}, {{"apiKey", Json::array({"rollouts"})}}});
+}
+
 Json Schemas() {
   Json counts = {{"type", "object"},
                  {"properties",
@@ -221,6 +227,7 @@ nlohmann::json OpenApiDocument() {
       "A rollout's status, waves, counts and failures", "read",
       Errors({{"200", JsonBody("Rollout", Ref("Rollout"))}, {"404", Problem("No such rollout")}}));
   get_rollout["parameters"] = IdParam();
+  get_rollout["security"] = ReadOrRollouts();
   paths["/v1/rollouts/{id}"]["get"] = get_rollout;
   Json plan_content = {{"application/json", {{"schema", Ref("Plan")}}},
                        {"text/plain", text["text/plain"]}};
@@ -230,6 +237,7 @@ nlohmann::json OpenApiDocument() {
                         {"404", Problem("No such rollout")}},
                        true));
   get_plan["parameters"] = IdParam();
+  get_plan["security"] = ReadOrRollouts();
   paths["/v1/rollouts/{id}/plan"]["get"] = get_plan;
   paths["/v1/rollouts/{id}/pause"] = RolloutAction("Pause");
   paths["/v1/rollouts/{id}/resume"] = RolloutAction("Resume");

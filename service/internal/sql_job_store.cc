@@ -4,6 +4,7 @@
 #include <tuple>
 #include <utility>
 
+#include "base/log.h"
 #include "base/status_macros.h"
 
 namespace certdeploy::service::internal {
@@ -114,6 +115,12 @@ Status SqlJobStore::ApplyMigrationLocked(const Migration& migration, int latest_
     for (const std::string& sql : migration.statements) {
       Status status = Query(sql, {}).status();
       if (!status.ok()) return status.WithContext(context);
+    }
+    if (const Duration pause = DiagnosticMigrationDelay(); pause > Duration::zero()) {
+      CD_LOG_WARN("{}: diagnostic pause of {} ms inside the migration transaction "
+                  "(CERTDEPLOY_DIAG_MIGRATION_DELAY_MS)",
+                  context, std::chrono::duration_cast<std::chrono::milliseconds>(pause).count());
+      clock_.SleepFor(pause);
     }
     const SqlParam params[] = {SqlParam::Int(migration.version),
                                SqlParam::Int(ToEpochMs(clock_.Now()))};
@@ -259,7 +266,7 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
       (update.release_pfx ? ", pfx_blob = NULL" : "") +
       " WHERE id = $1 AND ((status = 'running' AND lease_owner = $2 AND $2 <> '') OR "
       "(status = 'queued' AND $2 = '')) RETURNING id";
-  return InTransaction([&]() -> Status {
+  Status status = InTransaction([&]() -> Status {
     ASSIGN_OR_RETURN(std::vector<SqlRow> updated, Query(sql, params));
     if (!updated.empty()) return OkStatus();
     ASSIGN_OR_RETURN(
@@ -271,6 +278,8 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
                         (held.empty() ? "" : " leased to " + held) + "; checkpoint by '" +
                         update.owner + "' refused");
   });
+  if (status.ok() && update.release_pfx) AfterPfxReleased();
+  return status;
 }
 
 Result<ItemSummary> SqlJobStore::SummarizeItems(const ItemFilter& filter, int max_failures) {

@@ -61,6 +61,10 @@ class SqlJobStore : public JobStore {
   virtual Status Begin() = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
+  // Called (mu_ held) after a committed transaction set some pfx_blob to NULL. A backend whose
+  // files may still hold the old bytes outside the table (SQLite's write-ahead log) removes them
+  // here. Best effort: a failure is logged, never returned (the release itself is committed).
+  virtual void AfterPfxReleased() {}
 
   Dialect dialect() const { return dialect_; }
   Clock& clock() { return clock_; }

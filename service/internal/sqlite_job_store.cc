@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/log.h"
 #include "base/status_macros.h"
 
 namespace certdeploy::service::internal {
@@ -239,6 +240,20 @@ Status SqliteJobStore::Commit() { return Query("COMMIT", {}).status(); }
 void SqliteJobStore::Rollback() {
   // Some errors (disk full, I/O) already rolled back; then ROLLBACK fails harmlessly.
   (void)Query("ROLLBACK", {});
+}
+
+void SqliteJobStore::AfterPfxReleased() {
+  // Copies every frame into the database (where secure_delete zeroed the freed pages) and cuts
+  // the log to zero bytes. One process owns the file, so no reader can hold the log back.
+  Result<std::vector<SqlRow>> result = Query("PRAGMA wal_checkpoint(TRUNCATE)", {});
+  if (!result.ok()) {
+    CD_LOG_WARN("store: truncating the write-ahead log after a PFX release failed: {}",
+                result.status());
+  } else if (!result->empty() && !result->front().empty() &&
+             result->front()[0].value_or("0") != "0") {
+    CD_LOG_WARN("store: the write-ahead log could not be truncated (busy); released PFX bytes "
+                "stay in it until the next checkpoint");
+  }
 }
 
 // ---- JobStore: the dispatcher election ----

@@ -58,6 +58,9 @@ class SqliteJobStore final : public SqlJobStore {
   Status Begin() override;
   Status Commit() override;
   void Rollback() override;
+  // Truncates the write-ahead log, whose frames would otherwise keep released PFX bytes until
+  // they are overwritten (secure_delete only zeroes pages in the database file).
+  void AfterPfxReleased() override;
 
  private:
   SqliteJobStore(std::string path, sqlite3* db, int lock_fd, Clock& clock);

@@ -1,6 +1,7 @@
 #include "service/internal/store_schema.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <utility>
 
@@ -249,6 +250,19 @@ std::vector<Migration> SchemaMigrations(Dialect dialect) {
                          std::end(kV1PostgresAppendOnly));
   }
   return {std::move(v1)};
+}
+
+Duration DiagnosticMigrationDelay() {
+  const char* text = std::getenv("CERTDEPLOY_DIAG_MIGRATION_DELAY_MS");
+  if (text == nullptr) return Duration::zero();
+  const std::string_view value(text);
+  int64_t ms = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size() || ms <= 0 ||
+      ms > 600000) {
+    return Duration::zero();
+  }
+  return std::chrono::milliseconds(ms);
 }
 
 int64_t ToEpochMs(SystemTime t) {

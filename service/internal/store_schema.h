@@ -34,6 +34,13 @@ struct Migration {
 // The migrations of this binary for `dialect`, versions 1..N in order.
 std::vector<Migration> SchemaMigrations(Dialect dialect);
 
+// Diagnostic hook for crash tests (docs/store-schema.md, "Diagnostic hook"): how long each
+// migration pauses inside its transaction, after its statements and before its schema_migrations
+// row, so that a test can SIGKILL the process there. Read from the environment variable
+// CERTDEPLOY_DIAG_MIGRATION_DELAY_MS (whole milliseconds, at most 600000); zero, i.e. inert, when
+// unset, empty or not such a number.
+Duration DiagnosticMigrationDelay();
+
 // A bound parameter. Nulls keep a type so PostgreSQL can type them.
 struct SqlParam {
   enum class Type { kText, kInt, kBlob };

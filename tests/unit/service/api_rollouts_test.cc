@@ -144,15 +144,13 @@ TEST_F(RolloutApiTest, ManifestsMustBeInsideTheInbox) {
                  {{"name", "x"}, {"manifest", (h_->inbox() / "ok.csv").string()}, {"dryRun", true}})
                 .status,
             201);
-  // Rows whose files lie outside the inbox (by '..' or a symlink) become failed items.
+  // Rows whose files lie outside the inbox (by '..' or a symlink) refuse the whole rollout.
   for (const char* manifest : {"sub/nested.csv", "escape.csv"}) {
     RawResponse r = Post("/v1/rollouts", {{"name", "x"}, {"manifest", manifest}});
-    ASSERT_EQ(r.status, 201) << r.body;
-    nlohmann::json status = Get(h_->Json(r)["id"]);
-    EXPECT_EQ(status["counts"]["failed"], 1) << manifest;
-    EXPECT_THAT(status["failures"][0]["error"]["message"].get<std::string>(),
-                ::testing::AnyOf(HasSubstr("outside the inbox"), HasSubstr("not allowed")))
-        << manifest;
+    EXPECT_EQ(r.status, 422) << r.body;
+    nlohmann::json problem = h_->Json(r);
+    EXPECT_EQ(problem["type"], "urn:certdeploy:problem:manifest-outside-inbox") << manifest;
+    EXPECT_EQ(problem["findings"][0]["code"], "path-outside-inbox") << manifest;
   }
 }
 
