@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -15,6 +16,8 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+
+struct x509_st;  // OpenSSL's X509, kept opaque here.
 
 namespace certdeploy::pkcs {
 
@@ -51,6 +54,11 @@ struct Certificate {
   std::string subject_key_id;    // Lowercase hex, "" if absent.
   std::string authority_key_id;  // Lowercase hex keyIdentifier, "" if absent.
   std::string public_key_sha256;  // SHA-256 of the SubjectPublicKeyInfo DER, lowercase hex.
+  // The decoded form, shared by copies, for pkcs/ itself: chain building and signature checks use
+  // it instead of decoding `der` again (OpenSSL 3 decodes a certificate's public key through its
+  // provider framework, which costs more than everything else here). Set by the parse functions;
+  // null in a Certificate assembled by hand, whose `der` is then decoded when needed.
+  std::shared_ptr<x509_st> x509;
 
   bool operator==(const Certificate& other) const { return der == other.der; }
 };

@@ -19,33 +19,7 @@ bold() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
 note() { printf '   %s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
-pids=()
-cleanup() {
-  local status=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  exit $status
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Starts a command in the background with stdout to $1 and stderr to $2; waits for its first line
-# (the URL) and stores it in $bg_url. (Not for use in $(...): the pid must reach `pids`.)
-bg_url=""
-start_bg() {
-  local out=$1 err=$2; shift 2
-  : >"$out"
-  "$@" >"$out" 2>"$err" &
-  pids+=($!)
-  local pid=$! i
-  for i in $(seq 1 200); do
-    if [ -s "$out" ] && head -n1 "$out" | grep -q '^http'; then bg_url=$(head -n1 "$out"); return 0; fi
-    kill -0 "$pid" 2>/dev/null || { cat "$err" >&2; die "$* exited early"; }
-    sleep 0.1
-  done
-  cat "$err" >&2
-  die "$* printed no URL"
-}
+source scripts/lib/background.sh
 
 if [ -z "${CERTDEPLOY_BIN:-}" ]; then
   source scripts/deps.sh

@@ -41,7 +41,13 @@ std::string HexOf(const ASN1_OCTET_STRING* octets) {
 SystemTime ToSystemTime(const ASN1_TIME* time) {
   std::tm tm{};
   if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return SystemTime{};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // system_clock counts nanoseconds: only 1677..2262 fit, and from_time_t overflows (undefined
+  // behaviour, a wrapped date) outside. Certificates say 99991231235959Z for "no expiry"
+  // (RFC 5280 4.1.2.5), so clamp to [1970, 2262]; any two such instants still subtract safely.
+  constexpr int64_t kMaxSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count();
+  const int64_t seconds = std::clamp<int64_t>(timegm(&tm), 0, kMaxSeconds);
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::seconds(seconds)));
 }
 
 std::string SerialHex(const X509* x) {
@@ -162,8 +168,24 @@ Result<Certificate> ParseCertificateDer(std::span<const uint8_t> der) {
     internal::DrainErrors();
     return InvalidArgumentError("not a DER X.509 certificate");
   }
+  return internal::CertificateFromX509(std::move(x));
+}
+
+namespace internal {
+
+X509Ptr X509Of(const Certificate& cert) {
+  if (cert.x509 != nullptr && X509_up_ref(cert.x509.get()) == 1) return X509Ptr(cert.x509.get());
+  return X509FromDer(cert.der);
+}
+
+Result<Certificate> CertificateFromX509(X509Ptr x) {
   Certificate cert;
-  cert.der.assign(der.begin(), der.end());
+  cert.der = ToDer(x.get());
+  if (cert.der.empty()) {
+    DrainErrors();
+    return InvalidArgumentError("the certificate cannot be encoded as DER");
+  }
+  const std::vector<uint8_t>& der = cert.der;
   const X509_NAME* subject = X509_get_subject_name(x.get());
   const X509_NAME* issuer = X509_get_issuer_name(x.get());
   cert.subject = NameToString(subject);
@@ -183,9 +205,12 @@ Result<Certificate> ParseCertificateDer(std::span<const uint8_t> der) {
   cert.key_usage = KeyUsageOf(x.get());
   cert.subject_key_id = HexOf(X509_get0_subject_key_id(x.get()));
   cert.authority_key_id = HexOf(X509_get0_authority_key_id(x.get()));
-  internal::DrainErrors();  // The decoders above may leave benign entries.
+  DrainErrors();  // The decoders above may leave benign entries.
+  cert.x509 = std::shared_ptr<x509_st>(x.release(), X509_free);
   return cert;
 }
+
+}  // namespace internal
 
 Result<std::vector<Certificate>> ParseCertificatesPem(std::string_view pem) {
   static constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
@@ -219,8 +244,8 @@ Result<std::vector<Certificate>> LoadCertificatesPemFile(const std::string& path
 }
 
 bool IsSignedBy(const Certificate& subject, const Certificate& issuer) {
-  X509Ptr sub = internal::X509FromDer(subject.der);
-  X509Ptr iss = internal::X509FromDer(issuer.der);
+  X509Ptr sub = internal::X509Of(subject);
+  X509Ptr iss = internal::X509Of(issuer);
   EVP_PKEY* key = iss != nullptr ? X509_get0_pubkey(iss.get()) : nullptr;
   bool ok = sub != nullptr && key != nullptr && X509_verify(sub.get(), key) == 1;
   internal::DrainErrors();

@@ -67,11 +67,11 @@ bool PathIsBetter(const Candidate& a, const Candidate& b) {
 class ChainBuilder {
  public:
   ChainBuilder(const Certificate& leaf, const std::vector<Certificate>& candidates)
-      : leaf_{&leaf, internal::X509FromDer(leaf.der), false, Identity(leaf)} {
+      : leaf_{&leaf, internal::X509Of(leaf), false, Identity(leaf)} {
     std::set<std::string> seen = {leaf.sha1};
     for (const Certificate& c : candidates) {
       if (!seen.insert(c.sha1).second) continue;  // Duplicate, or the leaf itself.
-      X509Ptr x = internal::X509FromDer(c.der);
+      X509Ptr x = internal::X509Of(c);
       if (x == nullptr) continue;
       bool self_signed = IsSelfSigned(x.get());
       pool_.push_back(Node{&c, std::move(x), self_signed, Identity(c)});

@@ -17,6 +17,7 @@
 
 #include "base/result.h"
 #include "base/secret.h"
+#include "pkcs/certificate.h"
 
 namespace certdeploy::pkcs::internal {
 
@@ -69,6 +70,14 @@ std::vector<uint8_t> ToDer(X509* cert);
 // Decodes one DER certificate; null if `der` is not exactly one certificate (trailing bytes
 // are refused).
 X509Ptr X509FromDer(std::span<const uint8_t> der);
+
+// A reference to `cert`'s decoded form (Certificate::x509), or `cert.der` decoded when it has
+// none. Null only if the DER does not decode.
+X509Ptr X509Of(const Certificate& cert);
+
+// The Certificate value of an already decoded `x` (its DER is re-encoded from it); takes
+// ownership of `x`. InvalidArgument if it cannot be encoded.
+Result<Certificate> CertificateFromX509(X509Ptr x);
 
 // `name` on one line in RFC 2253 order ("CN=Jane Doe,O=Contoso,C=US"), with UTF-8 kept as is
 // rather than escaped.

@@ -219,17 +219,18 @@ Result<Pkcs12Contents> ParsePkcs12(std::span<const uint8_t> pfx, const SecretByt
 
   Pkcs12Contents contents;
   contents.legacy_encryption = UsesLegacyEncryption(p12.get());
-  std::vector<uint8_t> leaf_der = internal::ToDer(leaf_it->get());
-  Result<Certificate> leaf = ParseCertificateDer(leaf_der);
+  // The certificates PKCS12_parse decoded are used as they are: decoding them again from DER
+  // would cost more than the rest of the parse.
+  Result<Certificate> leaf = internal::CertificateFromX509(std::move(*leaf_it));
   if (!leaf.ok()) return Failure(kCorrupt, "the PFX holds a certificate that cannot be decoded");
   contents.leaf = *std::move(leaf);
-  for (const X509Ptr& c : all) {
-    std::vector<uint8_t> der = internal::ToDer(c.get());
-    if (der == leaf_der) continue;  // The leaf itself, possibly stored twice.
-    Result<Certificate> other = ParseCertificateDer(der);
+  for (X509Ptr& c : all) {
+    if (c == nullptr) continue;  // The leaf, moved out above.
+    Result<Certificate> other = internal::CertificateFromX509(std::move(c));
     if (!other.ok()) {
       return Failure(kCorrupt, "the PFX holds a certificate that cannot be decoded");
     }
+    if (other->der == contents.leaf.der) continue;  // The leaf itself, stored twice.
     contents.others.push_back(*std::move(other));
   }
   internal::DrainErrors();
