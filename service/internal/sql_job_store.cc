@@ -210,6 +210,7 @@ Result<std::vector<WorkItem>> SqlJobStore::ClaimNext(const ClaimRequest& request
     return InvalidArgumentError("ClaimNext limit must be 1.." + std::to_string(kMaxClaimLimit));
   }
   std::lock_guard<std::mutex> lock(mu_);
+  Housekeeping();
   const int64_t now = ToEpochMs(clock_.Now());
   std::vector<SqlParam> params = {SqlParam::Text(request.owner),
                                   SqlParam::Int(now + Ms(request.lease)), SqlParam::Int(now),

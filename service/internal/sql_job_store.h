@@ -63,8 +63,12 @@ class SqlJobStore : public JobStore {
   virtual void Rollback() = 0;
   // Called (mu_ held) after a committed transaction set some pfx_blob to NULL. A backend whose
   // files may still hold the old bytes outside the table (SQLite's write-ahead log) removes them
-  // here. Best effort: a failure is logged, never returned (the release itself is committed).
+  // here or soon after, in Housekeeping. Best effort: a failure is logged, never returned (the
+  // release itself is committed).
   virtual void AfterPfxReleased() {}
+  // Called (mu_ held) at the start of every ClaimNext, which the dispatcher calls at least once
+  // per poll interval, busy or idle.
+  virtual void Housekeeping() {}
 
   Dialect dialect() const { return dialect_; }
   Clock& clock() { return clock_; }

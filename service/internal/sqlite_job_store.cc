@@ -243,17 +243,32 @@ void SqliteJobStore::Rollback() {
 }
 
 void SqliteJobStore::AfterPfxReleased() {
+  wal_holds_released_ = true;
+  Housekeeping();
+}
+
+void SqliteJobStore::Housekeeping() {
+  if (!wal_holds_released_) return;
+  const SteadyTime now = clock().SteadyNow();
+  if (now - last_wal_truncate_ < kWalTruncateInterval) return;
+  last_wal_truncate_ = now;
+  wal_holds_released_ = !TruncateWal();
+}
+
+bool SqliteJobStore::TruncateWal() {
   // Copies every frame into the database (where secure_delete zeroed the freed pages) and cuts
   // the log to zero bytes. One process owns the file, so no reader can hold the log back.
   Result<std::vector<SqlRow>> result = Query("PRAGMA wal_checkpoint(TRUNCATE)", {});
   if (!result.ok()) {
     CD_LOG_WARN("store: truncating the write-ahead log after a PFX release failed: {}",
                 result.status());
-  } else if (!result->empty() && !result->front().empty() &&
-             result->front()[0].value_or("0") != "0") {
-    CD_LOG_WARN("store: the write-ahead log could not be truncated (busy); released PFX bytes "
-                "stay in it until the next checkpoint");
+    return false;
   }
+  if (!result->empty() && !result->front().empty() && result->front()[0].value_or("0") != "0") {
+    CD_LOG_WARN("store: the write-ahead log could not be truncated (busy); trying again later");
+    return false;
+  }
+  return true;
 }
 
 // ---- JobStore: the dispatcher election ----

@@ -58,9 +58,13 @@ class SqliteJobStore final : public SqlJobStore {
   Status Begin() override;
   Status Commit() override;
   void Rollback() override;
-  // Truncates the write-ahead log, whose frames would otherwise keep released PFX bytes until
-  // they are overwritten (secure_delete only zeroes pages in the database file).
+  // Truncate the write-ahead log, whose frames would otherwise keep released PFX bytes until
+  // they are overwritten (secure_delete only zeroes pages in the database file): at once, or
+  // when the last truncation is less than kWalTruncateInterval old, at the first Housekeeping
+  // after that. (A truncation costs a few fsyncs under the store's lock; at most one per
+  // interval keeps intake latency flat during a rollout.)
   void AfterPfxReleased() override;
+  void Housekeeping() override;
 
  private:
   SqliteJobStore(std::string path, sqlite3* db, int lock_fd, Clock& clock);
@@ -73,6 +77,11 @@ class SqliteJobStore final : public SqlJobStore {
 
   Status Configure();
   Result<const Prepared*> Prepare(std::string_view sql);
+  // PRAGMA wal_checkpoint(TRUNCATE); false (logged) if it failed or could not finish.
+  // REQUIRES: mu_ held.
+  bool TruncateWal();
+
+  static constexpr Duration kWalTruncateInterval = std::chrono::seconds(1);
 
   const std::string path_;
   sqlite3* const db_;
@@ -80,6 +89,10 @@ class SqliteJobStore final : public SqlJobStore {
   // Prepared statements by SQL text. Guarded by mu_.
   std::unordered_map<std::string, Prepared> statements_;
   std::atomic<bool> dispatcher_{false};
+  // Released PFX bytes may still be in the write-ahead log; when it was last truncated. Guarded
+  // by mu_.
+  bool wal_holds_released_ = false;
+  SteadyTime last_wal_truncate_{};
 };
 
 }  // namespace certdeploy::service::internal

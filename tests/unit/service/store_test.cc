@@ -433,6 +433,35 @@ TEST_P(StoreTest, ReleasePfxNullsTheBlobOnlyWhenAsked) {
   EXPECT_EQ(store->GetItem("drop")->pfx_blob, std::nullopt);
 }
 
+// SQLite: a released blob is overwritten in the database file (secure_delete) and, within the
+// truncation interval, gone from the write-ahead log too, while the store stays open.
+TEST_P(StoreTest, ReleasedPfxBytesLeaveTheSqliteFiles) {
+  if (postgres()) GTEST_SKIP() << "SQLite files only";
+  ASSERT_OK_AND_ASSIGN(auto store, Open());
+  const std::string probe = "released-pfx-probe-";
+  WorkItem item = Enrollment("drop");
+  item.pfx_blob.emplace();
+  for (int i = 0; i < 200; ++i) item.pfx_blob->insert(item.pfx_blob->end(), probe.begin(), probe.end());
+  ASSERT_THAT(store->CreateItems({{item}}), IsOk());
+  ASSERT_THAT(store->ClaimNext({.owner = "me"}), IsOk());
+  auto files_hold_probe = [&] {
+    for (const char* suffix : {"", "-wal"}) {
+      std::ifstream in(path_ + suffix, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (bytes.find(probe) != std::string::npos) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(files_hold_probe()) << "the probe is where a queued item's bytes belong";
+  ASSERT_THAT(
+      store->Checkpoint(
+          {.id = "drop", .owner = "me", .status = ItemStatus::kSucceeded, .release_pfx = true}),
+      IsOk());
+  clock_.Advance(seconds(1));
+  ASSERT_THAT(store->ClaimNext({.owner = "me"}), IsOk());  // The dispatcher's next poll.
+  EXPECT_FALSE(files_hold_probe());
+}
+
 TEST_P(StoreTest, CheckpointRules) {
   ASSERT_OK_AND_ASSIGN(auto store, Open());
   ASSERT_THAT(store->CreateItems({{Enrollment("queued"), Enrollment("leased")}}), IsOk());
