@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # certdeploy benchmarks: the five figures of docs/performance.md, from one run.
 #
-#   scripts/bench.sh [--users N] [--plan-users N] [--skip-build] [--no-doc]
+#   scripts/bench.sh [--users N] [--plan-users N] [--only 1,2,3,4,5] [--skip-build] [--no-doc]
 #
 #   1. rollout vs the write budget   `apply` of N users (default 2000) against `certdeploy sandbox`
 #                                    (latency 50 ms, --write-limit 100 --window 2)
@@ -22,17 +22,21 @@ users=2000
 plan_users=100000
 build=1
 write_doc=1
+only=1,2,3,4,5
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) users=$2; shift 2 ;;
     --plan-users) plan_users=$2; shift 2 ;;
+    --only) only=$2; write_doc=0; shift 2 ;;
     --skip-build) build=0; shift ;;
     --no-doc) write_doc=0; shift ;;
-    *) echo "usage: scripts/bench.sh [--users N] [--plan-users N] [--skip-build] [--no-doc]" >&2
+    *) echo "usage: scripts/bench.sh [--users N] [--plan-users N] [--only 1,2,3,4,5] [--skip-build] [--no-doc]" >&2
        exit 2 ;;
   esac
 done
 
+# wants N: true when benchmark N is selected (--only; a partial run never rewrites the doc).
+wants() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 say() { printf '\n\033[1m== %s ==\033[0m\n' "$1"; }
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -73,11 +77,17 @@ say "fixtures"
 t0=$(date +%s)
 pki=$work/pki
 bash scripts/make_test_pki.sh "$pki" >/dev/null
-"$bdir/bench/bench_fixtures" --pki "$pki" --out "$work/rollout" --users "$users"
-"$bdir/bench/bench_fixtures" --pki "$pki" --out "$work/enroll" --users 3600 --prefix hire \
-  --enroll-bodies "$work/enroll/bodies.jsonl"
-"$bdir/bench/bench_fixtures" --pki "$pki" --out "$work/scale" --users "$plan_users" --per-pfx 200 \
-  --journal "$work/scale/journal.jsonl"
+if wants 1 || wants 2; then
+  "$bdir/bench/bench_fixtures" --pki "$pki" --out "$work/rollout" --users "$users"
+fi
+if wants 4; then
+  "$bdir/bench/bench_fixtures" --pki "$pki" --out "$work/enroll" --users 3600 --prefix hire \
+    --enroll-bodies "$work/enroll/bodies.jsonl"
+fi
+if wants 5; then
+  "$bdir/bench/bench_fixtures" --pki "$pki" --out "$work/scale" --users "$plan_users" \
+    --per-pfx 200 --journal "$work/scale/journal.jsonl"
+fi
 echo "fixtures: $(( $(date +%s) - t0 )) s"
 
 export BENCH_CLIENT_SECRET="bench-secret-$RANDOM$RANDOM"
@@ -140,13 +150,16 @@ run_apply() {
   jq -c . "$res/$name.json"
 }
 
-say "1+2. rollout of $users users vs the write budget (100 writes / 2 s), pipelined and serial"
-run_apply apply-50 50
-run_apply serial-50 50 --serial
-run_apply apply-150 150
-run_apply serial-150 150 --serial
+if wants 1 || wants 2; then
+  say "1+2. rollout of $users users vs the write budget (100 writes / 2 s), pipelined and serial"
+  run_apply apply-50 50
+  run_apply serial-50 50 --serial
+  run_apply apply-150 150
+  run_apply serial-150 150 --serial
+fi
 
 # ---- 3: PFX work per user ---------------------------------------------------------------------
+if wants 3; then
 say "3. PFX work per user (one core)"
 CERTDEPLOY_BENCH_PKI=$pki taskset -c 0 "$bdir/bench/pfx_bench" --benchmark_min_time=2 \
   --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
@@ -155,8 +168,10 @@ jq '[.benchmarks[] | select(.aggregate_name == "median")
      | {name: .run_name, label: .label, perSecond: .items_per_second, microseconds: .real_time}]' \
   "$res/pfx_bench.json" >"$res/pfx.json"
 jq -c '.[]' "$res/pfx.json"
+fi
 
 # ---- 4: HR intake -----------------------------------------------------------------------------
+if wants 4; then
 say "4. HR intake: wrk, POST /v1/enrollments over TLS at 100 req/s"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
@@ -179,8 +194,10 @@ stop_bg "$serve_pid"
 stop_bg "$sandbox_pid"
 jq --argjson stored "$stored" '. + {stored: $stored}' "$work/wrk.json" >"$res/intake.json"
 jq -c . "$res/intake.json"
+fi
 
 # ---- 5: plan at scale -------------------------------------------------------------------------
+if wants 5; then
 say "5. plan for $plan_users users with existing records"
 start_sandbox sandbox-scale 50 --state "$work/scale/journal.jsonl" --page-size 1000 \
   --write-limit 100 --window 2 --request-limit 100000
@@ -202,6 +219,7 @@ jq -n --argjson users "$plan_users" --argjson wall "$plan_wall" --argjson rss "$
     invalid: ([$plan[0].actions[] | select(.kind == "invalid")] | length),
     actions: ($plan[0].actions | length) }' >"$res/plan.json"
 jq -c . "$res/plan.json"
+fi
 
 total=$(( $(date +%s) - t_all ))
 echo "bench: all five in $total s"

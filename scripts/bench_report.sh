@@ -59,9 +59,11 @@ block=$(mktemp)
   jq -r '"| offered | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | non-202 | socket errors | accepted | in the store |",
          "|---|---|---|---|---|---|---|---|---|---|",
          "| 100 req/s | \(.requestsPerSecond) | \(.latencyMs.p50) | \(.latencyMs.p90) | \(.latencyMs.p99) | \(.latencyMs.max) | \(.rejected) | \(.socketErrors + .timeouts) | \(.accepted) | \(.stored) |"' "$i"
-  ok=$(jq '.latencyMs.p99 < 250 and .rejected == 0 and .socketErrors == 0 and .timeouts == 0 and .stored == .accepted' "$i")
+  ok=$(jq '.latencyMs.p99 < 250 and .rejected == 0 and .socketErrors == 0 and .timeouts == 0 and .stored >= .accepted' "$i")
   echo
   echo "Target (p99 < 250 ms at 100 req/s, zero errors, every accepted job in the store): $(mark "$ok")."
+  echo "(The store may hold a few more items than wrk counted: requests in flight when wrk stopped"
+  echo "were still committed and answered, after wrk stopped counting.)"
   echo
   echo "### 5. Plan at scale"
   echo
