@@ -73,7 +73,7 @@ Result<std::unique_ptr<GraphConnection>> GraphConnection::Open(
   limits.max_requests = config.limits.requests_per_20s;
   limits.write_window = window;
   limits.request_window = window;
-  limits.window_padding = options.window_padding.value_or(window / 20);
+  limits.window_padding = options.window_padding.value_or(window / 40);
   if (options.serial) {
     // No pacing at all: the serial baseline learns about the budget from 429s only.
     limits.max_writes = std::numeric_limits<int>::max();

@@ -25,7 +25,7 @@ namespace certdeploy::service {
 
 struct GraphConnectionOptions {
   // Added to both windows of the RateLimiter: the limiter spaces sends, Graph counts arrivals
-  // (see graph/write_budget.h). Unset: 1/20 of limits.windowSeconds (1 s for Intune's 20 s).
+  // (see graph/write_budget.h). Unset: 1/40 of limits.windowSeconds (0.5 s for Intune's 20 s).
   std::optional<Duration> window_padding;
   // The baseline strategy of `certdeploy apply --serial`, which behaves like Microsoft's
   // PowerShell module for comparison: no client-side pacing, and only 429s are resent (after
