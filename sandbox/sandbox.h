@@ -7,8 +7,9 @@
 // It also plays the on-premises PFX connector: every imported record must decrypt and open with
 // the connector private key, or it is refused with 400 exactly as a record the real connector
 // could not use. It adds what a test needs and Graph never gives: a sliding-window write budget
-// answering 429 + Retry-After, injected latency, random 503s, random "drop after commit" faults,
-// and inspection endpoints (GET /_sandbox/state, GET /_sandbox/stats, POST /_sandbox/reset).
+// answering 429 + Retry-After, injected latency and latency spikes, random 503s, random 429s
+// beyond the budget, random "drop after commit" faults, and inspection endpoints
+// (GET /_sandbox/state, GET /_sandbox/stats, POST /_sandbox/reset).
 //
 // Two ways to use it:
 //
@@ -81,6 +82,15 @@ struct SandboxOptions {
   // Probability that a successful write is applied and then its response dropped (connection
   // closed without answer): the client cannot know the outcome.
   double drop_rate = 0;
+  // Probability that a Graph request (each $batch item on its own) is answered 429
+  // TooManyRequests with Retry-After 1-2 s (never more than `window`) whatever the write budget
+  // says: Intune throttles "beyond the budget" when its service is busy. Nothing is applied and
+  // no budget slot is taken. Counted in `throttled` and `injected_throttles`.
+  double throttle_rate = 0;
+  // Probability that a Graph or token response is delayed by `spike_latency` on top of `latency`
+  // (slept like it, outside any lock). Counted in `latency_spikes`.
+  double spike_rate = 0;
+  std::chrono::milliseconds spike_latency{0};
   // Server-side page size of every collection; $top is honoured up to this.
   int page_size = 10;
   // Append-only JSON-lines journal of mutations, replayed at start. Empty: in memory only.
@@ -111,10 +121,12 @@ struct SandboxStats {
   // [maxWriteAttemptsPerWindow] max writes received in any window, throttled ones included: a
   // client that paces itself within the budget keeps this <= write_limit (and throttled at 0).
   int max_write_attempts_per_window = 0;
-  uint64_t dropped = 0;            // [dropped] responses dropped after commit.
-  uint64_t injected_failures = 0;  // [injectedFailures] random 503s.
-  uint64_t tokens_issued = 0;      // [tokensIssued]
-  uint64_t auth_failures = 0;      // [authFailures] token endpoint refusals and bearer 401s.
+  uint64_t dropped = 0;             // [dropped] responses dropped after commit.
+  uint64_t injected_failures = 0;   // [injectedFailures] random 503s.
+  uint64_t injected_throttles = 0;  // [injectedThrottles] random 429s (also in `throttled`).
+  uint64_t latency_spikes = 0;      // [latencySpikes] responses delayed by `spike_latency`.
+  uint64_t tokens_issued = 0;       // [tokensIssued]
+  uint64_t auth_failures = 0;       // [authFailures] token endpoint refusals and bearer 401s.
 };
 
 // The tenant as a pure request -> response function. Thread-safe: the HTTP server calls Handle

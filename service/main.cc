@@ -61,6 +61,9 @@ void AddApply(CLI::App& app, ApplyArgs& args) {
   plan->excludes(manifest);
   cmd->add_flag("--yes", args.yes, "Apply without asking for confirmation");
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+  cmd->add_flag("--serial", args.serial,
+                "Benchmark baseline: behave like Microsoft's PowerShell module (one request at a "
+                "time, no pacing, only 429s retried after Retry-After)");
 }
 
 void AddServe(CLI::App& app, ServeArgs& args) {
@@ -74,6 +77,7 @@ struct SandboxArgs {
   certdeploy::sandbox::SandboxOptions options;
   std::string client_secret_env;
   int latency_ms = 0;
+  int spike_ms = 0;
   int window_seconds = 20;
   int token_lifetime_seconds = 3599;
 };
@@ -106,6 +110,14 @@ void AddSandbox(CLI::App& app, SandboxArgs& args) {
   cmd->add_option("--drop-rate", o.drop_rate,
                   "Probability that a write is applied and its response dropped")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--throttle-rate", o.throttle_rate,
+                  "Probability of an injected 429 (Retry-After 1-2 s) whatever the budget")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--spike-rate", o.spike_rate,
+                  "Probability that a response gets --spike-ms of extra latency")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--spike-ms", args.spike_ms, "Latency of a spike, milliseconds")
+      ->capture_default_str();
   cmd->add_option("--page-size", o.page_size, "Server-side page size")->capture_default_str();
   cmd->add_option("--state", o.state_file, "Persist state to this journal file");
   cmd->add_option("--seed", o.seed, "Seed for injected faults (0: random)")->capture_default_str();
@@ -124,13 +136,15 @@ int RunSandboxCommand(SandboxArgs& args) {
     }
     o.client_secret = std::move(*secret);
   }
-  if (args.latency_ms < 0 || args.window_seconds <= 0 || args.token_lifetime_seconds <= 0 ||
-      o.write_limit <= 0 || o.request_limit <= 0 || o.page_size <= 0) {
-    std::cerr << "certdeploy sandbox: latency must be >= 0; window, limits, page size and token "
-                 "lifetime must be > 0\n";
+  if (args.latency_ms < 0 || args.spike_ms < 0 || args.window_seconds <= 0 ||
+      args.token_lifetime_seconds <= 0 || o.write_limit <= 0 || o.request_limit <= 0 ||
+      o.page_size <= 0) {
+    std::cerr << "certdeploy sandbox: latency and spikes must be >= 0; window, limits, page size "
+                 "and token lifetime must be > 0\n";
     return kExitUsage;
   }
   o.latency = std::chrono::milliseconds(args.latency_ms);
+  o.spike_latency = std::chrono::milliseconds(args.spike_ms);
   o.window = std::chrono::seconds(args.window_seconds);
   o.token_lifetime = std::chrono::seconds(args.token_lifetime_seconds);
   return certdeploy::sandbox::RunSandbox(o);

@@ -3,9 +3,9 @@
 // The envelope is checked first and refused whole (400, nothing executed) when malformed: not 1
 // to 20 requests, a missing or duplicate id, an unknown method, an absolute url, a body without a
 // Content-Type header, a dependsOn naming an id that does not come earlier. Items then run in
-// order; each is admitted against the budget on its own (a throttled item answers 429 with a
-// Retry-After item header), and an item whose dependency did not succeed answers 424. The
-// envelope answers 200 whatever the items did.
+// order; each is admitted against the budget on its own and may be throttled at random (a
+// throttled item answers 429 with a Retry-After item header), and an item whose dependency did not
+// succeed answers 424. The envelope answers 200 whatever the items did.
 
 #include <set>
 
@@ -159,6 +159,8 @@ Reply SandboxTenantImpl::HandleBatch(const Operation& op) {
       reply = GraphError(ctx, 424, "FailedDependency", "A request this one depends on failed.");
     } else if (!parsed_ok) {
       reply = GraphError(ctx, 400, "BadRequest", "Malformed request URL.");
+    } else if (std::optional<Reply> injected = MaybeInjectThrottle(ctx)) {
+      reply = std::move(*injected);
     } else if (auto retry = budget_.TryAdmit(clock_.SteadyNow(), item_op.IsWrite())) {
       reply = Throttled(ctx, *retry);
     } else {

@@ -184,7 +184,7 @@ std::optional<Refusal> ValidateConfigBody(const json& body, const TypeSpec* type
                         type_name +
                         "'. Make sure to only use property names that are defined by the type.");
     }
-    auto invalid = [&](const std::string& why) {
+    auto invalid = [&, &name = name](const std::string& why) {
       return refuse("invalid " + name, "Invalid value for property '" + name +
                                            "' of type "
                                            "'microsoft.graph." +

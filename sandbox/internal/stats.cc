@@ -48,6 +48,16 @@ void StatsCollector::CountInjectedFailure() {
   stats_.injected_failures += 1;
 }
 
+void StatsCollector::CountInjectedThrottle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.injected_throttles += 1;
+}
+
+void StatsCollector::CountLatencySpike() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.latency_spikes += 1;
+}
+
 SandboxStats StatsCollector::Snapshot(int max_writes_per_window,
                                       int max_write_attempts_per_window) const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -83,6 +93,8 @@ json StatsCollector::ToJson(const SandboxStats& s) {
               {"maxWriteAttemptsPerWindow", s.max_write_attempts_per_window},
               {"dropped", s.dropped},
               {"injectedFailures", s.injected_failures},
+              {"injectedThrottles", s.injected_throttles},
+              {"latencySpikes", s.latency_spikes},
               {"tokensIssued", s.tokens_issued},
               {"authFailures", s.auth_failures}};
 }

@@ -22,6 +22,8 @@ class StatsCollector {
   void CountTokenIssued();
   void CountDropped();
   void CountInjectedFailure();
+  void CountInjectedThrottle();
+  void CountLatencySpike();
 
   // The window maxima come from the budget, which measures them.
   SandboxStats Snapshot(int max_writes_per_window, int max_write_attempts_per_window) const;

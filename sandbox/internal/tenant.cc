@@ -1,5 +1,7 @@
 #include "sandbox/internal/tenant.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "base/status_macros.h"
 
@@ -43,10 +45,14 @@ Status ValidateOptions(const SandboxOptions& o) {
     return InvalidArgumentError("write and request limits must be >= 0 (0 = unlimited)");
   }
   if (o.window <= std::chrono::seconds(0)) return InvalidArgumentError("window must be > 0 s");
-  if (!(o.fail_rate >= 0 && o.fail_rate <= 1) || !(o.drop_rate >= 0 && o.drop_rate <= 1)) {
-    return InvalidArgumentError("fail and drop rates must be within [0, 1]");
+  for (double rate : {o.fail_rate, o.drop_rate, o.throttle_rate, o.spike_rate}) {
+    if (!(rate >= 0 && rate <= 1)) {
+      return InvalidArgumentError("fail, drop, throttle and spike rates must be within [0, 1]");
+    }
   }
-  if (o.latency < std::chrono::milliseconds(0)) return InvalidArgumentError("latency must be >= 0");
+  if (o.latency < std::chrono::milliseconds(0) || o.spike_latency < std::chrono::milliseconds(0)) {
+    return InvalidArgumentError("latency and spike latency must be >= 0");
+  }
   if (o.token_lifetime <= std::chrono::seconds(0)) {
     return InvalidArgumentError("token lifetime must be > 0 s");
   }
@@ -63,6 +69,10 @@ SandboxTenantImpl::SandboxTenantImpl(const SandboxOptions& options, Clock& clock
       latency_(options.latency),
       fail_rate_(options.fail_rate),
       drop_rate_(options.drop_rate),
+      throttle_rate_(options.throttle_rate),
+      spike_rate_(options.spike_rate),
+      spike_latency_(options.spike_latency),
+      window_(options.window),
       auth_(std::move(auth)),
       core_(std::move(core)),
       budget_(options.request_limit, options.write_limit, options.window) {}
@@ -74,6 +84,21 @@ void LogRefusal(const std::string& method, const std::string& path, const Reply&
 }
 
 bool SandboxTenantImpl::Chance(double p) { return p > 0 && random_.NextDouble() < p; }
+
+Duration SandboxTenantImpl::NextLatency() {
+  if (spike_latency_ <= Duration::zero() || !Chance(spike_rate_)) return latency_;
+  stats_.CountLatencySpike();
+  return latency_ + spike_latency_;
+}
+
+std::optional<Reply> SandboxTenantImpl::MaybeInjectThrottle(const RequestContext& ctx) {
+  if (!Chance(throttle_rate_)) return std::nullopt;
+  stats_.CountInjectedThrottle();
+  // 1 or 2 s, but never longer than a (compressed) window: the budget frees up within that.
+  const int64_t retry_after = std::min<int64_t>(1 + static_cast<int64_t>(random_.Next() % 2),
+                                                std::max<int64_t>(1, window_.count()));
+  return Throttled(ctx, retry_after);
+}
 
 service::ServerResponse SandboxTenantImpl::Handle(const service::ServerRequest& request) {
   RequestContext ctx;
@@ -95,11 +120,11 @@ service::ServerResponse SandboxTenantImpl::Handle(const service::ServerRequest& 
   Reply reply;
   bool is_token = seg.size() == 4 && seg[1] == "oauth2" && seg[2] == "v2.0" && seg[3] == "token";
   if (is_token) {
-    clock_.SleepFor(latency_);
+    clock_.SleepFor(NextLatency());
     reply = auth_->HandleToken(request, ctx, ctx.base_url + target->raw_path);
     if (reply.status == 200) stats_.CountTokenIssued();
   } else if (seg.empty() || (seg[0] != "beta" && seg[0] != "v1.0")) {
-    clock_.SleepFor(latency_);
+    clock_.SleepFor(NextLatency());
     reply = GraphError(ctx, 400, "BadRequest",
                        "Invalid version: " + (seg.empty() ? std::string() : seg[0]));
   } else {
@@ -118,6 +143,7 @@ service::ServerResponse SandboxTenantImpl::Handle(const service::ServerRequest& 
     if (!early && !query) {
       early = GraphError(ctx, 400, "BadRequest", "Malformed query string.");
     }
+    if (!early && !is_batch) early = MaybeInjectThrottle(ctx);
     if (!early && !is_batch) {
       if (auto retry = budget_.TryAdmit(clock_.SteadyNow(), op.IsWrite())) {
         early = Throttled(ctx, *retry);
@@ -125,7 +151,7 @@ service::ServerResponse SandboxTenantImpl::Handle(const service::ServerRequest& 
         stats_.CountAdmittedWrite();
       }
     }
-    clock_.SleepFor(latency_);
+    clock_.SleepFor(NextLatency());
     if (early) {
       reply = std::move(*early);
     } else if (Chance(fail_rate_)) {

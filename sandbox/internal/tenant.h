@@ -1,10 +1,12 @@
 // sandbox/internal/tenant.h: SandboxTenantImpl, the request pipeline.
 //
-// For every Graph request: parse the target, check the bearer token, admit it against the
-// request/write budget (429 + Retry-After beyond), sleep the injected latency (outside any lock),
-// maybe fail it with a random 503 (nothing applied), dispatch it to the resource handler, and
-// maybe drop the answer of a committed write. Token requests skip the budget and the faults;
-// /_sandbox/* skips everything.
+// For every Graph request: parse the target, check the bearer token, maybe throttle it at random
+// (429, whatever the budget), else admit it against the request/write budget (429 + Retry-After
+// beyond), sleep the injected latency and maybe a latency spike (outside any lock), maybe fail it
+// with a random 503 (nothing applied), dispatch it to the resource handler, and maybe drop the
+// answer of a committed write. $batch items are throttled (at random and by the budget) one by
+// one. Token requests skip the budget and the faults except latency and spikes; /_sandbox/*
+// skips everything.
 
 #pragma once
 
@@ -41,6 +43,10 @@ class SandboxTenantImpl final : public SandboxTenant {
   Reply Inspect(const std::string& method, const std::vector<std::string>& segments,
                 const RequestContext& ctx);
   bool Chance(double p);
+  // The injected latency of one response: `latency`, plus `spike_latency` with `spike_rate`.
+  Duration NextLatency();
+  // A 429 answered at random (throttle_rate), counted; nullopt when this request is spared.
+  std::optional<Reply> MaybeInjectThrottle(const RequestContext& ctx);
 
   // Constant after construction.
   Clock& clock_;
@@ -48,6 +54,10 @@ class SandboxTenantImpl final : public SandboxTenant {
   const std::chrono::milliseconds latency_;
   const double fail_rate_;
   const double drop_rate_;
+  const double throttle_rate_;
+  const double spike_rate_;
+  const std::chrono::milliseconds spike_latency_;
+  const std::chrono::seconds window_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<TenantCore> core_;
 

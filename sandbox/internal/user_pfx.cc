@@ -61,7 +61,7 @@ std::optional<Refusal> ParseFields(const json& body, bool create, PfxInput* in) 
                        "'microsoft.graph.userPFXCertificate'. Make sure to only use property names "
                        "that are defined by the type.");
     }
-    auto literal_error = [&](const std::string& type) {
+    auto literal_error = [&, &key = key, &value = value](const std::string& type) {
       return OData("invalid " + key, "Cannot convert the literal '" + value.dump() +
                                          "' to the expected type '" + type + "'.");
     };
