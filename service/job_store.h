@@ -108,6 +108,21 @@ struct ClaimRequest {
   int limit = 1;  // At most this many items (1..1000).
 };
 
+// One audit record. No secrets, ever: names, thumbprints, outcomes and request-ids only.
+struct AuditRecord {
+  int64_t id = 0;              // Assigned by the store, increasing.
+  SystemTime at{};             // Assigned by the store from the clock.
+  std::string api_key_name{};  // The REST API key's name ("" for the scheduler).
+  std::string action{};        // e.g. "enroll", "rollout.create", "rollout.pause", "import".
+  std::string user_principal_name{};
+  std::string thumbprint{};
+  std::string outcome{};      // e.g. "accepted", "succeeded", "failed: <code>".
+  std::string request_ids{};  // Graph request-ids, space-separated.
+  std::string detail{};
+
+  bool operator==(const AuditRecord&) const = default;
+};
+
 // A state change reported by the lease holder (or, for a queued item, by anyone).
 struct CheckpointUpdate {
   std::string id{};
@@ -124,6 +139,9 @@ struct CheckpointUpdate {
   Duration lease = std::chrono::minutes(5);
   // Null pfx_blob in the same transaction: after success unless retainPfxAfterSuccess.
   bool release_pfx = false;
+  // Appended to the audit log in the same transaction (its id and at are assigned), so that a
+  // crash can never keep an item's outcome without its audit record, or the reverse.
+  std::optional<AuditRecord> audit{};
 };
 
 // Per-status counts of the items matching a filter, and the first failures.
@@ -181,21 +199,6 @@ struct RolloutUpdate {
     std::optional<SystemTime> finished_at{};
   };
   std::optional<Wave> wave{};
-};
-
-// One audit record. No secrets, ever: names, thumbprints, outcomes and request-ids only.
-struct AuditRecord {
-  int64_t id = 0;              // Assigned by the store, increasing.
-  SystemTime at{};             // Assigned by the store from the clock.
-  std::string api_key_name{};  // The REST API key's name ("" for the scheduler).
-  std::string action{};        // e.g. "enroll", "rollout.create", "rollout.pause", "import".
-  std::string user_principal_name{};
-  std::string thumbprint{};
-  std::string outcome{};      // e.g. "accepted", "succeeded", "failed: <code>".
-  std::string request_ids{};  // Graph request-ids, space-separated.
-  std::string detail{};
-
-  bool operator==(const AuditRecord&) const = default;
 };
 
 // All methods are thread-safe. Every write is durable when it returns OK (committed and synced by

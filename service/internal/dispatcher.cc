@@ -307,6 +307,7 @@ void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
                      .status = ItemStatus::kSucceeded,
                      .step = reconciled ? "verified-present" : "verified"};
   c.release_pfx = !options_.retain_pfx_after_success;
+  c.audit = AuditOf(e, reconciled ? "succeeded: already present" : "succeeded", "");
   Status s = store_.Checkpoint(c);
   e.owned = false;
   if (!s.ok()) {
@@ -317,7 +318,6 @@ void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
   }
   ++result.succeeded;
   if (metrics_ != nullptr) metrics_->CountDispatch(reconciled ? "reconciled" : "succeeded");
-  Audit(e, reconciled ? "succeeded: already present" : "succeeded", "");
   if (reconciled) {
     CD_LOG_INFO("item {} ({}, {}) is in the tenant: reconciled by reading, not resent", e.item.id,
                 e.item.user_principal_name, e.item.thumbprint);
@@ -328,14 +328,15 @@ void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
 }
 
 bool Dispatcher::Release(Entry& e, ItemStatus status, const char* step, const Status& why,
-                         DispatchResult& result) {
+                         std::optional<AuditRecord> audit, DispatchResult& result) {
   CheckpointUpdate c{.id = e.item.id,
                      .owner = options_.owner,
                      .status = status,
                      .step = step,
                      .error_code = ErrorCode(why),
                      .error_message = std::string(why.message()),
-                     .request_id = RequestId(why)};
+                     .request_id = RequestId(why),
+                     .audit = std::move(audit)};
   Status s = store_.Checkpoint(c);
   e.owned = false;
   if (!s.ok()) ++result.lost;
@@ -345,18 +346,19 @@ bool Dispatcher::Release(Entry& e, ItemStatus status, const char* step, const St
 void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
   const bool cancelled = why.code() == StatusCode::kCancelled;
   if (!Release(e, cancelled ? ItemStatus::kCancelled : ItemStatus::kFailed,
-               cancelled ? "cancelled" : "failed", why, result)) {
+               cancelled ? "cancelled" : "failed", why,
+               AuditOf(e, (cancelled ? "cancelled: " : "failed: ") + ErrorCode(why), RequestId(why)),
+               result)) {
     return;
   }
   ++(cancelled ? result.cancelled : result.failed);
   if (metrics_ != nullptr) metrics_->CountDispatch(cancelled ? "cancelled" : "failed");
-  Audit(e, (cancelled ? "cancelled: " : "failed: ") + ErrorCode(why), RequestId(why));
   CD_LOG_WARN("item {} ({}) {}: {}", e.item.id, e.item.user_principal_name,
               cancelled ? "cancelled" : "failed", why);
 }
 
 void Dispatcher::HandBack(Entry& e, const Status& why, DispatchResult& result) {
-  if (!Release(e, ItemStatus::kQueued, "retry", why, result)) return;
+  if (!Release(e, ItemStatus::kQueued, "retry", why, std::nullopt, result)) return;
   ++result.handed_back;
   if (metrics_ != nullptr) metrics_->CountDispatch("retried");
   CD_LOG_INFO("item {} back in the queue: {}", e.item.id, why);
@@ -368,7 +370,8 @@ void Dispatcher::HandBackAll(Batch& batch, const Status& why, DispatchResult& re
   }
 }
 
-void Dispatcher::Audit(const Entry& e, const std::string& outcome, const std::string& request_id) {
+AuditRecord Dispatcher::AuditOf(const Entry& e, const std::string& outcome,
+                                const std::string& request_id) {
   AuditRecord record;
   record.action = "import";
   record.user_principal_name = e.item.user_principal_name;
@@ -380,8 +383,7 @@ void Dispatcher::Audit(const Entry& e, const std::string& outcome, const std::st
                       : "rollout " + e.item.rollout_id.value_or("") + " wave " +
                             std::to_string(e.item.wave) + " line " +
                             std::to_string(e.item.manifest_line) + " item " + e.item.id;
-  Result<int64_t> appended = store_.AppendAudit(record);
-  if (!appended.ok()) CD_LOG_WARN("audit of item {}: {}", e.item.id, appended.status());
+  return record;
 }
 
 }  // namespace certdeploy::service::internal

@@ -90,16 +90,19 @@ class Dispatcher {
   void RunPlan(Batch& batch, DispatchResult& result);
   // Records one final or hand-back outcome for `e`.
   void Succeed(Entry& e, bool reconciled, DispatchResult& result);
-  // Checkpoints `e` out of this dispatcher's hands with `status`/`step` and the error of `why`.
-  // False (counted as lost) when the store refused, e.g. the lease was taken over.
+  // Checkpoints `e` out of this dispatcher's hands with `status`/`step` and the error of `why`,
+  // and `audit` in the same transaction. False (counted as lost) when the store refused, e.g.
+  // the lease was taken over.
   bool Release(Entry& e, ItemStatus status, const char* step, const Status& why,
-               DispatchResult& result);
+               std::optional<AuditRecord> audit, DispatchResult& result);
   void Finish(Entry& e, const Status& why, DispatchResult& result);
   void HandBack(Entry& e, const Status& why, DispatchResult& result);
   void HandBackAll(Batch& batch, const Status& why, DispatchResult& result);
   // Checkpoints every still-owned entry as running at `step` (renewing the lease).
   void CheckpointAll(Batch& batch, const std::string& step);
-  void Audit(const Entry& e, const std::string& outcome, const std::string& request_id);
+  // The audit record of an outcome of `e`.
+  static AuditRecord AuditOf(const Entry& e, const std::string& outcome,
+                             const std::string& request_id);
 
   JobStore& store_;
   graph::GraphClient& graph_;

@@ -269,7 +269,10 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
       "(status = 'queued' AND $2 = '')) RETURNING id";
   Status status = InTransaction([&]() -> Status {
     ASSIGN_OR_RETURN(std::vector<SqlRow> updated, Query(sql, params));
-    if (!updated.empty()) return OkStatus();
+    if (!updated.empty()) {
+      if (update.audit) RETURN_IF_ERROR(InsertAuditLocked(*update.audit).status());
+      return OkStatus();
+    }
     ASSIGN_OR_RETURN(
         std::vector<SqlRow> rows,
         Query("SELECT status, lease_owner FROM work_items WHERE id = $1", One(params[0])));
@@ -420,23 +423,29 @@ Result<Rollout> SqlJobStore::UpdateRollout(std::string_view id, const RolloutUpd
 
 // ---- Audit ----
 
-Result<int64_t> SqlJobStore::AppendAudit(const AuditRecord& record) {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<int64_t> SqlJobStore::InsertAuditLocked(const AuditRecord& record) {
   const SqlParam params[] = {
       SqlParam::Int(ToEpochMs(clock_.Now())), SqlParam::Text(record.api_key_name),
       SqlParam::Text(record.action),          SqlParam::Text(record.user_principal_name),
       SqlParam::Text(record.thumbprint),      SqlParam::Text(record.outcome),
       SqlParam::Text(record.request_ids),     SqlParam::Text(record.detail)};
-  std::vector<SqlRow> rows;
-  RETURN_IF_ERROR(InTransaction([&]() -> Status {
-    ASSIGN_OR_RETURN(rows, Query("INSERT INTO audit_log (at, api_key_name, action, "
-                                 "user_principal_name, thumbprint, outcome, request_ids, detail) "
-                                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                                 params));
-    return OkStatus();
-  }));
+  ASSIGN_OR_RETURN(std::vector<SqlRow> rows,
+                   Query("INSERT INTO audit_log (at, api_key_name, action, "
+                         "user_principal_name, thumbprint, outcome, request_ids, detail) "
+                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                         params));
   if (rows.size() != 1 || rows[0].empty()) return InternalError("audit insert returned no id");
   return IntFromValue(rows[0][0], "audit_log.id");
+}
+
+Result<int64_t> SqlJobStore::AppendAudit(const AuditRecord& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t id = 0;
+  RETURN_IF_ERROR(InTransaction([&]() -> Status {
+    ASSIGN_OR_RETURN(id, InsertAuditLocked(record));
+    return OkStatus();
+  }));
+  return id;
 }
 
 Result<std::vector<AuditRecord>> SqlJobStore::ListAudit(int limit) {

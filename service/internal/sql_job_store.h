@@ -77,6 +77,8 @@ class SqlJobStore : public JobStore {
   std::mutex mu_;
 
  private:
+  // Inserts one audit row and returns its id. REQUIRES: mu_ held, inside a transaction.
+  Result<int64_t> InsertAuditLocked(const AuditRecord& record);
   // Runs `body` inside Begin/Commit; rolls back if anything fails. REQUIRES: mu_ held.
   template <typename Body>
   Status InTransaction(Body&& body);

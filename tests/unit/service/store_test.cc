@@ -433,6 +433,27 @@ TEST_P(StoreTest, ReleasePfxNullsTheBlobOnlyWhenAsked) {
   EXPECT_EQ(store->GetItem("drop")->pfx_blob, std::nullopt);
 }
 
+// An outcome and its audit record are one transaction: a refused checkpoint appends nothing.
+TEST_P(StoreTest, CheckpointAppendsItsAuditRecordAtomically) {
+  ASSERT_OK_AND_ASSIGN(auto store, Open());
+  ASSERT_THAT(store->CreateItems({{Enrollment("one")}}), IsOk());
+  ASSERT_THAT(store->ClaimNext({.owner = "me"}), IsOk());
+  AuditRecord audit{.action = "import", .user_principal_name = "one@contoso.example",
+                    .outcome = "succeeded"};
+  EXPECT_THAT(store->Checkpoint({.id = "one", .owner = "thief", .status = ItemStatus::kSucceeded,
+                                 .audit = audit}),
+              StatusIs(StatusCode::kAborted));
+  ASSERT_OK_AND_ASSIGN(std::vector<AuditRecord> none, store->ListAudit(10));
+  EXPECT_TRUE(none.empty());
+  ASSERT_THAT(store->Checkpoint({.id = "one", .owner = "me", .status = ItemStatus::kSucceeded,
+                                 .audit = audit}),
+              IsOk());
+  ASSERT_OK_AND_ASSIGN(std::vector<AuditRecord> one, store->ListAudit(10));
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].outcome, "succeeded");
+  EXPECT_EQ(one[0].at, clock_.Now());
+}
+
 // SQLite: a released blob is overwritten in the database file (secure_delete) and, within the
 // truncation interval, gone from the write-ahead log too, while the store stays open.
 TEST_P(StoreTest, ReleasedPfxBytesLeaveTheSqliteFiles) {
