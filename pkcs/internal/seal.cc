@@ -489,8 +489,21 @@ Result<ConnectorPrivateKey> ConnectorPrivateKey::Parse(std::span<const uint8_t> 
   if (spki.empty()) return OpenSslFailure("cannot encode the public key");
   ASSIGN_OR_RETURN(ConnectorPublicKey public_key,
                    ConnectorPublicKey::Parse(AsBytes(SpkiPem(spki))));
-  return ConnectorPrivateKey(
+  ConnectorPrivateKey key(
       std::shared_ptr<const Impl>(new Impl{std::move(pkey), std::move(public_key)}));
+  // A damaged file can still decode into RSA numbers that are not a key pair (found by
+  // fuzzing: one changed digit of n, so n != p*q): such a key would load, publish a public key
+  // nobody can decrypt for, and fail every unseal. A seal/unseal round trip proves the pair.
+  const SecretBytes probe(std::string_view("certdeploy key pair check"));
+  Result<std::string> sealed = SealPassword(probe, key.PublicKey(), PaddingScheme::kOaepSha256);
+  Result<SecretBytes> opened =
+      sealed.ok() ? UnsealPassword(*sealed, key, PaddingScheme::kOaepSha256) : sealed.status();
+  if (!opened.ok() || opened->RevealAsString() != probe.RevealAsString()) {
+    return InvalidArgumentError(
+        "the private key is damaged: its numbers do not form an RSA key pair; " +
+        std::string(kExpected));
+  }
+  return key;
 }
 
 Result<ConnectorPrivateKey> ConnectorPrivateKey::LoadFile(const std::string& path) {

@@ -116,6 +116,11 @@ Result<SystemTime> ParseRfc3339(std::string_view s) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return bad();
   }
+  // SystemTime counts nanoseconds since 1970: only years up to 2262 fit (found by fuzzing).
+  if (year < 1970 || year > 2200) {
+    return InvalidArgumentError("'" + std::string(s.substr(0, 64)) +
+                                "' is out of range: years 1970 to 2200 only");
+  }
   size_t i = 19;
   int64_t nanos = 0;
   if (i < s.size() && s[i] == '.') {

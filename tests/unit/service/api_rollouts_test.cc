@@ -160,6 +160,9 @@ TEST_F(RolloutApiTest, BadRequestsAre400) {
       {{"manifest", "ok.csv"}},
       {{"name", "x"}},
       {{"name", "x"}, {"manifest", "ok.csv"}, {"startAt", "tomorrow"}},
+      // Found by fuzzing: years outside what SystemTime holds overflowed (UB).
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"startAt", "1013-12-01T08:00:00.250+01:00"}},
+      {{"name", "x"}, {"manifest", "ok.csv"}, {"startAt", "9999-12-31T23:59:59Z"}},
       {{"name", "x"}, {"manifest", "ok.csv"}, {"waves", {{{"percent", 50}}}}},
       {{"name", "x"}, {"manifest", "ok.csv"}, {"waves", {{{"percent", 100}, {"after", "P1M"}}}}},
       {{"name", "x"}, {"manifest", "ok.csv"}, {"haltOnFailurePercent", 101}},
