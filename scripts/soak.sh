@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/soak.sh: the long reliability campaigns of issue #8 (tests/e2e/campaign_test.cc).
+# scripts/soak.sh: the long reliability campaigns (tests/e2e/campaign_test.cc, docs/reliability.md).
 #
 #   scripts/soak.sh [RESULTS_FILE]
 #

@@ -1,4 +1,4 @@
-// Reliability campaigns (issue #8) against the real binary: `certdeploy serve` (the daemon) and
+// Reliability campaigns against the real binary: `certdeploy serve` (the daemon) and
 // `certdeploy sandbox` (the tenant, injecting 5 % 503s, 5 % 429s beyond the budget, 2 %
 // drop-after-commit and 200 ms latency spikes in a compressed 100-writes-per-2-s window).
 //

@@ -1,4 +1,4 @@
-// Hostile clients against the real `certdeploy serve` over TLS on loopback (issue #8):
+// Hostile clients against the real `certdeploy serve` over TLS on loopback:
 //
 //   - every route of the served OpenAPI document with no key, malformed keys, unknown keys and a
 //     key of the wrong scope: 401/403 problem+json, never 2xx or 5xx (/healthz is public);

@@ -1,4 +1,4 @@
-// Secret hygiene of the real daemon (issue #8): after a demo-sized run through `certdeploy serve`
+// Secret hygiene of the real daemon: after a demo-sized run through `certdeploy serve`
 // over TLS (enrollments, a rollout, failing requests) and `certdeploy plan --out` + `apply --plan`
 // against the sandbox, the PFX password and the PFX bytes (raw, base64, base64url, and windows of
 // each to catch partial leaks) appear in no log, store file, plan file, audit row, metrics text,
