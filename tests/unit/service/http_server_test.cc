@@ -307,6 +307,7 @@ TEST(HttpServerTest, ConnectionsOverTheCapAreClosed) {
 TEST(HttpServerTest, AcceptBacksOffOnEmfileAndRecovers) {
   auto server = StartOrDie({}, Echo);
   ASSERT_NE(server, nullptr);
+  const int port = server->port();
   // Client sockets exist before the limit drops, so only the server's accept() needs a new fd.
   std::vector<int> fds;
   for (int i = 0; i < 3; ++i) fds.push_back(::socket(AF_INET, SOCK_STREAM, 0));
@@ -321,7 +322,7 @@ TEST(HttpServerTest, AcceptBacksOffOnEmfileAndRecovers) {
 
   std::vector<std::unique_ptr<TestClient>> clients;
   for (int fd : fds) {
-    clients.push_back(TestClient::Connect(server->port(), fd));  // Completes in the backlog.
+    clients.push_back(TestClient::Connect(port, fd));  // Completes in the backlog.
     if (clients.back() != nullptr) clients.back()->Send(Get("/emfile"));
   }
   // While accept() fails with EMFILE the server must wait between retries, not spin.
