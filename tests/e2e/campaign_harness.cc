@@ -81,40 +81,13 @@ bool WaitFor(const std::function<bool()>& pred, milliseconds timeout) {
 }
 
 Reply Call(int port, const std::string& method, const std::string& path, const std::string& body) {
-  Reply reply;
-  if (port <= 0) return reply;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return reply;
-  // Creating a large rollout validates every PFX before answering.
-  timeval timeout{180, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                          "Authorization: Bearer " + kApiKey + "\r\nConnection: close\r\n";
-    if (method == "POST") {
-      request +=
-          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-          "\r\n";
-    }
-    request += "\r\n" + body;
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[65536];
-      for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) response.append(buf, n);
-    }
-  }
-  close(fd);
-  const size_t split = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.1 ", 0) != 0 || split == std::string::npos) return reply;
-  reply.status = std::atoi(response.c_str() + 9);
-  reply.body = response.substr(split + 4);
-  return reply;
+  // Creating a large rollout validates every PFX before answering: a long timeout.
+  return LoopbackCall(port, {.method = method,
+                             .path = path,
+                             .bearer = kApiKey,
+                             .body = body,
+                             .idempotency_key = {},
+                             .timeout = std::chrono::seconds(180)});
 }
 
 // ---- Daemon ----

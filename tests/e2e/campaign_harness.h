@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "tests/e2e/rollout_fixtures.h"
+#include "tests/support/loopback_http.h"
 
 namespace certdeploy::testing::campaign {
 
@@ -34,11 +35,7 @@ struct Knobs {
   static const Knobs& Get();
 };
 
-struct Reply {
-  int status = 0;  // 0: no HTTP answer (connection refused or reset, daemon gone).
-  std::string body;
-  nlohmann::json Json() const { return nlohmann::json::parse(body, nullptr, false); }
-};
+using Reply = LoopbackReply;
 
 // One plain HTTP/1.1 request to the daemon on 127.0.0.1:port with the campaign's API key.
 Reply Call(int port, const std::string& method, const std::string& path,
