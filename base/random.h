@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace certdeploy {
@@ -15,6 +16,19 @@ class Random {
 
   // Uniform in [0, 1).
   double NextDouble() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+};
+
+// A deterministic generator (SplitMix64) for reproducible runs: the sandbox's --seed, fault
+// injection, tests and fuzzers. The same seed gives the same sequence. Thread-safe. Not for
+// secrets or anything an attacker must not predict.
+class SeededRandom final : public Random {
+ public:
+  explicit SeededRandom(uint64_t seed) : state_(seed) {}
+  uint64_t Next() override;
+
+ private:
+  std::mutex mu_;
+  uint64_t state_;  // Guarded by mu_.
 };
 
 // A process-wide generator seeded from the OS. Thread-safe; never destroyed.

@@ -15,7 +15,7 @@
 //
 //   // Pure logic, no sockets (unit tests):
 //   ASSIGN_OR_RETURN(auto tenant, SandboxTenant::Create(options, clock, random));
-//   service::ServerResponse r = tenant->Handle(request);
+//   http::ServerResponse r = tenant->Handle(request);
 //
 //   // Served over HTTP on loopback (integration tests, demo, `certdeploy sandbox`):
 //   ASSIGN_OR_RETURN(auto server, SandboxServer::Start(options, RealClock(), random));
@@ -48,7 +48,7 @@
 #include "base/random.h"
 #include "base/result.h"
 #include "base/secret.h"
-#include "service/http_server.h"
+#include "http/server.h"
 
 namespace certdeploy::sandbox {
 
@@ -146,7 +146,7 @@ class SandboxTenant {
 
   // Answers one request. Request fields used: method, target (or path + query when target is
   // empty), headers, body. Never throws.
-  virtual service::ServerResponse Handle(const service::ServerRequest& request) = 0;
+  virtual http::ServerResponse Handle(const http::ServerRequest& request) = 0;
 
   // {"deviceConfigurations":[... each with "assignments":[...]], "userPfxCertificates":[...]},
   // secrets masked as Graph masks them. Same as GET /_sandbox/state.
@@ -159,7 +159,7 @@ class SandboxTenant {
   SandboxTenant() = default;
 };
 
-// A tenant served by service::HttpServer on options.listen (plain HTTP, loopback).
+// A tenant served by http::Server on options.listen (plain HTTP, loopback).
 class SandboxServer {
  public:
   virtual ~SandboxServer() = default;
@@ -180,10 +180,5 @@ class SandboxServer {
  protected:
   SandboxServer() = default;
 };
-
-// `certdeploy sandbox`: starts a SandboxServer (RealClock, a generator seeded with options.seed),
-// prints its URL as the first line of stdout and flushes, logs to stderr, serves until SIGINT or
-// SIGTERM, stops cleanly. Returns 0 after a clean stop, 2 for bad options/files, 1 otherwise.
-int RunSandbox(const SandboxOptions& options);
 
 }  // namespace certdeploy::sandbox

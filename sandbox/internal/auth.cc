@@ -68,7 +68,7 @@ Reply AuthService::AadError(const RequestContext& ctx, int status, const std::st
   return reply;
 }
 
-Reply AuthService::HandleToken(const service::ServerRequest& request, const RequestContext& ctx,
+Reply AuthService::HandleToken(const http::ServerRequest& request, const RequestContext& ctx,
                                const std::string& token_url) {
   if (request.method != "POST") {
     return AadError(ctx, 405, "invalid_request", 900561,

@@ -34,7 +34,7 @@ class AuthService {
 
   // Answers a token request. `token_url` is the URL the client used ("http://host/t/oauth2/v2.0/
   // token"): a client assertion's aud must equal it.
-  Reply HandleToken(const service::ServerRequest& request, const RequestContext& ctx,
+  Reply HandleToken(const http::ServerRequest& request, const RequestContext& ctx,
                     const std::string& token_url);
 
   // nullopt when `authorization` carries a valid, unexpired bearer token; else Graph's 401

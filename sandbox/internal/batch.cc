@@ -21,7 +21,7 @@ struct BatchItem {
   std::string id;
   std::string method;
   std::string url;
-  service::HeaderMap headers;
+  http::HeaderMap headers;
   std::optional<std::string> body;
   std::vector<std::string> depends_on;
 };

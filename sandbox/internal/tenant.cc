@@ -16,7 +16,7 @@ struct Target {
   std::string raw_query;
 };
 
-std::optional<Target> ParseTarget(const service::ServerRequest& request) {
+std::optional<Target> ParseTarget(const http::ServerRequest& request) {
   Target t;
   bool decoded = request.target.empty();  // Fall back on the server's decoded path.
   std::string_view target = decoded ? std::string_view(request.path) : request.target;
@@ -100,7 +100,7 @@ std::optional<Reply> SandboxTenantImpl::MaybeInjectThrottle(const RequestContext
   return Throttled(ctx, retry_after);
 }
 
-service::ServerResponse SandboxTenantImpl::Handle(const service::ServerRequest& request) {
+http::ServerResponse SandboxTenantImpl::Handle(const http::ServerRequest& request) {
   RequestContext ctx;
   ctx.now = clock_.Now();
   ctx.request_id = NewGuid(random_);
@@ -168,12 +168,12 @@ service::ServerResponse SandboxTenantImpl::Handle(const service::ServerRequest& 
   }
   stats_.RecordReply(reply);
   LogRefusal(request.method, target->raw_path, reply);
-  service::ServerResponse response = ToServerResponse(ctx, reply);
+  http::ServerResponse response = ToServerResponse(ctx, reply);
   if (reply.write_committed && Chance(drop_rate_)) {
     stats_.CountDropped();
     CD_LOG_DEBUG("sandbox: dropping the answer to {} {} after commit", request.method,
                  target->raw_path);
-    response = service::ServerResponse{};
+    response = http::ServerResponse{};
     response.drop_connection = true;
   }
   stats_.ExitRequest();

@@ -29,7 +29,7 @@ class SandboxTenantImpl final : public SandboxTenant {
                     std::unique_ptr<AuthService> auth, std::unique_ptr<TenantCore> core);
 
   // SandboxTenant
-  service::ServerResponse Handle(const service::ServerRequest& request) override;
+  http::ServerResponse Handle(const http::ServerRequest& request) override;
   nlohmann::json State() const override;
   SandboxStats Stats() const override;
   nlohmann::json StatsJson() const override;

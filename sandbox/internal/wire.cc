@@ -90,7 +90,7 @@ std::tm UtcTm(SystemTime t) {
 
 }  // namespace
 
-std::optional<std::string> HeaderValue(const service::HeaderMap& headers, std::string_view name) {
+std::optional<std::string> HeaderValue(const http::HeaderMap& headers, std::string_view name) {
   auto it = headers.find(ToLower(name));
   if (it != headers.end()) return it->second;
   for (const auto& [key, value] : headers) {
@@ -312,8 +312,8 @@ std::string IntuneOpaqueMessage(const RequestContext& ctx, std::string_view url_
   return inner.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-service::ServerResponse ToServerResponse(const RequestContext& ctx, const Reply& reply) {
-  service::ServerResponse response;
+http::ServerResponse ToServerResponse(const RequestContext& ctx, const Reply& reply) {
+  http::ServerResponse response;
   response.status = reply.status;
   response.headers.emplace("request-id", ctx.request_id);
   response.headers.emplace("client-request-id", ctx.client_request_id);

@@ -16,7 +16,7 @@
 
 #include "base/clock.h"
 #include "base/percent_decode.h"
-#include "service/http_server.h"
+#include "http/server.h"
 
 namespace certdeploy::sandbox::internal {
 
@@ -24,7 +24,7 @@ using nlohmann::json;
 
 std::string ToLower(std::string_view s);
 // First value of header `name` (matched case-insensitively), or nullopt.
-std::optional<std::string> HeaderValue(const service::HeaderMap& headers, std::string_view name);
+std::optional<std::string> HeaderValue(const http::HeaderMap& headers, std::string_view name);
 
 // Per-request identity and addressing, fixed when the request arrives.
 struct RequestContext {
@@ -40,7 +40,7 @@ struct Operation {
   std::string version;                // "beta" or "v1.0".
   std::vector<std::string> segments;  // Decoded path segments after the version.
   std::vector<std::pair<std::string, std::string>> query;  // Decoded, in order.
-  service::HeaderMap headers;                              // Lower-cased names.
+  http::HeaderMap headers;                              // Lower-cased names.
   std::string body;
   const RequestContext* context = nullptr;
 
@@ -114,6 +114,6 @@ std::string IntuneOpaqueMessage(const RequestContext& ctx, std::string_view url_
 
 // Serializes a Reply as an HTTP response with the standard headers (request-id,
 // client-request-id, Date, Content-Type).
-service::ServerResponse ToServerResponse(const RequestContext& ctx, const Reply& reply);
+http::ServerResponse ToServerResponse(const RequestContext& ctx, const Reply& reply);
 
 }  // namespace certdeploy::sandbox::internal

@@ -1,6 +1,6 @@
 // Api::Handle: authentication, routing, scopes, health endpoints and request metrics.
 
-#include "service/internal/api.h"
+#include "service/api.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 #include "pkcs/digest.h"
 #include "service/internal/api_handlers.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 using config::ApiScope;
@@ -89,7 +89,7 @@ struct Api::Impl {
 
   // The key presented in "Authorization: Bearer <key>", checked against every configured hash
   // (all of them, so the time taken does not reveal which one matched).
-  const config::ApiKeyConfig* Authenticate(const ServerRequest& request) const {
+  const config::ApiKeyConfig* Authenticate(const http::ServerRequest& request) const {
     std::optional<std::string> header = request.Header("authorization");
     if (!header || header->size() < 8) return nullptr;
     std::string scheme = header->substr(0, 7);
@@ -107,15 +107,15 @@ struct Api::Impl {
     return match;
   }
 
-  ServerResponse Dispatch(const Route& route, const std::string& id, const Caller& caller,
-                          const ServerRequest& r) {
+  http::ServerResponse Dispatch(const Route& route, const std::string& id, const Caller& caller,
+                          const http::ServerRequest& r) {
     const std::string pattern = route.pattern;
     if (pattern == "/healthz") return JsonResponse(200, {{"status", "ok"}});
     if (pattern == "/readyz") return Ready();
     if (pattern == "/metrics") {
       graph::RateLimiterStats stats;
       if (ctx.deps.limiter != nullptr) stats = ctx.deps.limiter->Stats();
-      ServerResponse resp = ServerResponse::Text(
+      http::ServerResponse resp = http::ServerResponse::Text(
           200, ctx.deps.metrics->Render(ctx.deps.store, ctx.deps.limiter ? &stats : nullptr));
       resp.headers.erase("content-type");
       resp.headers.emplace("content-type", "text/plain; version=0.0.4; charset=utf-8");
@@ -131,11 +131,11 @@ struct Api::Impl {
     return RolloutAction(ctx, caller, id, action);
   }
 
-  ServerResponse Ready() {
+  http::ServerResponse Ready() {
     nlohmann::json body;
     bool ready = true;
-    const RolloutStatus none[] = {RolloutStatus::kRunning};
-    Result<std::vector<Rollout>> probe = ctx.deps.store->ListRollouts(none, 1);
+    const store::RolloutStatus none[] = {store::RolloutStatus::kRunning};
+    Result<std::vector<store::Rollout>> probe = ctx.deps.store->ListRollouts(none, 1);
     body["store"] = probe.ok() ? "ok" : "unavailable";
     ready = ready && probe.ok();
     if (ctx.deps.graph_ready) {
@@ -147,7 +147,7 @@ struct Api::Impl {
     return JsonResponse(ready ? 200 : 503, body);
   }
 
-  ServerResponse Handle(const ServerRequest& r, std::string& route_name) {
+  http::ServerResponse Handle(const http::ServerRequest& r, std::string& route_name) {
     const std::vector<std::string> segments = Segments(r.path);
     const Route* route = nullptr;
     std::vector<std::string> allow;
@@ -201,10 +201,10 @@ Api::Api(ApiDeps deps) : impl_(std::make_unique<Impl>(Impl{ApiContext{std::move(
 
 Api::~Api() = default;
 
-ServerResponse Api::Handle(const ServerRequest& request) {
+http::ServerResponse Api::Handle(const http::ServerRequest& request) {
   const SteadyTime start = impl_->ctx.deps.clock->SteadyNow();
   std::string route = "(unmatched)";
-  ServerResponse response = impl_->Handle(request, route);
+  http::ServerResponse response = impl_->Handle(request, route);
   const Duration elapsed = impl_->ctx.deps.clock->SteadyNow() - start;
   impl_->ctx.deps.metrics->ObserveHttp(route, request.method, response.status, elapsed);
   // Method, route template and status only: never the body or the query.
@@ -213,4 +213,4 @@ ServerResponse Api::Handle(const ServerRequest& request) {
   return response;
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -18,7 +18,7 @@
 #include "service/internal/api_handlers.h"
 #include "service/internal/dispatcher_item.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 struct EnrollmentRequest {
@@ -63,7 +63,7 @@ void WipeString(nlohmann::json& value) {
   s.clear();
 }
 
-std::optional<EnrollmentRequest> ParseRequest(const ServerRequest& r, pkcs::Purpose fallback,
+std::optional<EnrollmentRequest> ParseRequest(const http::ServerRequest& r, pkcs::Purpose fallback,
                                               Problem& problem) {
   std::optional<nlohmann::json> body = ParseObject(r, problem);
   if (!body) return std::nullopt;
@@ -124,14 +124,14 @@ std::optional<EnrollmentRequest> ParseRequest(const ServerRequest& r, pkcs::Purp
   return out;
 }
 
-ServerResponse Accepted(const std::string& id) {
-  ServerResponse r = JsonResponse(202, {{"id", id}, {"status", "queued"}});
+http::ServerResponse Accepted(const std::string& id) {
+  http::ServerResponse r = JsonResponse(202, {{"id", id}, {"status", "queued"}});
   r.headers.emplace("location", "/v1/enrollments/" + id);
   return r;
 }
 
 // The answer for a request whose Idempotency-Key already names an item.
-ServerResponse Replay(const WorkItem& item, const std::string& request_sha256) {
+http::ServerResponse Replay(const store::WorkItem& item, const std::string& request_sha256) {
   if (item.request_sha256 != request_sha256) {
     return Unprocessable("idempotency-key-reused",
                          "this Idempotency-Key was used with a different request body")
@@ -148,8 +148,8 @@ std::vector<pkcs::Finding> Warnings(const std::vector<pkcs::Finding>& findings) 
   return out;
 }
 
-ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const PreparedItem& prepared,
-                      const ServerRequest& r) {
+http::ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const PreparedItem& prepared,
+                      const http::ServerRequest& r) {
   if (ctx.deps.graph == nullptr) {
     return FromStatus(UnavailableError("no Graph connection"), "dry run").ToResponse();
   }
@@ -163,7 +163,7 @@ ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const Prepa
   plan.created_at = FormatRfc3339Utc(ctx.deps.clock->Now());
   plan.tenant = ctx.deps.config->tenant.id;
   if (r.Header("accept").value_or("").find("text/plain") != std::string::npos) {
-    return ServerResponse::Text(200, deploy::RenderPlanText(plan));
+    return http::ServerResponse::Text(200, deploy::RenderPlanText(plan));
   }
   nlohmann::json findings = nlohmann::json::array();
   for (const pkcs::Finding& f : Warnings(prepared.findings)) {
@@ -180,7 +180,7 @@ ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const Prepa
 
 }  // namespace
 
-ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const ServerRequest& r) {
+http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r) {
   const std::string request_sha256 = pkcs::Sha256Hex(r.body);
   std::optional<std::string> key;
   if (std::optional<std::string> header = r.Header("idempotency-key")) {
@@ -190,7 +190,7 @@ ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const Ser
       return BadRequest("Idempotency-Key: expected 1 to 200 visible ASCII characters").ToResponse();
     }
     key = caller.key_name + "/" + *header;
-    Result<WorkItem> earlier = ctx.deps.store->FindByIdempotencyKey(*key);
+    Result<store::WorkItem> earlier = ctx.deps.store->FindByIdempotencyKey(*key);
     if (earlier.ok()) return Replay(*earlier, request_sha256);
     if (earlier.status().code() != StatusCode::kNotFound) {
       return FromStatus(earlier.status(), "idempotency lookup").ToResponse();
@@ -221,15 +221,15 @@ ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const Ser
   }
   if (req->dry_run) return DryRun(ctx, *req, prepared, r);
 
-  WorkItem item = std::move(prepared.item);
+  store::WorkItem item = std::move(prepared.item);
   item.id = NewGuid(*ctx.deps.random);
-  item.kind = ItemKind::kEnrollment;
+  item.kind = store::ItemKind::kEnrollment;
   item.idempotency_key = key;
   item.request_sha256 = request_sha256;
-  Status created = ctx.deps.store->CreateItems(std::span<const WorkItem>(&item, 1));
+  Status created = ctx.deps.store->CreateItems(std::span<const store::WorkItem>(&item, 1));
   if (created.code() == StatusCode::kAlreadyExists && key) {
     // A concurrent request with the same key won the insert.
-    Result<WorkItem> winner = ctx.deps.store->FindByIdempotencyKey(*key);
+    Result<store::WorkItem> winner = ctx.deps.store->FindByIdempotencyKey(*key);
     if (winner.ok()) return Replay(*winner, request_sha256);
     return FromStatus(winner.status(), "idempotency lookup").ToResponse();
   }
@@ -242,10 +242,10 @@ ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const Ser
   return Accepted(item.id);
 }
 
-ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
-  Result<WorkItem> item = ctx.deps.store->GetItem(id);
+http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
+  Result<store::WorkItem> item = ctx.deps.store->GetItem(id);
   if (!item.ok()) return FromStatus(item.status(), "enrollment " + id).ToResponse();
-  if (item->kind != ItemKind::kEnrollment)
+  if (item->kind != store::ItemKind::kEnrollment)
     return NotFound("enrollment " + id + " not found").ToResponse();
   nlohmann::ordered_json body;
   body["id"] = item->id;
@@ -253,7 +253,7 @@ ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
   body["thumbprint"] = item->thumbprint;
   // A cancelled enrollment cannot be made through the API; show it as failed.
   body["status"] =
-      item->status == ItemStatus::kCancelled ? "failed" : std::string(ItemStatusName(item->status));
+      item->status == store::ItemStatus::kCancelled ? "failed" : std::string(store::ItemStatusName(item->status));
   if (!item->error_code.empty()) {
     body["error"] = {{"code", item->error_code},
                      {"message", item->error_message},
@@ -261,7 +261,7 @@ ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
   }
   body["createdAt"] = ApiTime(item->created_at);
   body["updatedAt"] = ApiTime(item->updated_at);
-  return ServerResponse::Json(200, body.dump());
+  return http::ServerResponse::Json(200, body.dump());
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -13,10 +13,10 @@
 
 #include "deploy/plan.h"
 #include "pkcs/validate.h"
-#include "service/internal/api.h"
+#include "service/api.h"
 #include "service/internal/scheduler_waves.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 
 struct Caller {
   std::string key_name;  // service.apiKeys[].name, for the audit log.
@@ -32,7 +32,7 @@ struct Problem {
   std::vector<pkcs::Finding> findings;  // 422 validation only.
   std::vector<std::string> allow;       // 405 only: the Allow header.
 
-  ServerResponse ToResponse() const;
+  http::ServerResponse ToResponse() const;
 };
 
 Problem BadRequest(std::string detail);                      // 400 invalid-request
@@ -45,10 +45,10 @@ Problem Conflict(std::string detail);  // 409
 // tables).
 Problem FromStatus(const Status& status, std::string_view what);
 
-ServerResponse JsonResponse(int status, const nlohmann::json& body);
+http::ServerResponse JsonResponse(int status, const nlohmann::json& body);
 
 // Parses a JSON object body: BadRequest for anything else. Never echoes the body.
-std::optional<nlohmann::json> ParseObject(const ServerRequest& request, Problem& problem);
+std::optional<nlohmann::json> ParseObject(const http::ServerRequest& request, Problem& problem);
 
 // RFC 3339 UTC with milliseconds, as the API shows times.
 std::string ApiTime(SystemTime t);
@@ -62,14 +62,14 @@ struct ApiContext {
 };
 
 // Enrollments (api_enrollments.cc).
-ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const ServerRequest& r);
-ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
+http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
+http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
 
 // Rollouts (api_rollouts.cc).
-ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const ServerRequest& r);
-ServerResponse GetRollout(ApiContext& ctx, const std::string& id);
-ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const ServerRequest& r);
-ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
+http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
+http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id);
+http::ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const http::ServerRequest& r);
+http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
                              const std::string& action);
 
 // Rollout manifests (api_rollout_items.cc). Paths must resolve inside the inbox: a relative
@@ -85,7 +85,7 @@ Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string
 // outside the inbox ("..", an absolute path elsewhere, a symlink leading out), nothing is read:
 // `outside` lists those rows (code "path-outside-inbox") and `items` is empty.
 struct ManifestItems {
-  std::vector<WorkItem> items;
+  std::vector<store::WorkItem> items;
   int invalid = 0;
   std::vector<pkcs::Finding> outside;
 };
@@ -96,4 +96,4 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
 // The plan `certdeploy plan` would show for the manifest now (Graph reads only).
 Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_path);
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

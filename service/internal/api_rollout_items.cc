@@ -14,7 +14,7 @@
 #include "service/internal/api_handlers.h"
 #include "service/internal/dispatcher_item.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -28,7 +28,7 @@ pkcs::Finding RowError(std::string code, std::string message) {
 // One manifest line's outcome, before ids and waves are assigned.
 struct RowOutcome {
   int line = 0;
-  WorkItem item;
+  store::WorkItem item;
   std::vector<pkcs::Finding> findings;
   bool valid = false;
 };
@@ -174,15 +174,15 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   const std::vector<int> wave_of = AssignWaves(static_cast<int>(outcomes.size()), waves);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     RowOutcome& o = outcomes[i];
-    WorkItem item = std::move(o.item);
+    store::WorkItem item = std::move(o.item);
     item.id = NewGuid(*ctx.deps.random);
-    item.kind = ItemKind::kRollout;
+    item.kind = store::ItemKind::kRollout;
     item.rollout_id = rollout_id;
     item.wave = wave_of[i];
     item.manifest_line = o.line;
     if (!o.valid) {
       ++out.invalid;
-      item.status = ItemStatus::kFailed;
+      item.status = store::ItemStatus::kFailed;
       item.step = "invalid";
       item.error_code = "pfx-not-deployable";
       item.error_message = SummarizeFindings(o.findings);
@@ -221,4 +221,4 @@ Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_p
   return plan;
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -5,9 +5,9 @@
 #include "base/log.h"
 #include "deploy/plan.h"
 #include "service/internal/api_handlers.h"
-#include "service/internal/scheduler.h"
+#include "service/scheduler.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 struct RolloutRequest {
@@ -19,7 +19,7 @@ struct RolloutRequest {
   std::optional<int> halt_percent;
 };
 
-std::optional<RolloutRequest> ParseRequest(const ServerRequest& r, Problem& problem) {
+std::optional<RolloutRequest> ParseRequest(const http::ServerRequest& r, Problem& problem) {
   std::optional<nlohmann::json> body = ParseObject(r, problem);
   if (!body) return std::nullopt;
   static const std::set<std::string> kFields = {"name",  "manifest", "startAt",
@@ -73,14 +73,14 @@ std::optional<RolloutRequest> ParseRequest(const ServerRequest& r, Problem& prob
   return out;
 }
 
-nlohmann::ordered_json Counts(const ItemSummary& s) {
+nlohmann::ordered_json Counts(const store::ItemSummary& s) {
   return {{"queued", s.queued}, {"running", s.running},     {"succeeded", s.succeeded},
           {"failed", s.failed}, {"cancelled", s.cancelled}, {"total", s.total()}};
 }
 
 }  // namespace
 
-ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const ServerRequest& r) {
+http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r) {
   Problem problem;
   std::optional<RolloutRequest> req = ParseRequest(r, problem);
   if (!req) return problem.ToResponse();
@@ -100,7 +100,7 @@ ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const Server
                          std::string(manifest.status().message()))
         .ToResponse();
   }
-  Rollout rollout;
+  store::Rollout rollout;
   rollout.id = NewGuid(*ctx.deps.random);
   rollout.name = req->name;
   rollout.manifest_path = *manifest;
@@ -109,7 +109,7 @@ ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const Server
   rollout.halt_on_failure_percent =
       req->halt_percent.value_or(ctx.service().halt_on_failure_percent);
   rollout.dry_run = req->dry_run;
-  rollout.status = RolloutStatus::kScheduled;
+  rollout.status = store::RolloutStatus::kScheduled;
   ManifestItems items;
   if (!req->dry_run) {
     Result<ManifestItems> built = BuildRolloutItems(ctx, *manifest, rollout.id, req->waves);
@@ -140,26 +140,26 @@ ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const Server
   CD_LOG_INFO("rollout {} '{}' scheduled: {} items ({} invalid)", rollout.id, rollout.name,
               items.items.size(), items.invalid);
   if (ctx.deps.wake) ctx.deps.wake();
-  ServerResponse resp = JsonResponse(201, {{"id", rollout.id}, {"status", "scheduled"}});
+  http::ServerResponse resp = JsonResponse(201, {{"id", rollout.id}, {"status", "scheduled"}});
   resp.headers.emplace("location", "/v1/rollouts/" + rollout.id);
   return resp;
 }
 
-ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
-  Result<Rollout> r = ctx.deps.store->GetRollout(id);
+http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
+  Result<store::Rollout> r = ctx.deps.store->GetRollout(id);
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
   Result<std::vector<Wave>> waves = WavesFromJson(r->waves_json);
   if (!waves.ok()) return FromStatus(waves.status(), "rollout " + id).ToResponse();
-  ItemFilter filter;
+  store::ItemFilter filter;
   filter.rollout_id = id;
-  Result<ItemSummary> all = ctx.deps.store->SummarizeItems(filter, 50);
+  Result<store::ItemSummary> all = ctx.deps.store->SummarizeItems(filter, 50);
   if (!all.ok()) return FromStatus(all.status(), "rollout " + id).ToResponse();
 
   nlohmann::ordered_json body;
   body["id"] = r->id;
   body["name"] = r->name;
   body["manifest"] = r->manifest_path;
-  body["status"] = std::string(RolloutStatusName(r->status));
+  body["status"] = std::string(store::RolloutStatusName(r->status));
   body["dryRun"] = r->dry_run;
   body["startAt"] = ApiTime(r->start_at);
   body["haltOnFailurePercent"] = r->halt_on_failure_percent;
@@ -179,13 +179,13 @@ ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
     }
     w["state"] = state;
     filter.wave = number;
-    Result<ItemSummary> counts = ctx.deps.store->SummarizeItems(filter, 0);
+    Result<store::ItemSummary> counts = ctx.deps.store->SummarizeItems(filter, 0);
     if (counts.ok()) w["counts"] = Counts(*counts);
     body["waves"].push_back(std::move(w));
   }
   body["counts"] = Counts(*all);
   body["failures"] = nlohmann::ordered_json::array();
-  for (const ItemFailure& f : all->failures) {
+  for (const store::ItemFailure& f : all->failures) {
     body["failures"].push_back(
         {{"id", f.id},
          {"wave", f.wave},
@@ -198,11 +198,11 @@ ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
   }
   body["createdAt"] = ApiTime(r->created_at);
   body["updatedAt"] = ApiTime(r->updated_at);
-  return ServerResponse::Json(200, body.dump());
+  return http::ServerResponse::Json(200, body.dump());
 }
 
-ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const ServerRequest& req) {
-  Result<Rollout> r = ctx.deps.store->GetRollout(id);
+http::ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const http::ServerRequest& req) {
+  Result<store::Rollout> r = ctx.deps.store->GetRollout(id);
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
   Result<deploy::Plan> plan = PlanManifest(ctx, r->manifest_path);
   if (!plan.ok()) {
@@ -213,21 +213,21 @@ ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const Serv
     return FromStatus(plan.status(), "planning rollout " + id).ToResponse();
   }
   if (req.Header("accept").value_or("").find("text/plain") != std::string::npos) {
-    return ServerResponse::Text(200, deploy::RenderPlanText(*plan));
+    return http::ServerResponse::Text(200, deploy::RenderPlanText(*plan));
   }
   return JsonResponse(200, deploy::PlanToJson(*plan));
 }
 
-ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
+http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
                              const std::string& action) {
-  Result<Rollout> r = action == "pause"    ? PauseRollout(*ctx.deps.store, id)
+  Result<store::Rollout> r = action == "pause"    ? PauseRollout(*ctx.deps.store, id)
                       : action == "resume" ? ResumeRollout(*ctx.deps.store, id)
                                            : CancelRollout(*ctx.deps.store, id, ctx.deps.owner);
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
-  ctx.Audit(caller, "rollout." + action, "", "", std::string(RolloutStatusName(r->status)),
+  ctx.Audit(caller, "rollout." + action, "", "", std::string(store::RolloutStatusName(r->status)),
             "rollout " + id + " (" + r->name + ")");
   if (ctx.deps.wake) ctx.deps.wake();
-  return JsonResponse(200, {{"id", r->id}, {"status", std::string(RolloutStatusName(r->status))}});
+  return JsonResponse(200, {{"id", r->id}, {"status", std::string(store::RolloutStatusName(r->status))}});
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "service/internal/api_handlers.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 std::string Reason(int status) {
@@ -45,7 +45,7 @@ Problem Make(int status, std::string type, std::string detail) {
 
 }  // namespace
 
-ServerResponse Problem::ToResponse() const {
+http::ServerResponse Problem::ToResponse() const {
   nlohmann::ordered_json body;
   body["type"] = type;
   body["title"] = title.empty() ? Reason(status) : title;
@@ -59,7 +59,7 @@ ServerResponse Problem::ToResponse() const {
                                   {"message", f.message}});
     }
   }
-  ServerResponse r;
+  http::ServerResponse r;
   r.status = status;
   r.headers.emplace("content-type", "application/problem+json");
   if (status == 401) r.headers.emplace("www-authenticate", "Bearer realm=\"certdeploy\"");
@@ -107,12 +107,12 @@ Problem FromStatus(const Status& status, std::string_view what) {
   }
 }
 
-ServerResponse JsonResponse(int status, const nlohmann::json& body) {
-  return ServerResponse::Json(status,
+http::ServerResponse JsonResponse(int status, const nlohmann::json& body) {
+  return http::ServerResponse::Json(status,
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-std::optional<nlohmann::json> ParseObject(const ServerRequest& request, Problem& problem) {
+std::optional<nlohmann::json> ParseObject(const http::ServerRequest& request, Problem& problem) {
   nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
     problem = BadRequest("the request body is not valid JSON");
@@ -139,7 +139,7 @@ std::string ApiTime(SystemTime t) {
 
 void ApiContext::Audit(const Caller& caller, std::string action, std::string upn,
                        std::string thumbprint, std::string outcome, std::string detail) const {
-  AuditRecord record;
+  store::AuditRecord record;
   record.api_key_name = caller.key_name;
   record.action = std::move(action);
   record.user_principal_name = std::move(upn);
@@ -150,4 +150,4 @@ void ApiContext::Audit(const Caller& caller, std::string action, std::string upn
   if (!appended.ok()) CD_LOG_WARN("audit of {}: {}", record.action, appended.status());
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -1,6 +1,6 @@
 // Daemon: construction of every part, the dispatch loop, and the graceful stop.
 
-#include "service/internal/daemon.h"
+#include "service/daemon.h"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -15,14 +15,14 @@
 #include "base/status_macros.h"
 #include "pkcs/certificate.h"
 #include "pkcs/seal.h"
-#include "service/http_server.h"
-#include "service/internal/api.h"
-#include "service/internal/dispatcher.h"
-#include "service/internal/graph_connection.h"
-#include "service/internal/metrics.h"
-#include "service/internal/scheduler.h"
+#include "http/server.h"
+#include "service/api.h"
+#include "service/dispatcher.h"
+#include "deploy/graph_connection.h"
+#include "service/metrics.h"
+#include "service/scheduler.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 constexpr Duration kMaxBackoff = std::chrono::seconds(30);
@@ -58,14 +58,14 @@ struct Daemon::Parts {
   Clock* clock = nullptr;
   Random* random = nullptr;
   std::string owner;
-  std::unique_ptr<JobStore> store;
+  std::unique_ptr<store::JobStore> store;
   std::optional<pkcs::ConnectorPublicKey> key;
-  std::unique_ptr<GraphConnection> graph;
+  std::unique_ptr<deploy::GraphConnection> graph;
   Metrics metrics;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Api> api;
-  std::unique_ptr<HttpServer> server;  // Last: stopped first, it calls into the parts above.
+  std::unique_ptr<http::Server> server;  // Last: stopped first, it calls into the parts above.
   bool leader = false;
   Duration backoff{0};
 
@@ -98,7 +98,8 @@ Daemon::~Daemon() {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Clock& clock,
-                                              Random& random) {
+                                              Random& random,
+                                              const store::StoreOptions& store_options) {
   if (!config.service) return InvalidArgumentError("the config has no service: section");
   auto parts = std::make_unique<Parts>();
   parts->config = config;
@@ -118,13 +119,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
     if (!bundle.ok()) return Status(bundle.status()).WithContext("profiles.trustBundle");
     trust_bundle = std::move(*bundle);
   }
-  Result<std::unique_ptr<GraphConnection>> graph =
-      GraphConnection::Open(parts->config, clock, random);
+  Result<std::unique_ptr<deploy::GraphConnection>> graph =
+      deploy::GraphConnection::Open(parts->config, clock, random);
   if (!graph.ok()) return graph.status();
   parts->graph = std::move(*graph);
-  Result<std::unique_ptr<JobStore>> store = OpenJobStore(service.store, clock);
-  if (!store.ok()) return Status(store.status()).WithContext("service.store");
-  parts->store = std::move(*store);
+  Result<std::unique_ptr<store::JobStore>> opened =
+      store::OpenJobStore(service.store, clock, store_options);
+  if (!opened.ok()) return Status(opened.status()).WithContext("service.store");
+  parts->store = std::move(*opened);
 
   parts->scheduler = std::make_unique<Scheduler>(*parts->store, clock);
   DispatcherOptions dispatch;
@@ -154,11 +156,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   deps.owner = p.owner;
   p.api = std::make_unique<Api>(std::move(deps));
 
-  HttpServerOptions http;
+  http::ServerOptions http;
   http.listen = service.listen;
   if (service.tls) {
     http.tls =
-        TlsOptions{service.tls->cert_file, service.tls->key_file, service.tls->client_ca_file};
+        http::TlsOptions{service.tls->cert_file, service.tls->key_file, service.tls->client_ca_file};
   }
   http.body_limit = service.max_body_bytes;
   http.header_limit = service.max_header_bytes;
@@ -167,8 +169,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   http.idle_timeout = std::chrono::milliseconds(service.idle_timeout_millis);
   http.handler_threads = service.workers;
   Api* api = p.api.get();
-  Result<std::unique_ptr<HttpServer>> server =
-      HttpServer::Start(http, [api](const ServerRequest& r) { return api->Handle(r); });
+  Result<std::unique_ptr<http::Server>> server =
+      http::Server::Start(http, [api](const http::ServerRequest& r) { return api->Handle(r); });
   if (!server.ok()) return Status(server.status()).WithContext("service.listen");
   p.server = std::move(*server);
   CD_LOG_INFO("certdeploy serve: listening on {}, store {}, replica {}", p.server->url(),
@@ -180,7 +182,7 @@ std::string Daemon::url() const { return parts_->server ? parts_->server->url() 
 
 const std::string& Daemon::owner() const { return parts_->owner; }
 
-JobStore& Daemon::store() { return *parts_->store; }
+store::JobStore& Daemon::store() { return *parts_->store; }
 
 void Daemon::Wake() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -264,4 +266,4 @@ void Daemon::Run() {
   CD_LOG_INFO("certdeploy serve: stopped");
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -1,6 +1,6 @@
 // The dispatcher: claim a batch, plan it against the tenant, ensure profiles, import, record.
 
-#include "service/internal/dispatcher.h"
+#include "service/dispatcher.h"
 
 #include <map>
 #include <mutex>
@@ -12,10 +12,10 @@
 #include "graph/intune.h"
 #include "service/internal/dispatcher_item.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 
 struct Dispatcher::Entry {
-  WorkItem item;
+  store::WorkItem item;
   StoredPfx stored;
   bool owned = true;  // False once the lease was lost or an outcome was recorded.
   std::string step;
@@ -62,7 +62,7 @@ std::string RequestId(const Status& s) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(JobStore& store, graph::GraphClient& graph, const config::Config& config,
+Dispatcher::Dispatcher(store::JobStore& store, graph::GraphClient& graph, const config::Config& config,
                        Clock& clock, Metrics* metrics, DispatcherOptions options)
     : store_(store),
       graph_(graph),
@@ -71,44 +71,44 @@ Dispatcher::Dispatcher(JobStore& store, graph::GraphClient& graph, const config:
       metrics_(metrics),
       options_(std::move(options)) {}
 
-Result<std::vector<WorkItem>> Dispatcher::Claim(std::optional<Rollout>& rollout) {
-  ClaimRequest claim;
+Result<std::vector<store::WorkItem>> Dispatcher::Claim(std::optional<store::Rollout>& rollout) {
+  store::ClaimRequest claim;
   claim.owner = options_.owner;
   claim.lease = options_.lease;
   claim.limit = options_.batch_size;
-  claim.filter.kind = ItemKind::kEnrollment;
-  Result<std::vector<WorkItem>> items = store_.ClaimNext(claim);
+  claim.filter.kind = store::ItemKind::kEnrollment;
+  Result<std::vector<store::WorkItem>> items = store_.ClaimNext(claim);
   if (!items.ok() || !items->empty()) return items;
-  const RolloutStatus running[] = {RolloutStatus::kRunning};
-  Result<std::vector<Rollout>> rollouts = store_.ListRollouts(running, 1000);
+  const store::RolloutStatus running[] = {store::RolloutStatus::kRunning};
+  Result<std::vector<store::Rollout>> rollouts = store_.ListRollouts(running, 1000);
   if (!rollouts.ok()) return rollouts.status();
-  for (Rollout& r : *rollouts) {
+  for (store::Rollout& r : *rollouts) {
     if (r.current_wave < 1 || r.wave_finished_at) continue;
-    claim.filter = ItemFilter{ItemKind::kRollout, r.id, r.current_wave};
+    claim.filter = store::ItemFilter{store::ItemKind::kRollout, r.id, r.current_wave};
     items = store_.ClaimNext(claim);
     if (!items.ok() || !items->empty()) {
       rollout = std::move(r);
       return items;
     }
   }
-  return std::vector<WorkItem>{};
+  return std::vector<store::WorkItem>{};
 }
 
 Result<DispatchResult> Dispatcher::RunOnce() {
   DispatchResult result;
   if (stop_.load()) return result;
-  std::optional<Rollout> rollout;
-  Result<std::vector<WorkItem>> items = Claim(rollout);
+  std::optional<store::Rollout> rollout;
+  Result<std::vector<store::WorkItem>> items = Claim(rollout);
   if (!items.ok()) return items.status();
   if (items->empty()) return result;
   result.claimed = static_cast<int>(items->size());
   Batch batch;
-  for (WorkItem& item : *items) batch.entries.push_back(Entry{std::move(item), {}, true, ""});
+  for (store::WorkItem& item : *items) batch.entries.push_back(Entry{std::move(item), {}, true, ""});
   if (rollout) {
     // Re-read: the rollout may have been paused or cancelled since it was listed.
-    Result<Rollout> now = store_.GetRollout(rollout->id);
-    if (!now.ok() || now->status != RolloutStatus::kRunning) {
-      const bool cancelled = now.ok() && now->status == RolloutStatus::kCancelled;
+    Result<store::Rollout> now = store_.GetRollout(rollout->id);
+    if (!now.ok() || now->status != store::RolloutStatus::kRunning) {
+      const bool cancelled = now.ok() && now->status == store::RolloutStatus::kCancelled;
       for (Entry& e : batch.entries) {
         if (cancelled) {
           Finish(e, CancelledError("the rollout was cancelled before this item ran"), result);
@@ -127,7 +127,7 @@ Result<DispatchResult> Dispatcher::RunOnce() {
 
 void Dispatcher::Process(Batch& batch, DispatchResult& result) {
   for (Entry& e : batch.entries) {
-    const WorkItem& item = e.item;
+    const store::WorkItem& item = e.item;
     if (!item.pfx_blob) {
       Finish(e, DataLossError("the stored PFX of this item is gone"), result);
       continue;
@@ -196,9 +196,9 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
     if (clock_.SteadyNow() - batch.last_renewal < options_.lease / 3) return;
     for (Entry& e : batch.entries) {
       if (!e.owned) continue;
-      CheckpointUpdate c{.id = e.item.id,
+      store::CheckpointUpdate c{.id = e.item.id,
                          .owner = options_.owner,
-                         .status = ItemStatus::kRunning,
+                         .status = store::ItemStatus::kRunning,
                          .step = e.step,
                          .lease = options_.lease};
       if (store_.Checkpoint(c).code() == StatusCode::kAborted) e.owned = false;
@@ -285,9 +285,9 @@ void Dispatcher::CheckpointAll(Batch& batch, const std::string& step) {
   for (Entry& e : batch.entries) {
     if (!e.owned) continue;
     e.step = step;
-    CheckpointUpdate c{.id = e.item.id,
+    store::CheckpointUpdate c{.id = e.item.id,
                        .owner = options_.owner,
-                       .status = ItemStatus::kRunning,
+                       .status = store::ItemStatus::kRunning,
                        .step = step,
                        .lease = options_.lease};
     Status s = store_.Checkpoint(c);
@@ -302,9 +302,9 @@ void Dispatcher::CheckpointAll(Batch& batch, const std::string& step) {
 }
 
 void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
-  CheckpointUpdate c{.id = e.item.id,
+  store::CheckpointUpdate c{.id = e.item.id,
                      .owner = options_.owner,
-                     .status = ItemStatus::kSucceeded,
+                     .status = store::ItemStatus::kSucceeded,
                      .step = reconciled ? "verified-present" : "verified"};
   c.release_pfx = !options_.retain_pfx_after_success;
   c.audit = AuditOf(e, reconciled ? "succeeded: already present" : "succeeded", "");
@@ -327,9 +327,9 @@ void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
   }
 }
 
-bool Dispatcher::Release(Entry& e, ItemStatus status, const char* step, const Status& why,
-                         std::optional<AuditRecord> audit, DispatchResult& result) {
-  CheckpointUpdate c{.id = e.item.id,
+bool Dispatcher::Release(Entry& e, store::ItemStatus status, const char* step, const Status& why,
+                         std::optional<store::AuditRecord> audit, DispatchResult& result) {
+  store::CheckpointUpdate c{.id = e.item.id,
                      .owner = options_.owner,
                      .status = status,
                      .step = step,
@@ -345,7 +345,7 @@ bool Dispatcher::Release(Entry& e, ItemStatus status, const char* step, const St
 
 void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
   const bool cancelled = why.code() == StatusCode::kCancelled;
-  if (!Release(e, cancelled ? ItemStatus::kCancelled : ItemStatus::kFailed,
+  if (!Release(e, cancelled ? store::ItemStatus::kCancelled : store::ItemStatus::kFailed,
                cancelled ? "cancelled" : "failed", why,
                AuditOf(e, (cancelled ? "cancelled: " : "failed: ") + ErrorCode(why), RequestId(why)),
                result)) {
@@ -358,7 +358,7 @@ void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
 }
 
 void Dispatcher::HandBack(Entry& e, const Status& why, DispatchResult& result) {
-  if (!Release(e, ItemStatus::kQueued, "retry", why, std::nullopt, result)) return;
+  if (!Release(e, store::ItemStatus::kQueued, "retry", why, std::nullopt, result)) return;
   ++result.handed_back;
   if (metrics_ != nullptr) metrics_->CountDispatch("retried");
   CD_LOG_INFO("item {} back in the queue: {}", e.item.id, why);
@@ -370,15 +370,15 @@ void Dispatcher::HandBackAll(Batch& batch, const Status& why, DispatchResult& re
   }
 }
 
-AuditRecord Dispatcher::AuditOf(const Entry& e, const std::string& outcome,
+store::AuditRecord Dispatcher::AuditOf(const Entry& e, const std::string& outcome,
                                 const std::string& request_id) {
-  AuditRecord record;
+  store::AuditRecord record;
   record.action = "import";
   record.user_principal_name = e.item.user_principal_name;
   record.thumbprint = e.item.thumbprint;
   record.outcome = outcome;
   record.request_ids = request_id;
-  record.detail = e.item.kind == ItemKind::kEnrollment
+  record.detail = e.item.kind == store::ItemKind::kEnrollment
                       ? "enrollment " + e.item.id
                       : "rollout " + e.item.rollout_id.value_or("") + " wave " +
                             std::to_string(e.item.wave) + " line " +
@@ -386,4 +386,4 @@ AuditRecord Dispatcher::AuditOf(const Entry& e, const std::string& outcome,
   return record;
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

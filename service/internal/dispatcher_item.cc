@@ -9,7 +9,7 @@
 #include "deploy/desired_state.h"
 #include "pkcs/digest.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 constexpr std::string_view kMagic = "CDPFX1\n";
@@ -117,7 +117,7 @@ PreparedItem PrepareItem(const PrepareContext& ctx, std::span<const uint8_t> pfx
   out.facts.chain = std::move(report.chain.elements);
 
   std::string_view bytes(reinterpret_cast<const char*>(pfx.data()), pfx.size());
-  WorkItem& item = out.item;
+  store::WorkItem& item = out.item;
   item.user_principal_name = upn;
   item.intended_purpose = std::string(pkcs::PurposeName(purpose));
   item.thumbprint = report.leaf->sha1;
@@ -126,7 +126,7 @@ PreparedItem PrepareItem(const PrepareContext& ctx, std::span<const uint8_t> pfx
   item.sealed_password = std::move(*sealed);
   item.padding_scheme = std::string(pkcs::PaddingSchemeName(ctx.config.connector.padding));
   item.connector_key_fingerprint = ctx.connector_key.fingerprint();
-  item.status = ItemStatus::kQueued;
+  item.status = store::ItemStatus::kQueued;
   item.step = "sealed";
   out.deployable = true;
   return out;
@@ -192,4 +192,4 @@ std::string SummarizeFindings(const std::vector<pkcs::Finding>& findings) {
   return out;
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

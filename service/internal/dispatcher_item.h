@@ -29,9 +29,9 @@
 #include "pkcs/chain.h"
 #include "pkcs/seal.h"
 #include "pkcs/validate.h"
-#include "service/job_store.h"
+#include "store/job_store.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 
 // Public facts about a PFX's content, taken when it was opened with its password.
 struct CertificateFacts {
@@ -65,7 +65,7 @@ struct PreparedItem {
   // When deployable: user_principal_name, intended_purpose, thumbprint, pfx_sha256, pfx_blob
   // (the envelope), sealed_password, padding_scheme, connector_key_fingerprint, status kQueued,
   // step "sealed". The caller sets id, kind, rollout fields and idempotency fields.
-  WorkItem item;
+  store::WorkItem item;
   CertificateFacts facts;
 };
 
@@ -97,4 +97,4 @@ deploy::DesiredState DesiredStateForItems(const config::Config& config,
 // enough for an error_message column.
 std::string SummarizeFindings(const std::vector<pkcs::Finding>& findings);
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -1,11 +1,11 @@
 // Prometheus text exposition (format 0.0.4) of the daemon's counters.
 
-#include "service/internal/metrics.h"
+#include "service/metrics.h"
 
 #include <cstdio>
 #include <sstream>
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 // Label values escape backslash, double quote and newline.
@@ -32,18 +32,18 @@ void Header(std::ostringstream& out, const char* name, const char* type, const c
   out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
 }
 
-void ItemGauges(std::ostringstream& out, JobStore& store) {
+void ItemGauges(std::ostringstream& out, store::JobStore& store) {
   struct Kind {
     const char* name;
-    ItemKind kind;
+    store::ItemKind kind;
   };
-  const Kind kinds[] = {{"enrollment", ItemKind::kEnrollment}, {"rollout", ItemKind::kRollout}};
+  const Kind kinds[] = {{"enrollment", store::ItemKind::kEnrollment}, {"rollout", store::ItemKind::kRollout}};
   std::ostringstream items;
   int64_t queued = 0;
   for (const Kind& k : kinds) {
-    ItemFilter filter;
+    store::ItemFilter filter;
     filter.kind = k.kind;
-    Result<ItemSummary> s = store.SummarizeItems(filter, 0);
+    Result<store::ItemSummary> s = store.SummarizeItems(filter, 0);
     if (!s.ok()) {
       Header(out, "certdeploy_store_up", "gauge", "1 when the job store answered this scrape.");
       out << "certdeploy_store_up 0\n";
@@ -116,7 +116,7 @@ void Metrics::SetLeader(bool leader) {
   leader_ = leader;
 }
 
-std::string Metrics::Render(JobStore* store, const graph::RateLimiterStats* graph) const {
+std::string Metrics::Render(store::JobStore* store, const graph::RateLimiterStats* graph) const {
   std::ostringstream out;
   if (store != nullptr) ItemGauges(out, *store);
   if (graph != nullptr) GraphCounters(out, *graph);
@@ -154,4 +154,4 @@ std::string Metrics::Render(JobStore* store, const graph::RateLimiterStats* grap
   return out.str();
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "service/internal/api.h"
+#include "service/api.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 using Json = nlohmann::json;
@@ -262,4 +262,4 @@ nlohmann::json OpenApiDocument() {
       {"paths", paths}};
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -1,6 +1,6 @@
 // Rollout wave transitions (RunDue/NextDue) and the operator's pause/resume/cancel.
 
-#include "service/internal/scheduler.h"
+#include "service/scheduler.h"
 
 #include <string>
 #include <vector>
@@ -9,33 +9,33 @@
 #include "base/status_macros.h"
 #include "service/internal/scheduler_waves.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 constexpr int kMaxRollouts = 1000;
 constexpr int kMaxStepsPerRollout = 64;
 
 // A transition lost to a concurrent one is not an error: the next RunDue re-reads.
-Result<bool> Applied(const Result<Rollout>& r) {
+Result<bool> Applied(const Result<store::Rollout>& r) {
   if (r.ok()) return true;
   if (r.status().code() == StatusCode::kAborted) return false;
   return r.status();
 }
 
-Status NotApplicable(const Rollout& r, std::string_view action) {
+Status NotApplicable(const store::Rollout& r, std::string_view action) {
   return FailedPreconditionError("cannot " + std::string(action) + " rollout " + r.id + ": it is " +
-                                 std::string(RolloutStatusName(r.status)));
+                                 std::string(store::RolloutStatusName(r.status)));
 }
 
 }  // namespace
 
 Result<int> Scheduler::RunDue() {
-  const RolloutStatus active[] = {RolloutStatus::kScheduled, RolloutStatus::kRunning};
-  ASSIGN_OR_RETURN(std::vector<Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
+  const store::RolloutStatus active[] = {store::RolloutStatus::kScheduled, store::RolloutStatus::kRunning};
+  ASSIGN_OR_RETURN(std::vector<store::Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
   int transitions = 0;
   Status first_error;
-  for (const Rollout& listed : rollouts) {
-    Rollout current = listed;
+  for (const store::Rollout& listed : rollouts) {
+    store::Rollout current = listed;
     for (int step = 0; step < kMaxStepsPerRollout; ++step) {
       Result<bool> moved = Step(current);
       if (!moved.ok()) {
@@ -44,11 +44,11 @@ Result<int> Scheduler::RunDue() {
       }
       if (!*moved) break;
       ++transitions;
-      Result<Rollout> reread = store_.GetRollout(current.id);
+      Result<store::Rollout> reread = store_.GetRollout(current.id);
       if (!reread.ok()) break;
       current = std::move(*reread);
-      if (current.status != RolloutStatus::kScheduled &&
-          current.status != RolloutStatus::kRunning) {
+      if (current.status != store::RolloutStatus::kScheduled &&
+          current.status != store::RolloutStatus::kRunning) {
         break;
       }
     }
@@ -59,16 +59,16 @@ Result<int> Scheduler::RunDue() {
 }
 
 Result<std::optional<SystemTime>> Scheduler::NextDue() {
-  const RolloutStatus active[] = {RolloutStatus::kScheduled, RolloutStatus::kRunning};
-  ASSIGN_OR_RETURN(std::vector<Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
+  const store::RolloutStatus active[] = {store::RolloutStatus::kScheduled, store::RolloutStatus::kRunning};
+  ASSIGN_OR_RETURN(std::vector<store::Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
   std::optional<SystemTime> next;
   auto consider = [&](SystemTime t) {
     if (!next || t < *next) next = t;
   };
-  for (const Rollout& r : rollouts) {
+  for (const store::Rollout& r : rollouts) {
     Result<std::vector<Wave>> waves = WavesFromJson(r.waves_json);
     if (!waves.ok()) continue;
-    if (r.status == RolloutStatus::kScheduled) {
+    if (r.status == store::RolloutStatus::kScheduled) {
       consider(r.start_at + std::chrono::duration_cast<SystemTime::duration>(waves->front().after));
     } else if (r.wave_finished_at && r.current_wave >= 1 &&
                r.current_wave < static_cast<int>(waves->size())) {
@@ -79,12 +79,12 @@ Result<std::optional<SystemTime>> Scheduler::NextDue() {
   return next;
 }
 
-Result<bool> Scheduler::Step(const Rollout& r) {
+Result<bool> Scheduler::Step(const store::Rollout& r) {
   Result<std::vector<Wave>> waves = WavesFromJson(r.waves_json);
   if (!waves.ok()) return waves.status();
   const int count = static_cast<int>(waves->size());
-  if (r.status == RolloutStatus::kScheduled) return Start(r, waves->front().after);
-  if (r.status != RolloutStatus::kRunning) return false;
+  if (r.status == store::RolloutStatus::kScheduled) return Start(r, waves->front().after);
+  if (r.status != store::RolloutStatus::kRunning) return false;
   if (r.current_wave < 1 || r.current_wave > count) {
     return DataLossError("current wave " + std::to_string(r.current_wave) + " is not in 1.." +
                          std::to_string(count));
@@ -95,41 +95,41 @@ Result<bool> Scheduler::Step(const Rollout& r) {
   return Advance(r, next_delay, last);
 }
 
-Result<bool> Scheduler::Start(const Rollout& r, Duration first_delay) {
+Result<bool> Scheduler::Start(const store::Rollout& r, Duration first_delay) {
   const SystemTime now = clock_.Now();
   if (now < r.start_at + std::chrono::duration_cast<SystemTime::duration>(first_delay)) {
     return false;
   }
-  RolloutUpdate update;
-  update.expected_status = RolloutStatus::kScheduled;
+  store::RolloutUpdate update;
+  update.expected_status = store::RolloutStatus::kScheduled;
   if (r.dry_run) {
-    update.status = RolloutStatus::kSucceeded;
+    update.status = store::RolloutStatus::kSucceeded;
     ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
     if (applied) Audit(r, "rollout.finish", "succeeded: dry run");
     return applied;
   }
-  update.status = RolloutStatus::kRunning;
-  update.wave = RolloutUpdate::Wave{1, now, std::nullopt};
+  update.status = store::RolloutStatus::kRunning;
+  update.wave = store::RolloutUpdate::Wave{1, now, std::nullopt};
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
   if (applied) Audit(r, "rollout.wave-start", "wave 1");
   return applied;
 }
 
-Result<bool> Scheduler::Advance(const Rollout& r, Duration next_delay, bool last_wave) {
+Result<bool> Scheduler::Advance(const store::Rollout& r, Duration next_delay, bool last_wave) {
   const SystemTime now = clock_.Now();
   if (!r.wave_finished_at) {
-    ItemFilter filter;
+    store::ItemFilter filter;
     filter.rollout_id = r.id;
     filter.wave = r.current_wave;
-    ASSIGN_OR_RETURN(ItemSummary wave, store_.SummarizeItems(filter, 0));
+    ASSIGN_OR_RETURN(store::ItemSummary wave, store_.SummarizeItems(filter, 0));
     if (wave.queued + wave.running > 0) return false;
     const bool halt =
         wave.total() > 0 &&
         wave.failed * 100 > static_cast<int64_t>(r.halt_on_failure_percent) * wave.total();
-    RolloutUpdate update;
-    update.expected_status = RolloutStatus::kRunning;
-    update.status = halt ? RolloutStatus::kPaused : RolloutStatus::kRunning;
-    update.wave = RolloutUpdate::Wave{r.current_wave, r.wave_started_at, now};
+    store::RolloutUpdate update;
+    update.expected_status = store::RolloutStatus::kRunning;
+    update.status = halt ? store::RolloutStatus::kPaused : store::RolloutStatus::kRunning;
+    update.wave = store::RolloutUpdate::Wave{r.current_wave, r.wave_started_at, now};
     ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
     if (applied) {
       const std::string counts =
@@ -147,33 +147,33 @@ Result<bool> Scheduler::Advance(const Rollout& r, Duration next_delay, bool last
   if (now < *r.wave_finished_at + std::chrono::duration_cast<SystemTime::duration>(next_delay)) {
     return false;
   }
-  RolloutUpdate update;
-  update.expected_status = RolloutStatus::kRunning;
-  update.status = RolloutStatus::kRunning;
-  update.wave = RolloutUpdate::Wave{r.current_wave + 1, now, std::nullopt};
+  store::RolloutUpdate update;
+  update.expected_status = store::RolloutStatus::kRunning;
+  update.status = store::RolloutStatus::kRunning;
+  update.wave = store::RolloutUpdate::Wave{r.current_wave + 1, now, std::nullopt};
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
   if (applied) Audit(r, "rollout.wave-start", "wave " + std::to_string(r.current_wave + 1));
   return applied;
 }
 
-Result<bool> Scheduler::Finish(const Rollout& r) {
-  ItemFilter filter;
+Result<bool> Scheduler::Finish(const store::Rollout& r) {
+  store::ItemFilter filter;
   filter.rollout_id = r.id;
-  ASSIGN_OR_RETURN(ItemSummary all, store_.SummarizeItems(filter, 0));
-  RolloutUpdate update;
-  update.expected_status = RolloutStatus::kRunning;
-  update.status = all.failed > 0 ? RolloutStatus::kFailed : RolloutStatus::kSucceeded;
+  ASSIGN_OR_RETURN(store::ItemSummary all, store_.SummarizeItems(filter, 0));
+  store::RolloutUpdate update;
+  update.expected_status = store::RolloutStatus::kRunning;
+  update.status = all.failed > 0 ? store::RolloutStatus::kFailed : store::RolloutStatus::kSucceeded;
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
   if (applied) {
     Audit(r, "rollout.finish",
-          std::string(RolloutStatusName(update.status)) + ": " + std::to_string(all.succeeded) +
+          std::string(store::RolloutStatusName(update.status)) + ": " + std::to_string(all.succeeded) +
               " succeeded, " + std::to_string(all.failed) + " failed");
   }
   return applied;
 }
 
-void Scheduler::Audit(const Rollout& r, std::string action, std::string outcome) {
-  AuditRecord record;
+void Scheduler::Audit(const store::Rollout& r, std::string action, std::string outcome) {
+  store::AuditRecord record;
   record.action = std::move(action);
   record.outcome = std::move(outcome);
   record.detail = "rollout " + r.id + " (" + r.name + ")";
@@ -181,50 +181,50 @@ void Scheduler::Audit(const Rollout& r, std::string action, std::string outcome)
   if (!appended.ok()) CD_LOG_WARN("audit of rollout {}: {}", r.id, appended.status());
 }
 
-Result<Rollout> PauseRollout(JobStore& store, std::string_view id) {
-  ASSIGN_OR_RETURN(Rollout r, store.GetRollout(id));
-  if (r.status != RolloutStatus::kScheduled && r.status != RolloutStatus::kRunning) {
+Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id) {
+  ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
+  if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning) {
     return NotApplicable(r, "pause");
   }
-  RolloutUpdate update;
+  store::RolloutUpdate update;
   update.expected_status = r.status;
-  update.status = RolloutStatus::kPaused;
+  update.status = store::RolloutStatus::kPaused;
   return store.UpdateRollout(id, update);
 }
 
-Result<Rollout> ResumeRollout(JobStore& store, std::string_view id) {
-  ASSIGN_OR_RETURN(Rollout r, store.GetRollout(id));
-  if (r.status != RolloutStatus::kPaused) return NotApplicable(r, "resume");
-  RolloutUpdate update;
-  update.expected_status = RolloutStatus::kPaused;
-  update.status = r.current_wave == 0 ? RolloutStatus::kScheduled : RolloutStatus::kRunning;
+Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id) {
+  ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
+  if (r.status != store::RolloutStatus::kPaused) return NotApplicable(r, "resume");
+  store::RolloutUpdate update;
+  update.expected_status = store::RolloutStatus::kPaused;
+  update.status = r.current_wave == 0 ? store::RolloutStatus::kScheduled : store::RolloutStatus::kRunning;
   return store.UpdateRollout(id, update);
 }
 
-Result<Rollout> CancelRollout(JobStore& store, std::string_view id, std::string_view owner) {
-  ASSIGN_OR_RETURN(Rollout r, store.GetRollout(id));
-  if (r.status != RolloutStatus::kScheduled && r.status != RolloutStatus::kRunning &&
-      r.status != RolloutStatus::kPaused) {
+Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id, std::string_view owner) {
+  ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
+  if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning &&
+      r.status != store::RolloutStatus::kPaused) {
     return NotApplicable(r, "cancel");
   }
-  RolloutUpdate update;
+  store::RolloutUpdate update;
   update.expected_status = r.status;
-  update.status = RolloutStatus::kCancelled;
-  ASSIGN_OR_RETURN(Rollout cancelled, store.UpdateRollout(id, update));
+  update.status = store::RolloutStatus::kCancelled;
+  ASSIGN_OR_RETURN(store::Rollout cancelled, store.UpdateRollout(id, update));
   // Queued items will never run now: mark them, a page at a time.
-  ClaimRequest claim;
+  store::ClaimRequest claim;
   claim.owner = std::string(owner);
   claim.lease = std::chrono::minutes(1);
   claim.filter.rollout_id = std::string(id);
   claim.limit = 500;
   for (;;) {
-    ASSIGN_OR_RETURN(std::vector<WorkItem> items, store.ClaimNext(claim));
+    ASSIGN_OR_RETURN(std::vector<store::WorkItem> items, store.ClaimNext(claim));
     if (items.empty()) break;
-    for (const WorkItem& item : items) {
-      CheckpointUpdate c;
+    for (const store::WorkItem& item : items) {
+      store::CheckpointUpdate c;
       c.id = item.id;
       c.owner = claim.owner;
-      c.status = ItemStatus::kCancelled;
+      c.status = store::ItemStatus::kCancelled;
       c.step = "cancelled";
       c.error_code = "cancelled";
       c.error_message = "the rollout was cancelled before this item ran";
@@ -235,4 +235,4 @@ Result<Rollout> CancelRollout(JobStore& store, std::string_view id, std::string_
   return cancelled;
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

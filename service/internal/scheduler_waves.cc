@@ -7,7 +7,7 @@
 #include <cmath>
 #include <ctime>
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 bool Digits(std::string_view s, size_t at, size_t n, int& out) {
@@ -233,4 +233,4 @@ std::vector<int> AssignWaves(int count, const std::vector<Wave>& waves) {
   return out;
 }
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

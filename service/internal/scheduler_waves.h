@@ -15,7 +15,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 
 struct Wave {
   int percent = 100;                  // Cumulative share of the rows, 1..100.
@@ -47,4 +47,4 @@ Result<std::vector<Wave>> WavesFromJson(std::string_view text);
 // takes the rest.
 std::vector<int> AssignWaves(int count, const std::vector<Wave>& waves);
 
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -16,8 +16,8 @@
 
 #include "base/clock.h"
 #include "pkcs/digest.h"
-#include "service/internal/pq.h"
-#include "service/job_store.h"
+#include "tests/support/pg_admin.h"
+#include "store/job_store.h"
 
 namespace certdeploy::testing::campaign {
 namespace {
@@ -93,12 +93,12 @@ Reply Call(int port, const std::string& method, const std::string& path, const s
 // ---- Daemon ----
 
 Daemon::Daemon(const std::string& config, const std::string& log, bool wait_for_url,
-               std::map<std::string, std::string> env) {
-  env["CERTDEPLOY_CLIENT_SECRET"] = kClientSecret;
+               std::vector<std::string> extra_flags) {
+  std::vector<std::string> argv = {CERTDEPLOY_BINARY, "--log-level", "info", "serve", "--config",
+                                   config};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{CERTDEPLOY_BINARY, "--log-level", "info", "serve", "--config",
-                               config},
-      env, log);
+      argv, std::map<std::string, std::string>{{"CERTDEPLOY_CLIENT_SECRET", kClientSecret}}, log);
   if (!wait_for_url) return;
   const std::string url = process_->ReadLine(seconds(90));
   if (!url.empty()) port_ = std::atoi(url.substr(url.rfind(':') + 1).c_str());
@@ -149,22 +149,6 @@ const Inbox& SharedInbox() {
 }
 
 std::string SqliteStore(const TempDir& dir) { return "sqlite:" + dir.File("state.db"); }
-
-std::string FreshPostgresDatabase(const std::string& name) {
-  const char* base = std::getenv("CERTDEPLOY_TEST_PG_URL");
-  if (base == nullptr || *base == '\0') return "";
-  Result<std::unique_ptr<service::internal::pq::Connection>> admin =
-      service::internal::pq::Connection::Open(base);
-  if (!admin.ok()) {
-    ADD_FAILURE() << admin.status();
-    return "";
-  }
-  const std::string db = name + "_" + std::to_string(getpid());
-  EXPECT_TRUE((*admin)->Execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)").ok());
-  EXPECT_TRUE((*admin)->Execute("CREATE DATABASE " + db).ok());
-  const std::string url(base);
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "dbname=" + db;
-}
 
 // ---- Campaign ----
 
@@ -302,12 +286,12 @@ void Campaign::VerifyAndReport(const nlohmann::json& rollout) {
 
   // Figures: the audit log (final outcomes), the daemon logs (hand-backs), the sandbox.
   size_t imported = 0, reconciled = 0, audit_failed = 0;
-  Result<std::unique_ptr<service::JobStore>> store = service::OpenJobStore(store_, RealClock());
+  Result<std::unique_ptr<store::JobStore>> store = store::OpenJobStore(store_, RealClock());
   EXPECT_TRUE(store.ok()) << store.status();
   if (store.ok()) {
-    Result<std::vector<service::AuditRecord>> audit = (*store)->ListAudit(1000000);
+    Result<std::vector<store::AuditRecord>> audit = (*store)->ListAudit(1000000);
     EXPECT_TRUE(audit.ok()) << audit.status();
-    for (const service::AuditRecord& a : audit.value_or(std::vector<service::AuditRecord>{})) {
+    for (const store::AuditRecord& a : audit.value_or(std::vector<store::AuditRecord>{})) {
       if (a.action != "import") continue;
       imported += a.outcome == "succeeded";
       reconciled += a.outcome == "succeeded: already present";

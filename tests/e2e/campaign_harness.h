@@ -22,7 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/e2e/rollout_fixtures.h"
+#include "tests/e2e/plan_apply_fixtures.h"
+#include "tests/support/pg_admin.h"
 #include "tests/support/loopback_http.h"
 
 namespace certdeploy::testing::campaign {
@@ -45,9 +46,9 @@ Reply Call(int port, const std::string& method, const std::string& path,
 class Daemon {
  public:
   // Starts it; with `wait_for_url` false it does not wait for the listening URL (for a start
-  // that is meant to be killed before it listens). `env` is added to the environment.
+  // that is meant to be killed before it listens). `extra_flags` follow `serve --config FILE`.
   Daemon(const std::string& config, const std::string& log, bool wait_for_url = true,
-         std::map<std::string, std::string> env = {});
+         std::vector<std::string> extra_flags = {});
   ~Daemon();
   int port() const { return port_; }
   pid_t pid() const;
@@ -70,10 +71,8 @@ struct Inbox {
 };
 const Inbox& SharedInbox();
 
-// Store URLs: "sqlite:<dir>/state.db", or a fresh database on CERTDEPLOY_TEST_PG_URL's cluster
-// ("" when the variable is unset).
+// The SQLite store URL "sqlite:<dir>/state.db" (PostgreSQL: FreshPostgresDatabase, pg_admin.h).
 std::string SqliteStore(const TempDir& dir);
-std::string FreshPostgresDatabase(const std::string& name);
 
 // One campaign run: its sandbox, config and the figures collected along the way.
 class Campaign {

@@ -4,7 +4,7 @@
 //
 //   - Fault campaign: one rollout of N users through the REST API, no crash.
 //   - Crash campaign (SQLite, PostgreSQL): the daemon is SIGKILLed once inside its first store
-//     migration (CERTDEPLOY_DIAG_MIGRATION_DELAY_MS, docs/store-schema.md), then K times at
+//     migration (serve --diag-migration-delay-ms, docs/store-schema.md), then K times at
 //     seeded random moments of the rollout, restarted on the same store each time.
 //   - PostgreSQL fail-over: two replicas on one store; the dispatcher leader is SIGKILLed
 //     mid-rollout and the other one finishes.
@@ -23,7 +23,7 @@
 #include <iostream>
 #include <thread>
 
-#include "service/internal/pq.h"
+#include "tests/support/pg_admin.h"
 #include "tests/e2e/campaign_harness.h"
 
 namespace certdeploy::testing::campaign {
@@ -60,12 +60,7 @@ std::string QueryOne(const std::string& store, const std::string& sqlite_sql,
     sqlite3_close(db);
     return out;
   }
-  auto conn = service::internal::pq::Connection::Open(store);
-  if (!conn.ok()) {
-    ADD_FAILURE() << conn.status();
-    return "";
-  }
-  auto rows = (*conn)->Execute(postgres_sql);
+  auto rows = PostgresQuery(store, postgres_sql);
   if (!rows.ok() || rows->size() != 1 || rows->front().empty()) {
     ADD_FAILURE() << postgres_sql << ": " << rows.status();
     return "";
@@ -78,7 +73,7 @@ std::string QueryOne(const std::string& store, const std::string& sqlite_sql,
 std::unique_ptr<Daemon> KillDuringMigrationThenRestart(Campaign& c, const std::string& store) {
   {
     Daemon first(c.config(), c.Log(), /*wait_for_url=*/false,
-                 {{"CERTDEPLOY_DIAG_MIGRATION_DELAY_MS", "60000"}});
+                 {"--diag-migration-delay-ms", "60000"});
     const bool pausing =
         WaitFor([&] { return ReadFile(c.Log()).find("diagnostic pause") != std::string::npos; },
                 seconds(90));

@@ -27,9 +27,9 @@
 
 #include "base/clock.h"
 #include "pkcs/digest.h"
-#include "service/internal/pq.h"
-#include "service/job_store.h"
-#include "tests/e2e/rollout_fixtures.h"
+#include "tests/support/pg_admin.h"
+#include "store/job_store.h"
+#include "tests/e2e/plan_apply_fixtures.h"
 #include "tests/support/loopback_http.h"
 
 namespace certdeploy::testing {
@@ -200,12 +200,12 @@ void ExpectExactlyOnce(const SandboxProcess& sandbox, const std::vector<std::str
 
 // The password appears in no audit field.
 void ExpectAuditClean(const std::string& store_url, const std::string& password, int min_imports) {
-  Result<std::unique_ptr<service::JobStore>> store = service::OpenJobStore(store_url, RealClock());
+  Result<std::unique_ptr<store::JobStore>> store = store::OpenJobStore(store_url, RealClock());
   ASSERT_TRUE(store.ok()) << store.status();
-  Result<std::vector<service::AuditRecord>> audit = (*store)->ListAudit(100000);
+  Result<std::vector<store::AuditRecord>> audit = (*store)->ListAudit(100000);
   ASSERT_TRUE(audit.ok()) << audit.status();
   int accepted = 0, imported = 0;
-  for (const service::AuditRecord& a : *audit) {
+  for (const store::AuditRecord& a : *audit) {
     for (const std::string* field : {&a.api_key_name, &a.action, &a.user_principal_name,
                                      &a.thumbprint, &a.outcome, &a.request_ids, &a.detail}) {
       EXPECT_EQ(field->find(password), std::string::npos) << a.action;
@@ -288,23 +288,6 @@ void KillTwiceScenario(const TempDir& dir, const std::string& store) {
     }
   }
   ExpectAuditClean(store, password, kUsers - 2);
-}
-
-// A fresh database on the cluster of CERTDEPLOY_TEST_PG_URL; "" (and a skip) when unset.
-std::string FreshPostgresDatabase(const std::string& name) {
-  const char* base = std::getenv("CERTDEPLOY_TEST_PG_URL");
-  if (base == nullptr || *base == '\0') return "";
-  Result<std::unique_ptr<service::internal::pq::Connection>> admin =
-      service::internal::pq::Connection::Open(base);
-  if (!admin.ok()) {
-    ADD_FAILURE() << admin.status();
-    return "";
-  }
-  const std::string db = name + "_" + std::to_string(getpid());
-  EXPECT_TRUE((*admin)->Execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)").ok());
-  EXPECT_TRUE((*admin)->Execute("CREATE DATABASE " + db).ok());
-  const std::string url(base);
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "dbname=" + db;
 }
 
 TEST(DaemonE2eTest, SqliteSurvivesTwoKillsWithoutDuplicatesOrSecretsAtRest) {

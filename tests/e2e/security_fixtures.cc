@@ -25,8 +25,8 @@ std::string ReadFileBytes(const std::string& path) {
 }
 
 ServerCert MakeServerCert(const std::string& dir) {
-  service::testing::TestCert cert;
-  EXPECT_TRUE(service::testing::MakeSelfSignedCert(dir, "server", "127.0.0.1", true, &cert));
+  http::testing::TestCert cert;
+  EXPECT_TRUE(http::testing::MakeSelfSignedCert(dir, "server", "127.0.0.1", true, &cert));
   return {cert.cert_file, cert.key_file};
 }
 
@@ -125,7 +125,7 @@ HttpReply Https::Send(const std::string& request) {
   HttpReply reply;
   std::unique_ptr<TestClient> client = TestClient::ConnectTls(port_, ctx_);
   if (client == nullptr || !client->Send(request)) return reply;
-  std::optional<service::testing::RawResponse> r =
+  std::optional<http::testing::RawResponse> r =
       client->ReadResponse(std::chrono::milliseconds(30000));
   if (!r) return reply;
   reply.status = r->status;

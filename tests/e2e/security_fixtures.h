@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "tests/e2e/rollout_fixtures.h"
-#include "tests/unit/service/http_test_client.h"
+#include "tests/e2e/plan_apply_fixtures.h"
+#include "tests/support/http_test_client.h"
 
 namespace certdeploy::testing {
 
-using service::testing::TestClient;
+using http::testing::TestClient;
 
 // Bearer keys configured on every test daemon (only their SHA-256 goes into the config).
 inline constexpr char kEnrollKey[] = "sec-hr-enroll-5d1e0c";        // name hr, [enroll]

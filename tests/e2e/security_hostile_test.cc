@@ -26,7 +26,7 @@
 
 #include "base/clock.h"
 #include "pkcs/digest.h"
-#include "service/job_store.h"
+#include "store/job_store.h"
 #include "tests/e2e/security_fixtures.h"
 
 namespace certdeploy::testing {
@@ -65,9 +65,9 @@ class HostileClientTest : public ::testing::Test {
   }
 
   // Stops the daemon (SIGTERM, exit 0) and opens its store.
-  std::unique_ptr<service::JobStore> StopAndOpenStore() {
+  std::unique_ptr<store::JobStore> StopAndOpenStore() {
     EXPECT_EQ(daemon_->Stop(SIGTERM), 0);
-    auto store = service::OpenJobStore("sqlite:" + dir_.File("state.db"), RealClock());
+    auto store = store::OpenJobStore("sqlite:" + dir_.File("state.db"), RealClock());
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -483,20 +483,20 @@ TEST_F(HostileClientTest, ManifestPathsOutsideTheInboxAreRefusedAndNothingIsCrea
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(ItemsOfKind(Metrics(), "rollout"), 1);
 
-  std::unique_ptr<service::JobStore> store = StopAndOpenStore();
+  std::unique_ptr<store::JobStore> store = StopAndOpenStore();
   ASSERT_NE(store, nullptr);
-  const service::RolloutStatus all[] = {
-      service::RolloutStatus::kScheduled, service::RolloutStatus::kRunning,
-      service::RolloutStatus::kPaused,    service::RolloutStatus::kSucceeded,
-      service::RolloutStatus::kFailed,    service::RolloutStatus::kCancelled};
-  Result<std::vector<service::Rollout>> rollouts = store->ListRollouts(all, 100);
+  const store::RolloutStatus all[] = {
+      store::RolloutStatus::kScheduled, store::RolloutStatus::kRunning,
+      store::RolloutStatus::kPaused,    store::RolloutStatus::kSucceeded,
+      store::RolloutStatus::kFailed,    store::RolloutStatus::kCancelled};
+  Result<std::vector<store::Rollout>> rollouts = store->ListRollouts(all, 100);
   ASSERT_TRUE(rollouts.ok()) << rollouts.status();
   ASSERT_EQ(rollouts->size(), 1u) << "only the control rollout exists";
   EXPECT_EQ((*rollouts)[0].name, "control");
-  Result<std::vector<service::AuditRecord>> audit = store->ListAudit(1000);
+  Result<std::vector<store::AuditRecord>> audit = store->ListAudit(1000);
   ASSERT_TRUE(audit.ok());
   size_t audited_refusals = 0;
-  for (const service::AuditRecord& a : *audit) {
+  for (const store::AuditRecord& a : *audit) {
     audited_refusals += a.action == "rollout.create" && a.outcome.rfind("refused", 0) == 0;
   }
   EXPECT_EQ(audited_refusals, refused.size()) << "every refusal is audited";
@@ -606,12 +606,12 @@ TEST_F(HostileClientTest, ConcurrentIdenticalIdempotencyKeysMakeOneEnrollment) {
                 422, "urn:certdeploy:problem:idempotency-key-reused", "another body");
   EXPECT_EQ(ItemsOfKind(Metrics(), "enrollment"), 1);
 
-  std::unique_ptr<service::JobStore> store = StopAndOpenStore();
+  std::unique_ptr<store::JobStore> store = StopAndOpenStore();
   ASSERT_NE(store, nullptr);
-  Result<std::vector<service::AuditRecord>> audit = store->ListAudit(1000);
+  Result<std::vector<store::AuditRecord>> audit = store->ListAudit(1000);
   ASSERT_TRUE(audit.ok());
   int accepted = 0;
-  for (const service::AuditRecord& a : *audit) {
+  for (const store::AuditRecord& a : *audit) {
     accepted += a.action == "enroll" && a.outcome == "accepted";
   }
   EXPECT_EQ(accepted, 1);

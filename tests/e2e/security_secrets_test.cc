@@ -27,7 +27,7 @@
 
 #include "base/clock.h"
 #include "pkcs/digest.h"
-#include "service/job_store.h"
+#include "store/job_store.h"
 #include "tests/e2e/security_fixtures.h"
 #include "tests/support/subprocess.h"
 
@@ -409,13 +409,13 @@ TEST(SecretHygieneTest, NoPasswordOrPfxBytesAnywhereAfterADemoRun) {
   EXPECT_TRUE(haystacks.count("file " + dir.File("sandbox.log")));
   // Audit rows, through the store.
   {
-    auto store = service::OpenJobStore("sqlite:" + dir.File("state.db"), RealClock());
+    auto store = store::OpenJobStore("sqlite:" + dir.File("state.db"), RealClock());
     ASSERT_TRUE(store.ok()) << store.status();
-    Result<std::vector<service::AuditRecord>> audit = (*store)->ListAudit(100000);
+    Result<std::vector<store::AuditRecord>> audit = (*store)->ListAudit(100000);
     ASSERT_TRUE(audit.ok());
     EXPECT_GE(audit->size(), 10u);
     std::string rows;
-    for (const service::AuditRecord& a : *audit) {
+    for (const store::AuditRecord& a : *audit) {
       rows += a.api_key_name + "|" + a.action + "|" + a.user_principal_name + "|" + a.thumbprint +
               "|" + a.outcome + "|" + a.request_ids + "|" + a.detail + "\n";
     }

@@ -32,9 +32,9 @@
 #include "pkcs/certificate.h"
 #include "pkcs/digest.h"
 #include "pkcs/seal.h"
-#include "service/internal/api.h"
-#include "service/internal/metrics.h"
-#include "service/job_store.h"
+#include "service/api.h"
+#include "service/metrics.h"
+#include "store/job_store.h"
 #include "tests/fuzz/fuzz_support.h"
 #include "tests/support/fake_clock.h"
 
@@ -44,29 +44,17 @@ namespace {
 constexpr char kHrKey[] = "hr-key-0123456789";    // enroll, read
 constexpr char kOpsKey[] = "ops-key-0123456789";  // rollouts, read
 
-// SplitMix64 from a fixed seed: ids are the same on every run of the same inputs.
-class CounterRandom : public Random {
- public:
-  uint64_t Next() override {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  std::atomic<uint64_t> state_{1};
 };
 
 struct Fixture {
   std::filesystem::path dir;
   testing::FakeClock clock{SystemTime(std::chrono::seconds(std::stoll(ReadData("now.txt"))))};
-  CounterRandom random;
+  SeededRandom random{1};
   config::Config config;
-  std::unique_ptr<service::JobStore> store;
+  std::unique_ptr<store::JobStore> store;
   std::unique_ptr<pkcs::ConnectorPublicKey> key;
-  service::internal::Metrics metrics;
-  std::unique_ptr<service::internal::Api> api;
+  service::Metrics metrics;
+  std::unique_ptr<service::Api> api;
   std::string last_rollout;
 
   Fixture() {
@@ -93,8 +81,8 @@ struct Fixture {
     Result<config::Config> parsed = config::ParseConfig(yaml, (dir / "certdeploy.yaml").string());
     CD_FUZZ_CHECK(parsed.ok());
     config = std::move(*parsed);
-    Result<std::unique_ptr<service::JobStore>> opened =
-        service::OpenJobStore(config.service->store, clock);
+    Result<std::unique_ptr<store::JobStore>> opened =
+        store::OpenJobStore(config.service->store, clock);
     CD_FUZZ_CHECK(opened.ok());
     store = std::move(*opened);
     Result<pkcs::ConnectorPublicKey> loaded =
@@ -105,7 +93,7 @@ struct Fixture {
         pkcs::ParseCertificatesPem(ReadData("trust-bundle.pem"));
     CD_FUZZ_CHECK(bundle.ok());
 
-    service::internal::ApiDeps deps;
+    service::ApiDeps deps;
     deps.config = &config;
     deps.store = store.get();
     deps.clock = &clock;
@@ -114,14 +102,14 @@ struct Fixture {
     deps.trust_bundle = std::move(*bundle);
     deps.metrics = &metrics;
     deps.owner = "fuzz";
-    api = std::make_unique<service::internal::Api>(std::move(deps));
+    api = std::make_unique<service::Api>(std::move(deps));
     // One rollout exists from the start, so the {id} routes have something to act on.
-    service::ServerRequest create;
+    http::ServerRequest create;
     create.method = "POST";
     create.path = create.target = "/v1/rollouts";
     create.headers.emplace("authorization", std::string("Bearer ") + kOpsKey);
     create.body = R"({"name":"fixture","manifest":"manifest.csv"})";
-    const service::ServerResponse created = api->Handle(create);
+    const http::ServerResponse created = api->Handle(create);
     CD_FUZZ_CHECK(created.status == 201);
     last_rollout = nlohmann::json::parse(created.body)["id"].get<std::string>();
     std::atexit([] {
@@ -161,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::string id = rest.empty() ? f.last_rollout : rest;
 
-  service::ServerRequest request;
+  http::ServerRequest request;
   request.peer = "127.0.0.1:40000";
   std::string key = fuzz::kHrKey;
   switch (selector & 7) {
@@ -198,7 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (selector & 8) request.headers.emplace("idempotency-key", "fuzz-key");
   if (selector & 16) request.headers.emplace("accept", "text/plain");
 
-  const service::ServerResponse response = f.api->Handle(request);
+  const http::ServerResponse response = f.api->Handle(request);
   static const bool verbose = std::getenv("CD_FUZZ_VERBOSE") != nullptr;
   if (verbose) {
     std::fprintf(stderr, "%s %s -> %d %s\n", request.method.c_str(), request.path.c_str(),

@@ -166,7 +166,7 @@ TEST_F(FaultsTest, ConcurrentWritersAreAllApplied) {
 
 TEST(SandboxOptionsTest, RefusesNonsense) {
   FakeClock clock;
-  TestRandom random;
+  SeededRandom random{42};
   SandboxOptions options;
   options.page_size = 0;
   EXPECT_THAT(SandboxTenant::Create(options, clock, random),

@@ -170,7 +170,7 @@ TEST_F(InjectedFaultsTest, StatsJsonShowsTheNewCountersAndResetClearsThem) {
 
 TEST(InjectedFaultsOptionsTest, RefusesRatesOutsideZeroToOneAndNegativeSpikes) {
   FakeClock clock;
-  TestRandom random;
+  SeededRandom random{42};
   SandboxOptions options;
   options.throttle_rate = 1.5;
   EXPECT_THAT(SandboxTenant::Create(options, clock, random),

@@ -30,29 +30,13 @@ namespace certdeploy::sandbox::testing {
 
 using certdeploy::testing::FakeClock;
 using nlohmann::json;
-using service::ServerRequest;
-using service::ServerResponse;
+using http::ServerRequest;
+using http::ServerResponse;
 
 inline constexpr char kHost[] = "sandbox.test:8443";
 inline constexpr char kBase[] = "http://sandbox.test:8443";
 inline constexpr char kSecret[] = "s3cret-value";
 inline constexpr char kClientId[] = "11111111-2222-3333-4444-555555555555";
-
-// Deterministic, thread-safe generator (SplitMix64 from a fixed seed).
-class TestRandom final : public Random {
- public:
-  uint64_t Next() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  std::mutex mu_;
-  uint64_t state_ = 42;
-};
 
 inline ServerRequest MakeRequest(std::string method, std::string target, std::string body = "",
                                  std::map<std::string, std::string> headers = {}) {
@@ -186,7 +170,7 @@ class SandboxTest : public ::testing::Test {
   SandboxStats Stats() { return tenant_->Stats(); }
 
   FakeClock clock_;
-  TestRandom random_;
+  SeededRandom random_{42};
   SandboxOptions options_;
   std::unique_ptr<SandboxTenant> tenant_;
   std::string token_;

@@ -61,7 +61,7 @@ TEST(SandboxServerTest, ServesTokenGraphAndInspectionOverHttp) {
   options.client_id = kClientId;
   options.client_secret = SecretBytes(std::string_view(kSecret));
   options.handler_threads = 4;
-  TestRandom random;
+  SeededRandom random{42};
   auto server = SandboxServer::Start(options, RealClock(), random);
   ASSERT_TRUE(server.ok()) << server.status();
   std::string url = (*server)->url();
@@ -99,7 +99,7 @@ TEST(SandboxServerTest, DropAfterCommitClosesWithoutAnswer) {
   SandboxOptions options;
   options.drop_rate = 1.0;
   options.handler_threads = 2;
-  TestRandom random;
+  SeededRandom random{42};
   auto server = SandboxServer::Start(options, RealClock(), random);
   ASSERT_TRUE(server.ok()) << server.status();
   int port = PortOf((*server)->url());

@@ -107,7 +107,7 @@ TEST(ErrorShapeTest, GraphErrorAndThrottledBodies) {
   ASSERT_EQ(throttled.headers.size(), 1u);
   EXPECT_EQ(throttled.headers[0], (std::pair<std::string, std::string>("Retry-After", "7")));
   EXPECT_EQ((*throttled.body)["error"]["message"], "Please retry again later.");
-  service::ServerResponse response = ToServerResponse(ctx, throttled);
+  http::ServerResponse response = ToServerResponse(ctx, throttled);
   EXPECT_EQ(response.headers.find("request-id")->second, "req-1");
   EXPECT_EQ(response.headers.find("retry-after")->second, "7");
 }

@@ -101,9 +101,9 @@ TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   EXPECT_EQ(r["counts"]["failed"], 1);
 
   std::vector<std::string> actions;
-  Result<std::vector<AuditRecord>> audit = h_->store().ListAudit(20);
+  Result<std::vector<store::AuditRecord>> audit = h_->store().ListAudit(20);
   ASSERT_TRUE(audit.ok());
-  for (const AuditRecord& a : *audit) {
+  for (const store::AuditRecord& a : *audit) {
     if (a.api_key_name == "ops") actions.push_back(a.action);
   }
   EXPECT_THAT(actions, ::testing::ElementsAre("rollout.cancel", "rollout.resume", "rollout.pause",

@@ -39,10 +39,10 @@ class ApiTest : public ::testing::Test {
     h_ = std::make_unique<DaemonHarness>(options);
     ASSERT_TRUE(h_->ok()) << h_->error();
   }
-  ItemSummary Items() {
-    Result<ItemSummary> s = h_->store().SummarizeItems({}, 10);
+  store::ItemSummary Items() {
+    Result<store::ItemSummary> s = h_->store().SummarizeItems({}, 10);
     EXPECT_TRUE(s.ok());
-    return s.ok() ? *s : ItemSummary{};
+    return s.ok() ? *s : store::ItemSummary{};
   }
   std::unique_ptr<DaemonHarness> h_;
 };
@@ -139,7 +139,7 @@ TEST_F(ApiTest, AnUndeployablePfxIs422WithFindingsAndNothingIsStored) {
   EXPECT_TRUE(codes.count("email-mismatch"));
   EXPECT_EQ(Items().total(), 0);
   EXPECT_THAT(StoreBytes(*h_), Not(HasSubstr(kPfxPassword)));
-  Result<std::vector<AuditRecord>> audit = h_->store().ListAudit(10);
+  Result<std::vector<store::AuditRecord>> audit = h_->store().ListAudit(10);
   ASSERT_TRUE(audit.ok());
   ASSERT_EQ(audit->size(), 2u);
   EXPECT_EQ(audit->front().outcome, "rejected: email-mismatch");
@@ -166,7 +166,7 @@ TEST_F(ApiTest, AnEnrollmentIsSealedQueuedAndReadable) {
   EXPECT_THAT(e["createdAt"].get<std::string>(), ::testing::EndsWith("Z"));
   EXPECT_EQ(h_->Request("GET", "/v1/enrollments/nope", kReaderKey).status, 404);
 
-  Result<WorkItem> item = h_->store().GetItem(id);
+  Result<store::WorkItem> item = h_->store().GetItem(id);
   ASSERT_TRUE(item.ok());
   EXPECT_FALSE(item->sealed_password.empty());
   EXPECT_THAT(item->sealed_password, Not(HasSubstr(kPfxPassword)));
@@ -174,10 +174,10 @@ TEST_F(ApiTest, AnEnrollmentIsSealedQueuedAndReadable) {
   EXPECT_EQ(item->padding_scheme, "oaepSha512");
   // The password is nowhere at rest: not in the database, its WAL, or the audit log.
   EXPECT_THAT(StoreBytes(*h_), Not(HasSubstr(kPfxPassword)));
-  Result<std::vector<AuditRecord>> audit = h_->store().ListAudit(10);
+  Result<std::vector<store::AuditRecord>> audit = h_->store().ListAudit(10);
   ASSERT_TRUE(audit.ok());
   ASSERT_EQ(audit->size(), 1u);
-  const AuditRecord& a = audit->front();
+  const store::AuditRecord& a = audit->front();
   EXPECT_EQ(a.api_key_name, "hr");
   EXPECT_EQ(a.action, "enroll");
   EXPECT_EQ(a.outcome, "accepted");
@@ -262,7 +262,7 @@ TEST_F(ApiTest, TheDispatcherImportsQueuedEnrollments) {
   for (const std::string& id : ids) {
     RawResponse get = h_->Request("GET", "/v1/enrollments/" + id, kReaderKey);
     EXPECT_EQ(h_->Json(get)["status"], "succeeded") << get.body;
-    Result<WorkItem> item = h_->store().GetItem(id);
+    Result<store::WorkItem> item = h_->store().GetItem(id);
     ASSERT_TRUE(item.ok());
     EXPECT_FALSE(item->pfx_blob.has_value());
   }

@@ -79,8 +79,8 @@ DaemonHarness::DaemonHarness(HarnessOptions options) : tls_(options.tls) {
     error_ = "config: " + config.status().ToString();
     return;
   }
-  Result<std::unique_ptr<internal::Daemon>> daemon =
-      internal::Daemon::Start(*config, RealClock(), RealRandom());
+  Result<std::unique_ptr<Daemon>> daemon =
+      Daemon::Start(*config, RealClock(), RealRandom());
   if (!daemon.ok()) {
     error_ = "daemon: " + daemon.status().ToString();
     return;

@@ -15,10 +15,16 @@
 
 #include "base/random.h"
 #include "sandbox/sandbox.h"
-#include "service/internal/daemon.h"
-#include "tests/unit/service/http_test_client.h"
+#include "service/daemon.h"
+#include "tests/support/http_test_client.h"
 
 namespace certdeploy::service::testing {
+
+using http::testing::Eventually;
+using http::testing::MakeSelfSignedCert;
+using http::testing::RawResponse;
+using http::testing::TestCert;
+using http::testing::TestClient;
 
 inline constexpr char kHrKey[] = "hr-key-0123456789";          // enroll, read
 inline constexpr char kOpsKey[] = "ops-key-0123456789";        // rollouts, read
@@ -40,8 +46,8 @@ class DaemonHarness {
 
   bool ok() const { return daemon_ != nullptr; }
   const std::string& error() const { return error_; }
-  internal::Daemon& daemon() { return *daemon_; }
-  JobStore& store() { return daemon_->store(); }
+  Daemon& daemon() { return *daemon_; }
+  store::JobStore& store() { return daemon_->store(); }
   sandbox::SandboxServer& sandbox() { return *sandbox_; }
   int port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_; }
@@ -63,7 +69,7 @@ class DaemonHarness {
   std::filesystem::path dir_;
   TestCert cert_;
   std::unique_ptr<sandbox::SandboxServer> sandbox_;
-  std::unique_ptr<internal::Daemon> daemon_;
+  std::unique_ptr<Daemon> daemon_;
   int port_ = 0;
   bool tls_ = false;
   SSL_CTX* client_ctx_ = nullptr;

@@ -2,7 +2,7 @@
 // injection: profiles before imports, pass-through of the sealed password, PFX release,
 // crash recovery without duplicates, unknown outcomes, transient vs final failures, waves.
 
-#include "service/internal/dispatcher.h"
+#include "service/dispatcher.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_pki.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 using ::certdeploy::testing::FakeClock;
@@ -85,8 +85,8 @@ class DispatcherTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("cd_disp_" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
-    Result<std::unique_ptr<JobStore>> store =
-        OpenJobStore("sqlite:" + (dir_ / "s.db").string(), clock_);
+    Result<std::unique_ptr<store::JobStore>> store =
+        store::OpenJobStore("sqlite:" + (dir_ / "s.db").string(), clock_);
     ASSERT_THAT(store.status(), IsOk());
     store_ = std::move(*store);
     Result<pkcs::ConnectorPublicKey> key =
@@ -108,22 +108,22 @@ class DispatcherTest : public ::testing::Test {
   }
 
   // Validates and seals a fixture PFX as the API does, and queues it.
-  WorkItem Enroll(const std::string& pfx, const std::string& upn, std::string id = "") {
+  store::WorkItem Enroll(const std::string& pfx, const std::string& upn, std::string id = "") {
     std::vector<pkcs::Certificate> no_bundle;
     PrepareContext ctx{config_, *key_, no_bundle, clock_.Now()};
     PreparedItem p = PrepareItem(ctx, ReadPkiBytes(pfx), FixturePassword(), upn,
                                  pkcs::Purpose::kSmimeEncryption);
     EXPECT_TRUE(p.deployable) << SummarizeFindings(p.findings);
     p.item.id = id.empty() ? "e-" + pfx : id;
-    p.item.kind = ItemKind::kEnrollment;
-    EXPECT_THAT(store_->CreateItems(std::span<const WorkItem>(&p.item, 1)), IsOk());
+    p.item.kind = store::ItemKind::kEnrollment;
+    EXPECT_THAT(store_->CreateItems(std::span<const store::WorkItem>(&p.item, 1)), IsOk());
     return p.item;
   }
 
-  WorkItem Item(const std::string& id) {
-    Result<WorkItem> item = store_->GetItem(id);
+  store::WorkItem Item(const std::string& id) {
+    Result<store::WorkItem> item = store_->GetItem(id);
     EXPECT_THAT(item.status(), IsOk());
-    return item.ok() ? *item : WorkItem{};
+    return item.ok() ? *item : store::WorkItem{};
   }
 
   int Count(const std::string& method, const std::string& path) {
@@ -135,14 +135,14 @@ class DispatcherTest : public ::testing::Test {
   FakeClock clock_;
   config::Config config_;
   std::filesystem::path dir_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<store::JobStore> store_;
   std::optional<pkcs::ConnectorPublicKey> key_;
   FakeGraphClient graph_;
   Metrics metrics_;
 };
 
 TEST_F(DispatcherTest, ImportsAnEnrollmentAfterEnsuringItsProfiles) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
   Result<DispatchResult> r = dispatcher.RunOnce();
   ASSERT_THAT(r.status(), IsOk());
@@ -183,11 +183,11 @@ TEST_F(DispatcherTest, ImportsAnEnrollmentAfterEnsuringItsProfiles) {
   ASSERT_THAT(unsealed.status(), IsOk());
   EXPECT_TRUE(unsealed->Equals(FixturePassword()));
 
-  WorkItem done = Item(queued.id);
-  EXPECT_EQ(done.status, ItemStatus::kSucceeded);
+  store::WorkItem done = Item(queued.id);
+  EXPECT_EQ(done.status, store::ItemStatus::kSucceeded);
   EXPECT_EQ(done.step, "verified");
   EXPECT_FALSE(done.pfx_blob.has_value()) << "PFX bytes are released after success";
-  Result<std::vector<AuditRecord>> audit = store_->ListAudit(10);
+  Result<std::vector<store::AuditRecord>> audit = store_->ListAudit(10);
   ASSERT_THAT(audit.status(), IsOk());
   ASSERT_FALSE(audit->empty());
   EXPECT_EQ(audit->front().action, "import");
@@ -203,7 +203,7 @@ TEST_F(DispatcherTest, ImportsAnEnrollmentAfterEnsuringItsProfiles) {
 }
 
 TEST_F(DispatcherTest, RetainsPfxWhenConfigured) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   DispatcherOptions o = Options();
   o.retain_pfx_after_success = true;
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, o);
@@ -212,9 +212,9 @@ TEST_F(DispatcherTest, RetainsPfxWhenConfigured) {
 }
 
 TEST_F(DispatcherTest, AfterACrashTheExpiredLeaseIsReclaimedAndTheRecordIsNotDuplicated) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   // A replica claimed the item, sent the record, and died before recording the outcome.
-  ClaimRequest claim{.owner = "dead-replica", .lease = std::chrono::minutes(1)};
+  store::ClaimRequest claim{.owner = "dead-replica", .lease = std::chrono::minutes(1)};
   ASSERT_EQ(store_->ClaimNext(claim)->size(), 1u);
   Result<StoredPfx> stored = DecodeStoredPfx(*queued.pfx_blob);
   ASSERT_THAT(stored.status(), IsOk());
@@ -239,8 +239,8 @@ TEST_F(DispatcherTest, AfterACrashTheExpiredLeaseIsReclaimedAndTheRecordIsNotDup
   EXPECT_EQ(r->succeeded, 1);
   EXPECT_EQ(Count("POST", kPfxPath), 1) << "only the dead replica's create";
   EXPECT_EQ(graph_.PfxCount(), 1u);
-  WorkItem done = Item(queued.id);
-  EXPECT_EQ(done.status, ItemStatus::kSucceeded);
+  store::WorkItem done = Item(queued.id);
+  EXPECT_EQ(done.status, store::ItemStatus::kSucceeded);
   EXPECT_EQ(done.step, "verified-present");
   EXPECT_EQ(done.attempts, 2);
   EXPECT_THAT(metrics_.Render(nullptr, nullptr),
@@ -248,24 +248,24 @@ TEST_F(DispatcherTest, AfterACrashTheExpiredLeaseIsReclaimedAndTheRecordIsNotDup
 }
 
 TEST_F(DispatcherTest, ALostResponseIsReconciledByReadingNotByResending) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   graph_.Inject({"POST", kPfxPath, Fault::kDropAfterApply});
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
   EXPECT_EQ(dispatcher.RunOnce()->succeeded, 1);
   EXPECT_EQ(Count("POST", kPfxPath), 1);
   EXPECT_EQ(graph_.PfxCount(), 1u);
-  EXPECT_EQ(Item(queued.id).status, ItemStatus::kSucceeded);
+  EXPECT_EQ(Item(queued.id).status, store::ItemStatus::kSucceeded);
 }
 
 TEST_F(DispatcherTest, ATransientFailureHandsTheItemBackAndALaterRunImportsIt) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   graph_.Inject({"POST", kPfxPath, Fault::kError, UnavailableError("503 from Graph"), 3});
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
   Result<DispatchResult> first = dispatcher.RunOnce();
   EXPECT_EQ(first->handed_back, 1);
   EXPECT_FALSE(first->progressed());
-  WorkItem waiting = Item(queued.id);
-  EXPECT_EQ(waiting.status, ItemStatus::kQueued);
+  store::WorkItem waiting = Item(queued.id);
+  EXPECT_EQ(waiting.status, store::ItemStatus::kQueued);
   EXPECT_EQ(waiting.error_code, "unavailable");
   EXPECT_TRUE(waiting.pfx_blob.has_value());
   EXPECT_EQ(dispatcher.RunOnce()->succeeded, 1);
@@ -273,35 +273,35 @@ TEST_F(DispatcherTest, ATransientFailureHandsTheItemBackAndALaterRunImportsIt) {
 }
 
 TEST_F(DispatcherTest, AGraphRejectionFailsTheItemWithItsRequestId) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   StatusDetails d{400, "BadRequest", "req-42", std::nullopt};
   graph_.Inject({"POST", kPfxPath, Fault::kError,
                  Status(StatusCode::kInvalidArgument, "An error has occurred", d)});
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
   EXPECT_EQ(dispatcher.RunOnce()->failed, 1);
-  WorkItem failed = Item(queued.id);
-  EXPECT_EQ(failed.status, ItemStatus::kFailed);
+  store::WorkItem failed = Item(queued.id);
+  EXPECT_EQ(failed.status, store::ItemStatus::kFailed);
   EXPECT_EQ(failed.error_code, "BadRequest");
   EXPECT_EQ(failed.request_id, "req-42");
   EXPECT_TRUE(failed.pfx_blob.has_value()) << "kept for a retry";
-  Result<std::vector<AuditRecord>> audit = store_->ListAudit(1);
+  Result<std::vector<store::AuditRecord>> audit = store_->ListAudit(1);
   ASSERT_THAT(audit.status(), IsOk());
   EXPECT_EQ(audit->front().outcome, "failed: BadRequest");
   EXPECT_EQ(audit->front().request_ids, "req-42");
 }
 
 TEST_F(DispatcherTest, WhenAProfileCannotBeCreatedNothingIsImported) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   graph_.Inject({"POST", kConfigPath, Fault::kError, UnavailableError("503"), 12});
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
   EXPECT_EQ(dispatcher.RunOnce()->handed_back, 1);
   EXPECT_EQ(Count("POST", kPfxPath), 0);
-  EXPECT_EQ(Item(queued.id).status, ItemStatus::kQueued);
+  EXPECT_EQ(Item(queued.id).status, store::ItemStatus::kQueued);
   EXPECT_EQ(dispatcher.RunOnce()->succeeded, 1);
 }
 
 TEST_F(DispatcherTest, ItemsSealedToAnotherConnectorKeyFail) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   DispatcherOptions o = Options();
   o.connector_key_fingerprint = "0000";
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, o);
@@ -311,7 +311,7 @@ TEST_F(DispatcherTest, ItemsSealedToAnotherConnectorKeyFail) {
 }
 
 TEST_F(DispatcherTest, StoppingHandsBackImportsNotYetSent) {
-  WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   Dispatcher* self = nullptr;
   HookedGraph hooked(graph_, [&](std::string_view method, std::string_view path) {
     if (method == "POST" && path.rfind(kConfigPath, 0) == 0 && self != nullptr) {
@@ -323,20 +323,20 @@ TEST_F(DispatcherTest, StoppingHandsBackImportsNotYetSent) {
   Result<DispatchResult> r = dispatcher.RunOnce();
   EXPECT_EQ(r->handed_back, 1);
   EXPECT_EQ(Count("POST", kPfxPath), 0);
-  WorkItem back = Item(queued.id);
-  EXPECT_EQ(back.status, ItemStatus::kQueued);
+  store::WorkItem back = Item(queued.id);
+  EXPECT_EQ(back.status, store::ItemStatus::kQueued);
   EXPECT_EQ(back.error_code, "cancelled");
   EXPECT_EQ(dispatcher.RunOnce()->claimed, 0) << "a stopped dispatcher claims nothing";
 }
 
 TEST_F(DispatcherTest, OnlyTheCurrentWaveOfARunningRolloutIsClaimed) {
-  Rollout rollout;
+  store::Rollout rollout;
   rollout.id = "r1";
   rollout.name = "n";
   rollout.manifest_path = "/inbox/m.csv";
   rollout.start_at = clock_.Now();
   rollout.waves_json = R"([{"percent":50},{"percent":100}])";
-  std::vector<WorkItem> items;
+  std::vector<store::WorkItem> items;
   for (auto [pfx, upn, wave] : {std::tuple{"alice.pfx", "alice@contoso.com", 1},
                                 std::tuple{"bob.pfx", "bob@contoso.com", 2}}) {
     std::vector<pkcs::Certificate> none;
@@ -345,7 +345,7 @@ TEST_F(DispatcherTest, OnlyTheCurrentWaveOfARunningRolloutIsClaimed) {
                     FixturePassword(), upn, pkcs::Purpose::kSmimeEncryption);
     ASSERT_TRUE(p.deployable);
     p.item.id = std::string("ri-") + pfx;
-    p.item.kind = ItemKind::kRollout;
+    p.item.kind = store::ItemKind::kRollout;
     p.item.rollout_id = "r1";
     p.item.wave = wave;
     items.push_back(p.item);
@@ -354,19 +354,19 @@ TEST_F(DispatcherTest, OnlyTheCurrentWaveOfARunningRolloutIsClaimed) {
   Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
   EXPECT_EQ(dispatcher.RunOnce()->claimed, 0) << "scheduled, not running";
 
-  RolloutUpdate start{RolloutStatus::kScheduled, RolloutStatus::kRunning,
-                      RolloutUpdate::Wave{1, clock_.Now(), std::nullopt}};
+  store::RolloutUpdate start{store::RolloutStatus::kScheduled, store::RolloutStatus::kRunning,
+                      store::RolloutUpdate::Wave{1, clock_.Now(), std::nullopt}};
   ASSERT_THAT(store_->UpdateRollout("r1", start).status(), IsOk());
   Result<DispatchResult> r = dispatcher.RunOnce();
   EXPECT_EQ(r->claimed, 1);
   EXPECT_EQ(r->succeeded, 1);
-  EXPECT_EQ(Item("ri-alice.pfx").status, ItemStatus::kSucceeded);
-  EXPECT_EQ(Item("ri-bob.pfx").status, ItemStatus::kQueued);
+  EXPECT_EQ(Item("ri-alice.pfx").status, store::ItemStatus::kSucceeded);
+  EXPECT_EQ(Item("ri-bob.pfx").status, store::ItemStatus::kQueued);
   EXPECT_EQ(dispatcher.RunOnce()->claimed, 0) << "wave 2 has not started";
 
-  RolloutUpdate pause{RolloutStatus::kRunning, RolloutStatus::kPaused, std::nullopt};
-  RolloutUpdate next{RolloutStatus::kPaused, RolloutStatus::kPaused,
-                     RolloutUpdate::Wave{2, clock_.Now(), std::nullopt}};
+  store::RolloutUpdate pause{store::RolloutStatus::kRunning, store::RolloutStatus::kPaused, std::nullopt};
+  store::RolloutUpdate next{store::RolloutStatus::kPaused, store::RolloutStatus::kPaused,
+                     store::RolloutUpdate::Wave{2, clock_.Now(), std::nullopt}};
   ASSERT_THAT(store_->UpdateRollout("r1", pause).status(), IsOk());
   ASSERT_THAT(store_->UpdateRollout("r1", next).status(), IsOk());
   EXPECT_EQ(dispatcher.RunOnce()->claimed, 0) << "paused";
@@ -402,4 +402,4 @@ TEST(StoredPfxTest, EnvelopeRoundTripsAndBarePfxDecodes) {
 }
 
 }  // namespace
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

@@ -1,7 +1,7 @@
 // Rollout scheduling on a FakeClock over a real (SQLite) job store: waves, delays, the failure
 // halt, pause/resume/cancel. No sleeps: time moves only through FakeClock::Advance.
 
-#include "service/internal/scheduler.h"
+#include "service/scheduler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include "tests/support/fake_clock.h"
 #include "tests/support/status_matchers.h"
 
-namespace certdeploy::service::internal {
+namespace certdeploy::service {
 namespace {
 
 using ::certdeploy::testing::FakeClock;
@@ -37,8 +37,8 @@ class SchedulerTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("cd_sched_" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir_);
-    Result<std::unique_ptr<JobStore>> store =
-        OpenJobStore("sqlite:" + (dir_ / "s.db").string(), clock_);
+    Result<std::unique_ptr<store::JobStore>> store =
+        store::OpenJobStore("sqlite:" + (dir_ / "s.db").string(), clock_);
     ASSERT_THAT(store.status(), IsOk());
     store_ = std::move(*store);
   }
@@ -50,7 +50,7 @@ class SchedulerTest : public ::testing::Test {
   // A rollout of `count` items starting at `start` with `waves`.
   std::string Create(int count, const std::vector<Wave>& waves, SystemTime start,
                      int halt_percent = 5, bool dry_run = false) {
-    Rollout r;
+    store::Rollout r;
     r.id = "r" + std::to_string(++next_);
     r.name = "test";
     r.manifest_path = "/inbox/m.csv";
@@ -58,12 +58,12 @@ class SchedulerTest : public ::testing::Test {
     r.waves_json = WavesToJson(waves);
     r.halt_on_failure_percent = halt_percent;
     r.dry_run = dry_run;
-    std::vector<WorkItem> items;
+    std::vector<store::WorkItem> items;
     const std::vector<int> wave_of = AssignWaves(count, waves);
     for (int i = 0; i < count; ++i) {
-      WorkItem item;
+      store::WorkItem item;
       item.id = r.id + "-i" + std::to_string(i);
-      item.kind = ItemKind::kRollout;
+      item.kind = store::ItemKind::kRollout;
       item.rollout_id = r.id;
       item.wave = wave_of[static_cast<size_t>(i)];
       item.manifest_line = i + 2;
@@ -77,19 +77,19 @@ class SchedulerTest : public ::testing::Test {
 
   // Plays the dispatcher: finishes every queued item of `wave`, the first `failures` as failed.
   int Complete(const std::string& id, int wave, int failures = 0) {
-    ClaimRequest claim;
+    store::ClaimRequest claim;
     claim.owner = "test-dispatcher";
     claim.filter.rollout_id = id;
     claim.filter.wave = wave;
     claim.limit = 1000;
-    Result<std::vector<WorkItem>> items = store_->ClaimNext(claim);
+    Result<std::vector<store::WorkItem>> items = store_->ClaimNext(claim);
     EXPECT_THAT(items.status(), IsOk());
     int n = 0;
-    for (const WorkItem& item : *items) {
-      CheckpointUpdate c;
+    for (const store::WorkItem& item : *items) {
+      store::CheckpointUpdate c;
       c.id = item.id;
       c.owner = claim.owner;
-      c.status = n < failures ? ItemStatus::kFailed : ItemStatus::kSucceeded;
+      c.status = n < failures ? store::ItemStatus::kFailed : store::ItemStatus::kSucceeded;
       c.error_code = n < failures ? "BadRequest" : "";
       EXPECT_THAT(store_->Checkpoint(c), IsOk());
       ++n;
@@ -97,15 +97,15 @@ class SchedulerTest : public ::testing::Test {
     return n;
   }
 
-  Rollout Get(const std::string& id) {
-    Result<Rollout> r = store_->GetRollout(id);
+  store::Rollout Get(const std::string& id) {
+    Result<store::Rollout> r = store_->GetRollout(id);
     EXPECT_THAT(r.status(), IsOk());
-    return r.ok() ? *r : Rollout{};
+    return r.ok() ? *r : store::Rollout{};
   }
 
   FakeClock clock_;
   std::filesystem::path dir_;
-  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<store::JobStore> store_;
   int next_ = 0;
 };
 
@@ -116,15 +116,15 @@ TEST_F(SchedulerTest, WavesStartOnlyAfterThePreviousFinishedAndItsDelayPassed) {
   Scheduler scheduler(*store_, clock_);
 
   EXPECT_THAT(scheduler.RunDue(), Holds(0));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kScheduled);
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kScheduled);
   Result<std::optional<SystemTime>> due = scheduler.NextDue();
   ASSERT_THAT(due.status(), IsOk());
   EXPECT_EQ(*due, std::optional<SystemTime>(t0 + hours(1)));
 
   clock_.Advance(hours(1));
   EXPECT_THAT(scheduler.RunDue(), Holds(1));
-  Rollout r = Get(id);
-  EXPECT_EQ(r.status, RolloutStatus::kRunning);
+  store::Rollout r = Get(id);
+  EXPECT_EQ(r.status, store::RolloutStatus::kRunning);
   EXPECT_EQ(r.current_wave, 1);
   EXPECT_EQ(r.wave_started_at, std::optional<SystemTime>(clock_.Now()));
 
@@ -160,7 +160,7 @@ TEST_F(SchedulerTest, WavesStartOnlyAfterThePreviousFinishedAndItsDelayPassed) {
   EXPECT_EQ(Complete(id, 3), 5);
   // Finishing the last wave and the rollout happen in one call.
   EXPECT_THAT(scheduler.RunDue(), Holds(2));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kSucceeded);
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kSucceeded);
   EXPECT_THAT(scheduler.NextDue(), Holds(std::optional<SystemTime>()));
 }
 
@@ -171,8 +171,8 @@ TEST_F(SchedulerTest, AWaveFailingMoreThanTheThresholdPausesTheRollout) {
   ASSERT_THAT(scheduler.RunDue(), Holds(1));
   EXPECT_EQ(Complete(id, 1, /*failures=*/1), 10);  // 10 % > 5 %.
   EXPECT_THAT(scheduler.RunDue(), Holds(1));
-  Rollout r = Get(id);
-  EXPECT_EQ(r.status, RolloutStatus::kPaused);
+  store::Rollout r = Get(id);
+  EXPECT_EQ(r.status, store::RolloutStatus::kPaused);
   EXPECT_EQ(r.current_wave, 1);
   EXPECT_TRUE(r.wave_finished_at.has_value());
 
@@ -187,12 +187,12 @@ TEST_F(SchedulerTest, AWaveFailingMoreThanTheThresholdPausesTheRollout) {
   EXPECT_EQ(Get(id).current_wave, 2);
   Complete(id, 2);
   EXPECT_THAT(scheduler.RunDue(), Holds(2));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kFailed);
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kFailed);
 
   bool halted = false;
-  Result<std::vector<AuditRecord>> audit = store_->ListAudit(50);
+  Result<std::vector<store::AuditRecord>> audit = store_->ListAudit(50);
   ASSERT_THAT(audit.status(), IsOk());
-  for (const AuditRecord& a : *audit) halted |= a.action == "rollout.halt";
+  for (const store::AuditRecord& a : *audit) halted |= a.action == "rollout.halt";
   EXPECT_TRUE(halted);
 }
 
@@ -202,7 +202,7 @@ TEST_F(SchedulerTest, AFailureRateAtTheThresholdDoesNotHalt) {
   ASSERT_THAT(scheduler.RunDue(), Holds(1));
   Complete(id, 1, /*failures=*/1);  // Exactly 10 %.
   EXPECT_THAT(scheduler.RunDue(), Holds(2));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kFailed);  // Ended (with a failure), never paused.
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kFailed);  // Ended (with a failure), never paused.
 }
 
 TEST_F(SchedulerTest, PausedBeforeStartWaitsUntilResumed) {
@@ -211,12 +211,12 @@ TEST_F(SchedulerTest, PausedBeforeStartWaitsUntilResumed) {
   ASSERT_THAT(PauseRollout(*store_, id).status(), IsOk());
   clock_.Advance(hours(2));
   EXPECT_THAT(scheduler.RunDue(), Holds(0));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kPaused);
-  Result<Rollout> resumed = ResumeRollout(*store_, id);
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kPaused);
+  Result<store::Rollout> resumed = ResumeRollout(*store_, id);
   ASSERT_THAT(resumed.status(), IsOk());
-  EXPECT_EQ(resumed->status, RolloutStatus::kScheduled);  // No wave had started.
+  EXPECT_EQ(resumed->status, store::RolloutStatus::kScheduled);  // No wave had started.
   EXPECT_THAT(scheduler.RunDue(), Holds(1));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kRunning);
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kRunning);
 }
 
 TEST_F(SchedulerTest, PauseMidWaveKeepsTheWaveAndResumeContinuesIt) {
@@ -227,12 +227,12 @@ TEST_F(SchedulerTest, PauseMidWaveKeepsTheWaveAndResumeContinuesIt) {
   EXPECT_THAT(PauseRollout(*store_, id).status(), StatusIs(StatusCode::kFailedPrecondition));
   Complete(id, 1);  // Items already claimed before the pause still finish.
   EXPECT_THAT(scheduler.RunDue(), Holds(0));  // Paused rollouts are left alone.
-  Result<Rollout> resumed = ResumeRollout(*store_, id);
+  Result<store::Rollout> resumed = ResumeRollout(*store_, id);
   ASSERT_THAT(resumed.status(), IsOk());
-  EXPECT_EQ(resumed->status, RolloutStatus::kRunning);
+  EXPECT_EQ(resumed->status, store::RolloutStatus::kRunning);
   EXPECT_EQ(resumed->current_wave, 1);
   EXPECT_THAT(scheduler.RunDue(), Holds(2));
-  EXPECT_EQ(Get(id).status, RolloutStatus::kSucceeded);
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kSucceeded);
 }
 
 TEST_F(SchedulerTest, CancelMarksQueuedItemsAndIsFinal) {
@@ -240,12 +240,12 @@ TEST_F(SchedulerTest, CancelMarksQueuedItemsAndIsFinal) {
   Scheduler scheduler(*store_, clock_);
   ASSERT_THAT(scheduler.RunDue(), Holds(1));
   Complete(id, 1);
-  Result<Rollout> cancelled = CancelRollout(*store_, id, "api");
+  Result<store::Rollout> cancelled = CancelRollout(*store_, id, "api");
   ASSERT_THAT(cancelled.status(), IsOk());
-  EXPECT_EQ(cancelled->status, RolloutStatus::kCancelled);
-  ItemFilter filter;
+  EXPECT_EQ(cancelled->status, store::RolloutStatus::kCancelled);
+  store::ItemFilter filter;
   filter.rollout_id = id;
-  Result<ItemSummary> s = store_->SummarizeItems(filter, 10);
+  Result<store::ItemSummary> s = store_->SummarizeItems(filter, 10);
   ASSERT_THAT(s.status(), IsOk());
   EXPECT_EQ(s->succeeded, 3);
   EXPECT_EQ(s->cancelled, 3);
@@ -264,8 +264,8 @@ TEST_F(SchedulerTest, DryRunRolloutEndsAtItsStartWithoutWaves) {
   EXPECT_THAT(scheduler.RunDue(), Holds(0));
   clock_.Advance(minutes(5));
   EXPECT_THAT(scheduler.RunDue(), Holds(1));
-  Rollout r = Get(id);
-  EXPECT_EQ(r.status, RolloutStatus::kSucceeded);
+  store::Rollout r = Get(id);
+  EXPECT_EQ(r.status, store::RolloutStatus::kSucceeded);
   EXPECT_EQ(r.current_wave, 0);
 }
 
@@ -334,4 +334,4 @@ TEST(WavesTest, ParseAndAssign) {
 }
 
 }  // namespace
-}  // namespace certdeploy::service::internal
+}  // namespace certdeploy::service

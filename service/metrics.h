@@ -1,0 +1,68 @@
+// service/internal/metrics.h: the daemon's counters, rendered in the Prometheus text format.
+//
+// GET /metrics (scope read) exposes:
+//   certdeploy_queue_depth                          gauge   queued work items (all kinds)
+//   certdeploy_items{kind,status}                   gauge   work items by kind and status
+//   certdeploy_graph_requests_total{code}           counter Graph responses by HTTP status
+//   certdeploy_graph_throttled_total                counter Graph 429 answers
+//   certdeploy_graph_transport_errors_total         counter Graph sends without a response
+//   certdeploy_graph_write_budget_wait_seconds_total counter time spent waiting for the budget
+//   certdeploy_dispatched_items_total{outcome}      counter dispatcher outcomes
+//   certdeploy_dispatcher_leader                    gauge   1 while this replica dispatches
+//   certdeploy_http_requests_total{route,method,code} counter
+//   certdeploy_http_request_duration_seconds{route,method} histogram
+// Gauges about items are read from the JobStore at scrape time; Graph counters from the tenant's
+// RateLimiter. Label values are route templates ("/v1/enrollments/{id}"), never raw paths, so the
+// number of series stays bounded.
+
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "base/clock.h"
+#include "graph/write_budget.h"
+#include "store/job_store.h"
+
+namespace certdeploy::service {
+
+// Thread-safe.
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the latency histogram buckets; +Inf is implied.
+  static constexpr std::array<double, 11> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                      0.5,   1,    2.5,   5,    10};
+
+  Metrics() = default;
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // One REST request handled.
+  void ObserveHttp(std::string_view route, std::string_view method, int status, Duration latency);
+  // One dispatcher outcome: "succeeded", "failed", "retried", "cancelled", "reconciled".
+  void CountDispatch(std::string_view outcome, int n = 1);
+  void SetLeader(bool leader);
+
+  // The exposition text. `store` (nullable) supplies the item gauges (a store error adds
+  // certdeploy_store_up 0 instead); `graph` (nullable) the Graph counters.
+  std::string Render(store::JobStore* store, const graph::RateLimiterStats* graph) const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};  // Non-cumulative counts per bucket.
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // Guarded by mu_.
+  std::map<std::pair<std::string, std::string>, Histogram> latency_;        // Guarded by mu_.
+  std::map<std::string, uint64_t> dispatched_;                              // Guarded by mu_.
+  bool leader_ = false;                                                     // Guarded by mu_.
+};
+
+}  // namespace certdeploy::service

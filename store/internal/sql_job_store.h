@@ -1,0 +1,96 @@
+// service/internal/sql_job_store.h: the JobStore logic both SQL backends share.
+//
+// SqlJobStore implements every JobStore method except the dispatcher election with SQL that is
+// the same in SQLite and PostgreSQL (parameters are written $1, $2, ... in both), plus the
+// migration runner. A backend supplies a connection through four hooks (Query, Begin, Commit,
+// Rollback) and the election. The few dialect differences (FOR UPDATE SKIP LOCKED, the
+// migration lock) are chosen by `dialect()`.
+
+#pragma once
+
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "store/internal/store_schema.h"
+#include "store/job_store.h"
+
+namespace certdeploy::store::internal {
+
+class SqlJobStore : public JobStore {
+ public:
+  ~SqlJobStore() override = default;
+
+  // JobStore:
+  Status CreateItems(std::span<const WorkItem> items) override;
+  Result<WorkItem> GetItem(std::string_view id) override;
+  Result<WorkItem> FindByIdempotencyKey(std::string_view key) override;
+  Result<std::vector<WorkItem>> ClaimNext(const ClaimRequest& request) override;
+  Status Checkpoint(const CheckpointUpdate& update) override;
+  Result<ItemSummary> SummarizeItems(const ItemFilter& filter, int max_failures) override;
+  Status CreateRollout(const Rollout& rollout, std::span<const WorkItem> items) override;
+  Result<Rollout> GetRollout(std::string_view id) override;
+  Result<std::vector<Rollout>> ListRollouts(std::span<const RolloutStatus> statuses,
+                                            int limit) override;
+  Result<Rollout> UpdateRollout(std::string_view id, const RolloutUpdate& update) override;
+  Result<int64_t> AppendAudit(const AuditRecord& record) override;
+  Result<std::vector<AuditRecord>> ListAudit(int limit) override;
+
+  // The highest applied schema version (0 for an empty database).
+  Result<int> SchemaVersion();
+  // Runs one statement outside any store operation (tests inspect and tamper with the schema).
+  Result<std::vector<SqlRow>> ExecuteForTest(std::string_view sql,
+                                             std::span<const SqlParam> params = {});
+
+ protected:
+  SqlJobStore(Dialect dialect, Clock& clock) : dialect_(dialect), clock_(clock) {}
+
+  // Applies the built-in migrations followed by `extra` (test-only; versions must continue the
+  // built-in sequence), each in its own write transaction. Called once by the backend's factory.
+  // `pause` (StoreOptions::migration_delay) is slept inside each migration's transaction, after
+  // its statements and before its schema_migrations row.
+  Status Migrate(std::span<const Migration> extra, Duration pause);
+
+  // Backend hooks, always called with mu_ held.
+  // Runs one statement; parameters are referenced as $1..$n in `sql`.
+  virtual Result<std::vector<SqlRow>> Query(std::string_view sql,
+                                            std::span<const SqlParam> params) = 0;
+  // Starts a write transaction that serializes with every other writer (SQLite: BEGIN
+  // IMMEDIATE; PostgreSQL: BEGIN, with row locks doing the rest).
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+  // Called (mu_ held) after a committed transaction set some pfx_blob to NULL. A backend whose
+  // files may still hold the old bytes outside the table (SQLite's write-ahead log) removes them
+  // here or soon after, in Housekeeping. Best effort: a failure is logged, never returned (the
+  // release itself is committed).
+  virtual void AfterPfxReleased() {}
+  // Called (mu_ held) at the start of every ClaimNext, which the dispatcher calls at least once
+  // per poll interval, busy or idle.
+  virtual void Housekeeping() {}
+
+  Dialect dialect() const { return dialect_; }
+  Clock& clock() { return clock_; }
+
+  // Serializes use of the backend's main connection.
+  std::mutex mu_;
+
+ private:
+  // Inserts one audit row and returns its id. REQUIRES: mu_ held, inside a transaction.
+  Result<int64_t> InsertAuditLocked(const AuditRecord& record);
+  // Runs `body` inside Begin/Commit; rolls back if anything fails. REQUIRES: mu_ held.
+  template <typename Body>
+  Status InTransaction(Body&& body);
+  Status InsertItemsLocked(std::span<const WorkItem> items, int64_t now_ms);
+  Status ApplyMigrationLocked(const Migration& migration, int latest_known, Duration pause);
+  Result<int> SchemaVersionLocked();
+  Result<WorkItem> GetItemWhere(std::string_view column, std::string_view value);
+
+  const Dialect dialect_;
+  Clock& clock_;
+};
+
+}  // namespace certdeploy::store::internal

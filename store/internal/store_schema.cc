@@ -1,0 +1,390 @@
+#include "store/internal/store_schema.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+namespace certdeploy::store {
+
+namespace {
+
+constexpr std::pair<ItemKind, std::string_view> kKindNames[] = {
+    {ItemKind::kEnrollment, "enrollment"}, {ItemKind::kRollout, "rollout"}};
+constexpr std::pair<ItemStatus, std::string_view> kItemStatusNames[] = {
+    {ItemStatus::kQueued, "queued"},
+    {ItemStatus::kRunning, "running"},
+    {ItemStatus::kSucceeded, "succeeded"},
+    {ItemStatus::kFailed, "failed"},
+    {ItemStatus::kCancelled, "cancelled"}};
+constexpr std::pair<RolloutStatus, std::string_view> kRolloutStatusNames[] = {
+    {RolloutStatus::kScheduled, "scheduled"}, {RolloutStatus::kRunning, "running"},
+    {RolloutStatus::kPaused, "paused"},       {RolloutStatus::kSucceeded, "succeeded"},
+    {RolloutStatus::kFailed, "failed"},       {RolloutStatus::kCancelled, "cancelled"}};
+
+template <typename E, size_t N>
+std::string_view NameOf(const std::pair<E, std::string_view> (&table)[N], E value) {
+  for (const auto& [e, name] : table) {
+    if (e == value) return name;
+  }
+  return "unknown";
+}
+
+template <typename E, size_t N>
+std::optional<E> Parse(const std::pair<E, std::string_view> (&table)[N], std::string_view name) {
+  for (const auto& [e, n] : table) {
+    if (n == name) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view ItemKindName(ItemKind kind) { return NameOf(kKindNames, kind); }
+std::string_view ItemStatusName(ItemStatus status) { return NameOf(kItemStatusNames, status); }
+std::string_view RolloutStatusName(RolloutStatus status) {
+  return NameOf(kRolloutStatusNames, status);
+}
+std::optional<ItemKind> ParseItemKind(std::string_view name) { return Parse(kKindNames, name); }
+std::optional<ItemStatus> ParseItemStatus(std::string_view name) {
+  return Parse(kItemStatusNames, name);
+}
+std::optional<RolloutStatus> ParseRolloutStatus(std::string_view name) {
+  return Parse(kRolloutStatusNames, name);
+}
+
+namespace internal {
+namespace {
+
+// Version 1: the initial schema. Never edit a released migration: add a new one.
+const char* const kV1Tables[] = {
+    R"(CREATE TABLE rollouts (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  manifest_path TEXT NOT NULL,
+  start_at {BIGINT} NOT NULL,
+  waves TEXT NOT NULL,
+  halt_on_failure_percent INTEGER NOT NULL,
+  dry_run INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+  status TEXT NOT NULL
+    CHECK (status IN ('scheduled', 'running', 'paused', 'succeeded', 'failed', 'cancelled')),
+  current_wave INTEGER NOT NULL,
+  wave_started_at {BIGINT},
+  wave_finished_at {BIGINT},
+  created_at {BIGINT} NOT NULL,
+  updated_at {BIGINT} NOT NULL))",
+    R"(CREATE TABLE work_items (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('enrollment', 'rollout')),
+  rollout_id TEXT REFERENCES rollouts (id),
+  wave INTEGER NOT NULL,
+  manifest_line INTEGER NOT NULL,
+  user_principal_name TEXT NOT NULL,
+  intended_purpose TEXT NOT NULL,
+  thumbprint TEXT NOT NULL,
+  pfx_sha256 TEXT NOT NULL,
+  pfx_blob {BLOB},
+  sealed_password TEXT NOT NULL,
+  padding_scheme TEXT NOT NULL,
+  connector_key_fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL
+    CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  step TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  request_sha256 TEXT NOT NULL,
+  created_at {BIGINT} NOT NULL,
+  updated_at {BIGINT} NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_expires_at {BIGINT},
+  CHECK ((kind = 'rollout') = (rollout_id IS NOT NULL))))",
+    "CREATE INDEX work_items_by_status ON work_items (status, created_at)",
+    "CREATE INDEX work_items_by_rollout ON work_items (rollout_id, wave, status)",
+    R"(CREATE TABLE audit_log (
+  id {ID_PK},
+  at {BIGINT} NOT NULL,
+  api_key_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  user_principal_name TEXT NOT NULL,
+  thumbprint TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  request_ids TEXT NOT NULL,
+  detail TEXT NOT NULL))",
+};
+
+const char* const kV1SqliteAppendOnly[] = {
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+};
+
+const char* const kV1PostgresAppendOnly[] = {
+    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+    "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+};
+
+// The dialect map: the only type names that differ between the engines.
+std::string Render(std::string sql, Dialect dialect) {
+  static const std::map<std::string, std::pair<std::string, std::string>> kTokens = {
+      // token          SQLite                                PostgreSQL
+      {"{BLOB}", {"BLOB", "BYTEA"}},
+      {"{BIGINT}", {"INTEGER", "BIGINT"}},
+      {"{ID_PK}",
+       {"INTEGER PRIMARY KEY AUTOINCREMENT", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}},
+  };
+  for (const auto& [token, names] : kTokens) {
+    const std::string& name = dialect == Dialect::kSqlite ? names.first : names.second;
+    for (size_t pos = sql.find(token); pos != std::string::npos; pos = sql.find(token, pos)) {
+      sql.replace(pos, token.size(), name);
+      pos += name.size();
+    }
+  }
+  return sql;
+}
+
+// Reads one row column by column, remembering the first decoding error.
+class RowReader {
+ public:
+  RowReader(const SqlRow& row, std::string_view table, const char* columns)
+      : row_(row), table_(table), columns_(columns) {}
+
+  const SqlValue& Next() {
+    static const SqlValue kNull;
+    if (next_ >= row_.size()) {
+      Fail("missing column");
+      ++next_;
+      return kNull;
+    }
+    return row_[next_++];
+  }
+  std::string Text() { return Next().value_or(""); }
+  std::optional<std::string> OptText() { return Next(); }
+  std::optional<int64_t> OptInt() {
+    const SqlValue& v = Next();
+    if (!v) return std::nullopt;
+    int64_t out = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (ec != std::errc() || end != v->data() + v->size()) Fail("not an integer");
+    return out;
+  }
+  int64_t Int() {
+    std::optional<int64_t> v = OptInt();
+    if (!v) Fail("unexpected NULL");
+    return v.value_or(0);
+  }
+  SystemTime Time() { return FromEpochMs(Int()); }
+  std::optional<SystemTime> OptTime() {
+    std::optional<int64_t> v = OptInt();
+    return v ? std::optional<SystemTime>(FromEpochMs(*v)) : std::nullopt;
+  }
+  std::optional<std::vector<uint8_t>> OptBlob() {
+    const SqlValue& v = Next();
+    if (!v) return std::nullopt;
+    return std::vector<uint8_t>(v->begin(), v->end());
+  }
+  template <typename E>
+  E Enum(std::optional<E> (*parse)(std::string_view)) {
+    std::optional<E> e = parse(Text());
+    if (!e) Fail("unknown value");
+    return e.value_or(E{});
+  }
+
+  Status status() const { return status_; }
+
+ private:
+  void Fail(std::string_view why) {
+    if (!status_.ok()) return;
+    status_ = DataLossError("stored " + std::string(table_) + "." + ColumnName(next_ - 1) + ": " +
+                            std::string(why));
+  }
+  std::string ColumnName(size_t index) const {
+    std::string_view all(columns_);
+    for (size_t i = 0; i < index; ++i) {
+      size_t comma = all.find(',');
+      if (comma == std::string_view::npos) return "#" + std::to_string(index);
+      all.remove_prefix(comma + 1);
+    }
+    all.remove_prefix(std::min(all.find_first_not_of(' '), all.size()));
+    return std::string(all.substr(0, all.find(',')));
+  }
+
+  const SqlRow& row_;
+  std::string_view table_;
+  const char* columns_;
+  size_t next_ = 0;
+  Status status_;
+};
+
+}  // namespace
+
+const char kItemColumns[] =
+    "id, kind, rollout_id, wave, manifest_line, user_principal_name, intended_purpose, "
+    "thumbprint, pfx_sha256, pfx_blob, sealed_password, padding_scheme, "
+    "connector_key_fingerprint, status, step, attempts, error_code, error_message, request_id, "
+    "idempotency_key, request_sha256, created_at, updated_at, lease_owner, lease_expires_at";
+const char kRolloutColumns[] =
+    "id, name, manifest_path, start_at, waves, halt_on_failure_percent, dry_run, status, "
+    "current_wave, wave_started_at, wave_finished_at, created_at, updated_at";
+const char kAuditColumns[] =
+    "id, at, api_key_name, action, user_principal_name, thumbprint, outcome, request_ids, detail";
+const char kFailureColumns[] =
+    "id, wave, manifest_line, user_principal_name, thumbprint, error_code, error_message, "
+    "request_id, attempts";
+
+std::vector<Migration> SchemaMigrations(Dialect dialect) {
+  Migration v1{1, "work items, rollouts, audit log", {}};
+  for (const char* sql : kV1Tables) v1.statements.push_back(Render(sql, dialect));
+  if (dialect == Dialect::kSqlite) {
+    v1.statements.insert(v1.statements.end(), std::begin(kV1SqliteAppendOnly),
+                         std::end(kV1SqliteAppendOnly));
+  } else {
+    v1.statements.insert(v1.statements.end(), std::begin(kV1PostgresAppendOnly),
+                         std::end(kV1PostgresAppendOnly));
+  }
+  return {std::move(v1)};
+}
+
+int64_t ToEpochMs(SystemTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+SystemTime FromEpochMs(int64_t ms) {
+  return SystemTime(
+      std::chrono::duration_cast<SystemTime::duration>(std::chrono::milliseconds(ms)));
+}
+
+std::vector<SqlParam> ItemInsertParams(const WorkItem& item, int64_t now_ms) {
+  std::vector<SqlParam> p;
+  p.reserve(kItemColumnCount);
+  p.push_back(SqlParam::Text(item.id));
+  p.push_back(SqlParam::Text(ItemKindName(item.kind)));
+  p.push_back(SqlParam::OptText(item.rollout_id));
+  p.push_back(SqlParam::Int(item.wave));
+  p.push_back(SqlParam::Int(item.manifest_line));
+  p.push_back(SqlParam::Text(item.user_principal_name));
+  p.push_back(SqlParam::Text(item.intended_purpose));
+  p.push_back(SqlParam::Text(item.thumbprint));
+  p.push_back(SqlParam::Text(item.pfx_sha256));
+  p.push_back(item.pfx_blob ? SqlParam::Blob(*item.pfx_blob) : SqlParam::NullBlob());
+  p.push_back(SqlParam::Text(item.sealed_password));
+  p.push_back(SqlParam::Text(item.padding_scheme));
+  p.push_back(SqlParam::Text(item.connector_key_fingerprint));
+  p.push_back(SqlParam::Text(ItemStatusName(item.status)));
+  p.push_back(SqlParam::Text(item.step));
+  p.push_back(SqlParam::Int(item.attempts));
+  p.push_back(SqlParam::Text(item.error_code));
+  p.push_back(SqlParam::Text(item.error_message));
+  p.push_back(SqlParam::Text(item.request_id));
+  p.push_back(SqlParam::OptText(item.idempotency_key));
+  p.push_back(SqlParam::Text(item.request_sha256));
+  p.push_back(SqlParam::Int(now_ms));  // created_at
+  p.push_back(SqlParam::Int(now_ms));  // updated_at
+  p.push_back(SqlParam::Text(""));     // lease_owner
+  p.push_back(SqlParam::NullInt());    // lease_expires_at
+  return p;
+}
+
+Result<WorkItem> ItemFromRow(const SqlRow& row) {
+  RowReader r(row, "work_items", kItemColumns);
+  WorkItem item;
+  item.id = r.Text();
+  item.kind = r.Enum(&ParseItemKind);
+  item.rollout_id = r.OptText();
+  item.wave = static_cast<int>(r.Int());
+  item.manifest_line = static_cast<int>(r.Int());
+  item.user_principal_name = r.Text();
+  item.intended_purpose = r.Text();
+  item.thumbprint = r.Text();
+  item.pfx_sha256 = r.Text();
+  item.pfx_blob = r.OptBlob();
+  item.sealed_password = r.Text();
+  item.padding_scheme = r.Text();
+  item.connector_key_fingerprint = r.Text();
+  item.status = r.Enum(&ParseItemStatus);
+  item.step = r.Text();
+  item.attempts = static_cast<int>(r.Int());
+  item.error_code = r.Text();
+  item.error_message = r.Text();
+  item.request_id = r.Text();
+  item.idempotency_key = r.OptText();
+  item.request_sha256 = r.Text();
+  item.created_at = r.Time();
+  item.updated_at = r.Time();
+  item.lease_owner = r.Text();
+  item.lease_expires_at = r.OptTime();
+  if (!r.status().ok()) return r.status();
+  return item;
+}
+
+Result<Rollout> RolloutFromRow(const SqlRow& row) {
+  RowReader r(row, "rollouts", kRolloutColumns);
+  Rollout ro;
+  ro.id = r.Text();
+  ro.name = r.Text();
+  ro.manifest_path = r.Text();
+  ro.start_at = r.Time();
+  ro.waves_json = r.Text();
+  ro.halt_on_failure_percent = static_cast<int>(r.Int());
+  ro.dry_run = r.Int() != 0;
+  ro.status = r.Enum(&ParseRolloutStatus);
+  ro.current_wave = static_cast<int>(r.Int());
+  ro.wave_started_at = r.OptTime();
+  ro.wave_finished_at = r.OptTime();
+  ro.created_at = r.Time();
+  ro.updated_at = r.Time();
+  if (!r.status().ok()) return r.status();
+  return ro;
+}
+
+Result<AuditRecord> AuditFromRow(const SqlRow& row) {
+  RowReader r(row, "audit_log", kAuditColumns);
+  AuditRecord a;
+  a.id = r.Int();
+  a.at = r.Time();
+  a.api_key_name = r.Text();
+  a.action = r.Text();
+  a.user_principal_name = r.Text();
+  a.thumbprint = r.Text();
+  a.outcome = r.Text();
+  a.request_ids = r.Text();
+  a.detail = r.Text();
+  if (!r.status().ok()) return r.status();
+  return a;
+}
+
+Result<ItemFailure> FailureFromRow(const SqlRow& row) {
+  RowReader r(row, "work_items", kFailureColumns);
+  ItemFailure f;
+  f.id = r.Text();
+  f.wave = static_cast<int>(r.Int());
+  f.manifest_line = static_cast<int>(r.Int());
+  f.user_principal_name = r.Text();
+  f.thumbprint = r.Text();
+  f.error_code = r.Text();
+  f.error_message = r.Text();
+  f.request_id = r.Text();
+  f.attempts = static_cast<int>(r.Int());
+  if (!r.status().ok()) return r.status();
+  return f;
+}
+
+Result<int64_t> IntFromValue(const SqlValue& value, std::string_view what) {
+  int64_t out = 0;
+  if (!value) return DataLossError(std::string(what) + ": unexpected NULL");
+  auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), out);
+  if (ec != std::errc() || end != value->data() + value->size()) {
+    return DataLossError(std::string(what) + ": not an integer");
+  }
+  return out;
+}
+
+}  // namespace internal
+}  // namespace certdeploy::store

@@ -1,0 +1,317 @@
+// End-to-end tests of `certdeploy plan` and `certdeploy apply` against `certdeploy sandbox`: the
+// real binary, the real Graph client over HTTP, the sandbox's connector check on every record.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "tests/e2e/plan_apply_fixtures.h"
+
+namespace certdeploy::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Sha1OfBase64(const std::string& b64) {
+  std::vector<unsigned char> der(b64.size());
+  int n = EVP_DecodeBlock(der.data(), reinterpret_cast<const unsigned char*>(b64.data()),
+                          static_cast<int>(b64.size()));
+  if (n < 0) return "";
+  // EVP_DecodeBlock counts the bytes the padding stands for: drop them.
+  size_t pad = b64.ends_with("==") ? 2 : b64.ends_with("=") ? 1 : 0;
+  unsigned char md[SHA_DIGEST_LENGTH];
+  SHA1(der.data(), static_cast<size_t>(n) - pad, md);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : md) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
+// "#microsoft.graph.iosTrustedRootCertificate" -> count, from /_sandbox/state.
+std::map<std::string, int> CountByType(const nlohmann::json& state) {
+  std::map<std::string, int> out;
+  for (const auto& c : state["deviceConfigurations"]) ++out[c["@odata.type"].get<std::string>()];
+  return out;
+}
+
+class RolloutTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> sandbox_flags = {}, ConfigOptions options = {}) {
+    sandbox_ = std::make_unique<SandboxProcess>(dir_.path().string(), std::move(sandbox_flags));
+    ASSERT_TRUE(sandbox_->started()) << ReadText(dir_.File("sandbox.log"));
+    config_ = WriteConfig(dir_, sandbox_->url(), options);
+  }
+
+  // A manifest of (upn, pfx path) rows, all with the PKI's password file.
+  std::string Manifest(const std::vector<std::pair<std::string, std::string>>& rows,
+                       const std::string& name = "manifest.csv", const std::string& extra = "") {
+    std::string csv = "userPrincipalName,pfxFile,passwordFile\n";
+    for (const auto& [upn, pfx] : rows) csv += upn + "," + pfx + "," + kPki + "/password.txt\n";
+    return dir_.Write(name, csv + extra);
+  }
+  std::string PkiManifest(const std::vector<std::string>& names,
+                          const std::string& file = "manifest.csv") {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const std::string& n : names) {
+      rows.push_back({(n == "oneil" ? "o'neil" : n) + "@contoso.com", kPki + "/" + n + ".pfx"});
+    }
+    return Manifest(rows, file);
+  }
+
+  CommandResult Plan(const std::string& manifest, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"plan", "--config", config_, "--manifest", manifest};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Certdeploy(args);
+  }
+  CommandResult Apply(const std::string& manifest) {
+    return Certdeploy({"apply", "--config", config_, "--manifest", manifest, "--yes"});
+  }
+  CommandResult ApplyPlan(const std::string& plan) {
+    return Certdeploy({"apply", "--config", config_, "--plan", plan});
+  }
+  uint64_t Writes() { return Counter(sandbox_->Stats(), "writes"); }
+
+  TempDir dir_;
+  std::unique_ptr<SandboxProcess> sandbox_;
+  std::string config_;
+};
+
+TEST_F(RolloutTest, CrossSignedChainGivesOneTrustedProfilePerCaCertificatePerPlatform) {
+  ConfigOptions options;
+  options.platforms = {"ios", "macos"};
+  Start({}, options);
+  CommandResult r = Apply(PkiManifest({"alice", "bob"}));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  nlohmann::json state = sandbox_->State();
+  std::map<std::string, int> types = CountByType(state);
+  EXPECT_EQ(types["#microsoft.graph.iosTrustedRootCertificate"], 3);
+  EXPECT_EQ(types["#microsoft.graph.macOSTrustedRootCertificate"], 3);
+  EXPECT_EQ(types["#microsoft.graph.iosImportedPFXCertificateProfile"], 1);
+  EXPECT_EQ(types["#microsoft.graph.macOSImportedPFXCertificateProfile"], 1);
+  const std::set<std::string> chain = {ReadText(kPki + "/ca.sha1"),
+                                       ReadText(kPki + "/root-b-cross.sha1"),
+                                       ReadText(kPki + "/root-a.sha1")};
+  std::map<std::string, std::set<std::string>> sha1_by_type;
+  for (const auto& c : state["deviceConfigurations"]) {
+    if (c.contains("trustedRootCertificate")) {
+      sha1_by_type[c["@odata.type"]].insert(Sha1OfBase64(c["trustedRootCertificate"]));
+    }
+    ASSERT_EQ(c["assignments"].size(), 1u) << c.dump();
+    EXPECT_EQ(c["assignments"][0]["target"]["groupId"], kGroupId);
+  }
+  EXPECT_EQ(sha1_by_type["#microsoft.graph.iosTrustedRootCertificate"], chain);
+  EXPECT_EQ(sha1_by_type["#microsoft.graph.macOSTrustedRootCertificate"], chain);
+  EXPECT_EQ(state["userPfxCertificates"].size(), 2u);
+}
+
+TEST_F(RolloutTest, PlanWritesNothingApplyConvergesAndSecondApplyWritesNothing) {
+  Start();
+  std::string manifest = PkiManifest({"alice", "bob", "carol"});
+  CommandResult plan = Plan(manifest);
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("+ createTrustedProfile"));
+  EXPECT_THAT(plan.out, HasSubstr("~ assignProfile"));
+  EXPECT_THAT(plan.out,
+              HasSubstr("Plan: 7 to add, 4 to change, 0 to remove, 0 unchanged, 0 invalid."));
+  nlohmann::json stats = sandbox_->Stats();
+  EXPECT_EQ(Counter(stats, "writes"), 0u) << stats.dump();
+  EXPECT_GT(Counter(stats, "requests"), 0u);
+
+  CommandResult apply = Apply(manifest);
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_THAT(apply.out, HasSubstr("Apply complete: 11 succeeded"));
+  EXPECT_EQ(Writes(), 11u);
+
+  CommandResult again = Apply(manifest);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("No changes"));
+  EXPECT_EQ(Writes(), 11u);
+  CommandResult replan = Plan(manifest);
+  EXPECT_THAT(replan.out,
+              HasSubstr("Plan: 0 to add, 0 to change, 0 to remove, 7 unchanged, 0 invalid."));
+  EXPECT_EQ(Counter(sandbox_->Stats(), "duplicates"), 0u);
+}
+
+TEST_F(RolloutTest, ApplyWithoutATerminalOrYesRefuses) {
+  Start();
+  CommandResult r =
+      Certdeploy({"apply", "--config", config_, "--manifest", PkiManifest({"alice"})});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("not a terminal"));
+  EXPECT_EQ(Writes(), 0u);
+}
+
+TEST_F(RolloutTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
+  Start();
+  std::filesystem::copy_file(kPki + "/alice.pfx", dir_.File("alice.pfx"));
+  std::filesystem::copy_file(kPki + "/bob.pfx", dir_.File("bob.pfx"));
+  std::string manifest = Manifest(
+      {{"alice@contoso.com", dir_.File("alice.pfx")}, {"bob@contoso.com", dir_.File("bob.pfx")}});
+  const std::string plan_file = dir_.File("plan.json");
+  ASSERT_EQ(Plan(manifest, {"--out", plan_file}).exit_code, 0);
+  const std::string plan_text = ReadText(plan_file);
+  EXPECT_THAT(plan_text, Not(HasSubstr("Test-Pa55word!")));
+  EXPECT_THAT(plan_text, HasSubstr("\"manifest\""));
+
+  // A PFX file touched after review.
+  const std::string original = ReadText(dir_.File("alice.pfx"));
+  dir_.Write("alice.pfx", ReadText(kPki + "/carol.pfx"));
+  CommandResult touched = ApplyPlan(plan_file);
+  EXPECT_EQ(touched.exit_code, 5) << touched.out << touched.err;
+  EXPECT_THAT(touched.err, HasSubstr("plan is stale, re-run plan"));
+  EXPECT_THAT(touched.err, HasSubstr("alice.pfx"));
+  dir_.Write("alice.pfx", original);
+
+  // The manifest edited after review.
+  const std::string csv = ReadText(manifest);
+  dir_.Write("manifest.csv",
+             csv + "carol@contoso.com," + kPki + "/carol.pfx," + kPki + "/password.txt\n");
+  EXPECT_EQ(ApplyPlan(plan_file).exit_code, 5);
+  dir_.Write("manifest.csv", csv);
+  EXPECT_EQ(Writes(), 0u);
+
+  // The tenant changed after review.
+  ASSERT_EQ(Apply(PkiManifest({"carol"}, "other.csv")).exit_code, 0);
+  const uint64_t before = Writes();
+  CommandResult drifted = ApplyPlan(plan_file);
+  EXPECT_EQ(drifted.exit_code, 5) << drifted.out << drifted.err;
+  EXPECT_THAT(drifted.err, HasSubstr("tenant changed"));
+  EXPECT_EQ(Writes(), before);
+
+  // Re-planned: applied exactly as reviewed.
+  ASSERT_EQ(Plan(manifest, {"--out", plan_file}).exit_code, 0);
+  CommandResult applied = ApplyPlan(plan_file);
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  EXPECT_EQ(Writes(), before + 2);  // The two records; profiles and assignments already there.
+  EXPECT_EQ(sandbox_->State()["userPfxCertificates"].size(), 3u);
+}
+
+TEST_F(RolloutTest, InvalidRowsAreReportedWhileTheRestApplies) {
+  Start();
+  std::string manifest = Manifest(
+      {{"alice@contoso.com", kPki + "/alice.pfx"}, {"bob@contoso.com", kPki + "/mismatch.pfx"}},
+      "manifest.csv", "carol@contoso.com\n");
+  CommandResult plan = Plan(manifest);
+  EXPECT_EQ(plan.exit_code, 1) << plan.out << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("2 invalid."));
+  CommandResult r = Apply(manifest);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("! invalid"));
+  EXPECT_THAT(r.out, HasSubstr("line 3"));
+  EXPECT_THAT(r.out, HasSubstr("2 manifest rows were invalid"));
+  nlohmann::json state = sandbox_->State();
+  ASSERT_EQ(state["userPfxCertificates"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "alice@contoso.com");
+}
+
+TEST_F(RolloutTest, LostResponsesNeverCreateDuplicates) {
+  Start({"--drop-rate", "0.5", "--seed", "42"});
+  std::string manifest = PkiManifest({"alice", "bob", "carol", "oneil"});
+  CommandResult r = Apply(manifest);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  nlohmann::json stats = sandbox_->Stats();
+  EXPECT_GT(Counter(stats, "dropped"), 0u) << stats.dump();
+  EXPECT_EQ(Counter(stats, "duplicates"), 0u) << stats.dump();
+  EXPECT_THAT(r.out, HasSubstr("confirmed by reading"));
+  nlohmann::json state = sandbox_->State();
+  std::map<std::string, int> types = CountByType(state);
+  EXPECT_EQ(types["#microsoft.graph.iosTrustedRootCertificate"], 3);
+  EXPECT_EQ(types["#microsoft.graph.iosImportedPFXCertificateProfile"], 1);
+  EXPECT_EQ(state["userPfxCertificates"].size(), 4u);
+  CommandResult again = Apply(manifest);
+  EXPECT_THAT(again.out, HasSubstr("No changes"));
+}
+
+TEST_F(RolloutTest, UpnWithAnApostropheIsImportedAndRecognisedAfterwards) {
+  Start();
+  std::string manifest = PkiManifest({"oneil"});
+  ASSERT_EQ(Apply(manifest).exit_code, 0);
+  nlohmann::json state = sandbox_->State();
+  ASSERT_EQ(state["userPfxCertificates"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "o'neil@contoso.com");
+  CommandResult plan = Plan(manifest);
+  EXPECT_THAT(plan.out, HasSubstr("o'neil@contoso.com"));
+  EXPECT_THAT(plan.out, HasSubstr("already imported"));
+  EXPECT_THAT(plan.out, HasSubstr("0 to add"));
+}
+
+TEST_F(RolloutTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRestApplies) {
+  // A directory without bob: Intune refuses a record for an unknown user.
+  Start({"--users", dir_.Write("users.txt", "alice@contoso.com\n")});
+  CommandResult r = Apply(PkiManifest({"alice", "bob"}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Apply finished with failures: 9 succeeded"));
+  EXPECT_THAT(r.out, HasSubstr("importUserPfx pfx/bob@contoso.com/"));
+  EXPECT_THAT(r.out, HasSubstr("http 400, Graph BadRequest, request-id "));
+  nlohmann::json state = sandbox_->State();
+  ASSERT_EQ(state["userPfxCertificates"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "alice@contoso.com");
+}
+
+TEST_F(RolloutTest, RejectedCredentialsAreAGraphFailure) {
+  Start();
+  CommandResult r = Certdeploy(
+      {"plan", "--config", config_, "--manifest", PkiManifest({"alice"})}, "wrong-secret");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("certdeploy plan: Graph: unauthenticated"));
+  EXPECT_THAT(r.err, Not(HasSubstr("wrong-secret")));
+}
+
+// The "Done when": 200 users sharing one Sectigo-shaped chain, on iOS.
+TEST_F(RolloutTest, TwoHundredUsersSharingOneChain) {
+  ConfigOptions options;
+  options.concurrency = 8;
+  Start({"--write-limit", "1000"}, options);
+  std::vector<std::string> upns;
+  for (int i = 0; i < 200; ++i) upns.push_back("user" + std::to_string(i) + "@contoso.com");
+  std::vector<std::string> files = MakeUserPfxFiles(dir_.path().string(), upns);
+  ASSERT_EQ(files.size(), 200u);
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (int i = 0; i < 200; ++i) rows.push_back({upns[i], files[i]});
+  std::string manifest = Manifest(rows);
+
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = Apply(manifest);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Apply complete: 208 succeeded"));  // 4 profiles, 4 assigns.
+  nlohmann::json state = sandbox_->State();
+  std::map<std::string, int> types = CountByType(state);
+  EXPECT_EQ(types["#microsoft.graph.iosTrustedRootCertificate"], 3);
+  EXPECT_EQ(types["#microsoft.graph.iosImportedPFXCertificateProfile"], 1);
+  EXPECT_EQ(state["deviceConfigurations"].size(), 4u);
+  for (const auto& c : state["deviceConfigurations"]) EXPECT_EQ(c["assignments"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"].size(), 200u);
+  nlohmann::json stats = sandbox_->Stats();
+  EXPECT_TRUE(stats["rejections"].empty()) << stats["rejections"].dump();
+  EXPECT_EQ(Counter(stats, "writesApplied"), 208u);
+
+  CommandResult again = Apply(manifest);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("No changes"));
+  EXPECT_EQ(Writes(), 208u);
+  RecordProperty("seconds", static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                 std::chrono::steady_clock::now() - start)
+                                                 .count()));
+}
+
+}  // namespace
+}  // namespace certdeploy::testing
