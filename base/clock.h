@@ -7,7 +7,6 @@
 #pragma once
 
 #include <chrono>
-#include <string>
 
 namespace certdeploy {
 
@@ -29,8 +28,5 @@ class Clock {
 
 // The process-wide real clock. Thread-safe; never destroyed.
 Clock& RealClock();
-
-// Formats `t` as RFC 3339 in UTC with a "Z" offset and whole seconds: "2026-11-28T11:49:53Z".
-std::string FormatRfc3339Utc(SystemTime t);
 
 }  // namespace certdeploy

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/encoding.h"
 #include "base/secret.h"
-#include "pkcs/digest.h"
 #include "pkcs/pkcs12.h"
 #include "sandbox/internal/directory.h"
 #include "sandbox/internal/wire.h"
@@ -127,7 +127,7 @@ int Run(const Args& a) {
       for (const std::string& upn : upns) journal << PutPfx(upn, opened->leaf, now_ms).dump() << "\n";
     }
     if (bodies.is_open()) {
-      const std::string pfx64 = certdeploy::pkcs::Base64Encode(*der);
+      const std::string pfx64 = certdeploy::Base64Encode(*der);
       for (const std::string& upn : upns) {
         bodies << nlohmann::json{{"userPrincipalName", upn},
                                  {"pfx", pfx64},

@@ -23,6 +23,7 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -83,11 +84,11 @@ struct PfxConfig {
 
 struct LimitsConfig {
   // The tenant's budget: at most writes_per_20s writes and requests_per_20s requests in any
-  // window of window_seconds. Intune's window is 20 s (hence the key names); a test tenant with a
+  // `window` (windowSeconds). Intune's window is 20 s (hence the key names); a test tenant with a
   // compressed window (`certdeploy sandbox --window 2`) sets windowSeconds to match.
   int writes_per_20s = 100;
   int requests_per_20s = 1000;
-  int window_seconds = 20;
+  std::chrono::seconds window{20};
   int concurrency = 8;
 };
 
@@ -126,14 +127,16 @@ struct ServiceConfig {
   bool retain_pfx_after_success = false;  // Keep PFX bytes in the store after an import.
   int halt_on_failure_percent = 5;     // Default for rollouts: pause when a wave fails more.
   int workers = 8;                     // HTTP handler threads.
-  int lease_seconds = 120;             // Dispatcher lease on a claimed item (renewed while busy).
+  std::chrono::seconds lease{120};     // leaseSeconds: dispatcher lease on a claimed item
+                                       // (renewed while busy).
   int batch_size = 25;                 // Items the dispatcher claims and plans together.
-  int poll_millis = 1000;              // Dispatcher/scheduler idle poll interval.
-  // Hostile-client limits of the HTTP server (see service/http_server.h). A request (header and
-  // body together, from its first byte) must arrive within request_timeout_millis, and a new
+  std::chrono::milliseconds poll{1000};  // pollMillis: dispatcher/scheduler idle poll interval.
+  // Hostile-client limits of the HTTP server (see http/server.h). A request (header and
+  // body together, from its first byte) must arrive within request_timeout, and a new
   // connection must start its first request within it too; slower clients are disconnected.
-  int request_timeout_millis = 10000;
-  int idle_timeout_millis = 30000;  // A keep-alive connection idle this long is closed.
+  std::chrono::milliseconds request_timeout{10000};  // requestTimeoutMillis.
+  // idleTimeoutMillis: a keep-alive connection idle this long is closed.
+  std::chrono::milliseconds idle_timeout{30000};
   size_t max_header_bytes = 16384;  // Request line plus headers; larger gets 431.
 };
 

@@ -4,7 +4,7 @@
 //   1. trusted-root profiles   2. imported-PFX profiles   3. assignments   4. user PFX records
 //   (imports, then deletes of superseded expired records).
 // Within a phase up to `concurrency` worker threads share the one GraphClient, and so its
-// RateLimiter: the tenant's write budget holds however many workers run. Non-write actions
+// WriteBudget: the tenant's write budget holds however many workers run. Non-write actions
 // (unchanged, skip, invalid) are not executed.
 //
 // No duplicates, ever. When a write's outcome is unknown (kUnknownOutcome: sent, then the
@@ -35,6 +35,7 @@
 
 #include "base/result.h"
 #include "base/secret.h"
+#include "config/config.h"
 #include "deploy/plan.h"
 #include "graph/graph_client.h"
 #include "pkcs/seal.h"
@@ -79,6 +80,12 @@ struct ExecutorOptions {
   // Called after each item, serialised (never concurrently). Optional.
   std::function<void(const ExecutionProgress&)> on_progress;
 };
+
+// What the config file says about execution: limits.concurrency, and the connector's
+// providerName, keyName and paddingScheme for the userPfxCertificate records. The one place
+// config becomes ExecutorOptions (`apply` and the daemon); callers add the callbacks (passwords
+// and seal, or sealed_password; on_progress).
+ExecutorOptions ExecutorOptionsFromConfig(const config::Config& config);
 
 // The outcome of one write action.
 struct ItemResult {

@@ -1,10 +1,10 @@
-// service/internal/graph_connection.h: the Graph client stack a command needs, built from the
+// deploy/graph_connection.h: the Graph client stack a command needs, built from the
 // config file.
 //
 // One GraphConnection owns, in construction order: the HTTP transport (cpprestsdk, with
 // tenant.caFile added to the trust store), the token source (client credentials: a client secret
 // from auth.clientSecretEnv / auth.clientSecretFile, or auth.certificateFile + auth.keyFile),
-// the tenant's RateLimiter (limits.writesPer20s / requestsPer20s, with a small window padding),
+// the tenant's WriteBudget (limits.writesPer20s / requestsPer20s, with a small window padding),
 // the GraphClient and the IntuneApi over it. Nothing is sent until the first request.
 
 #pragma once
@@ -24,7 +24,7 @@
 namespace certdeploy::deploy {
 
 struct GraphConnectionOptions {
-  // Added to both windows of the RateLimiter: the limiter spaces sends, Graph counts arrivals
+  // Added to both windows of the WriteBudget: the budget spaces sends, Graph counts arrivals
   // (see graph/write_budget.h). Unset: 1/40 of limits.windowSeconds (0.5 s for Intune's 20 s).
   std::optional<Duration> window_padding;
   // The baseline strategy of `certdeploy apply --serial`, which behaves like Microsoft's
@@ -53,7 +53,7 @@ class GraphConnection {
   // Thread-safe, like the objects they return.
   graph::GraphClient& client() { return *client_; }
   graph::IntuneApi& intune() { return *intune_; }
-  graph::RateLimiter& limiter() { return *limiter_; }
+  graph::WriteBudget& budget() { return *budget_; }
 
  private:
   GraphConnection() = default;
@@ -61,7 +61,7 @@ class GraphConnection {
   // Destroyed in reverse order: each depends on the ones above it.
   std::unique_ptr<graph::HttpTransport> transport_;
   std::unique_ptr<graph::TokenSource> tokens_;
-  std::unique_ptr<graph::RateLimiter> limiter_;
+  std::unique_ptr<graph::WriteBudget> budget_;
   std::unique_ptr<graph::GraphClient> client_;
   std::unique_ptr<graph::IntuneApi> intune_;
 };

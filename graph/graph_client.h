@@ -2,13 +2,13 @@
 //
 // GraphClient is what the rest of certdeploy uses to talk to Graph (typed Intune calls live in
 // graph/intune.h on top of it). It is abstract so deploy/ tests can fake it; NewGraphClient builds
-// the real one over an HttpTransport, a TokenSource and the tenant's shared RateLimiter.
+// the real one over an HttpTransport, a TokenSource and the tenant's shared WriteBudget.
 //
 // Every request carries "Authorization: Bearer", a fresh GUID in "client-request-id" (per attempt),
 // and JSON Accept/Content-Type. It is logged at debug level as method, path (without the query),
 // status, request-id and duration; bodies are never logged.
 //
-//   auto client = NewGraphClient(options, transport, tokens, limiter, clock, random);
+//   auto client = NewGraphClient(options, transport, tokens, budget, clock, random);
 //   ASSIGN_OR_RETURN(std::vector<nlohmann::json> profiles,
 //                    client->ListAll("/deviceManagement/deviceConfigurations"));
 //
@@ -96,7 +96,7 @@ class GraphClient {
   // absolute URL on the same origin as graph_url (e.g. an @odata.nextLink). Other origins are
   // refused with kInvalidArgument so the token never leaves Graph.
   virtual Result<GraphResponse> Get(std::string_view path_or_url) = 0;
-  // Writes draw a write slot from the RateLimiter and are never resent when their outcome is
+  // Writes draw a write slot from the WriteBudget and are never resent when their outcome is
   // unknown (kUnknownOutcome).
   virtual Result<GraphResponse> Post(std::string_view path, const nlohmann::json& body) = 0;
   virtual Result<GraphResponse> Patch(std::string_view path, const nlohmann::json& body) = 0;
@@ -110,16 +110,16 @@ class GraphClient {
   // Sends `items` through "{graph_url}/{api_version}/$batch", at most 20 per call (larger lists are
   // split), and returns one result per item in input order. Items answered 429 are resent in a
   // new batch after the largest per-item Retry-After, up to max_batch_retry_rounds. Each item
-  // draws a slot (write or read) from the RateLimiter. The call itself fails only when a whole
+  // draws a slot (write or read) from the WriteBudget. The call itself fails only when a whole
   // $batch request fails (same errors as Post; kUnknownOutcome if it held writes) or on invalid
   // input (kInvalidArgument: duplicate or empty ids, non-relative url).
   virtual Result<std::vector<BatchItemResult>> Batch(const std::vector<BatchItem>& items) = 0;
 };
 
-// The real client. `transport`, `tokens`, `limiter`, `clock` and `random` must outlive it. When
+// The real client. `transport`, `tokens`, `budget`, `clock` and `random` must outlive it. When
 // options.graph_url is not an absolute http(s) URL, every call fails with kInvalidArgument.
 std::unique_ptr<GraphClient> NewGraphClient(const GraphClientOptions& options,
                                             HttpTransport& transport, TokenSource& tokens,
-                                            RateLimiter& limiter, Clock& clock, Random& random);
+                                            WriteBudget& budget, Clock& clock, Random& random);
 
 }  // namespace certdeploy::graph

@@ -1,4 +1,4 @@
-// service/http_server.h: the HTTP(S) server under the daemon's REST API and the sandbox tenant.
+// http/server.h: the HTTP(S) server under the daemon's REST API and the sandbox tenant.
 //
 // Built on Boost.Beast + OpenSSL (never cpprestsdk's listener): bounded header and body sizes
 // (413/431 before a body is buffered whole), read/write/TLS-handshake timeouts, a connection cap,

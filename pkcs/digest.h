@@ -15,9 +15,4 @@ std::string Sha256Hex(std::span<const uint8_t> data);
 // Lowercase hex SHA-1: Graph's certificate `thumbprint` when `data` is a certificate's DER.
 std::string Sha1Hex(std::string_view data);
 
-// Standard base64 (with padding) of `data`, and its inverse (whitespace ignored). Base64Decode
-// returns false for invalid input.
-std::string Base64Encode(std::string_view data);
-bool Base64Decode(std::string_view text, std::string& out);
-
 }  // namespace certdeploy::pkcs

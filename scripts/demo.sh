@@ -152,9 +152,9 @@ echo "GET /v1/rollouts/$rid -> $(printf %s "$status" | jq -c '{status, currentWa
 bold "What the tenant holds now (read back from the sandbox)"
 curl -fsS "$url/_sandbox/state" | jq -r '
   "Trusted and imported-PFX profiles:",
-  (.deviceConfigurations[] | "  \(."@odata.type" | sub("#microsoft.graph."; ""))  \(.displayName)  assignments: \(.assignments | length)"),
+  (.deviceConfigurations | sort_by(."@odata.type", .displayName) | .[] | "  \(."@odata.type" | sub("#microsoft.graph."; ""))  \(.displayName)  assignments: \(.assignments | length)"),
   "userPfxCertificates:",
-  (.userPfxCertificates[] | "  \(.userPrincipalName)  \(.thumbprint)  \(.intendedPurpose)")'
+  (.userPfxCertificates | sort_by(.userPrincipalName) | .[] | "  \(.userPrincipalName)  \(.thumbprint)  \(.intendedPurpose)")'
 curl -fsS "$url/_sandbox/stats" | jq -c '{requests, writes, throttled, duplicates, rejections}'
 bold "Done"
 note "everything ran against the local sandbox; demo/ holds the PKI and this run's files"

@@ -2,7 +2,8 @@
 # The one test entry point:
 #   scripts/test.sh              install missing packages, build (Debug), run every test
 #   scripts/test.sh --sanitize   the same with AddressSanitizer + UndefinedBehaviorSanitizer
-#   scripts/test.sh --ci         what CI runs (.ci/run): the whole suite under ASan + UBSan
+#   scripts/test.sh --ci         what CI runs (.ci/run): Clang's thread-safety analysis
+#                                (scripts/thread_safety.sh), the whole suite under ASan + UBSan
 #                                (--sanitize), then every fuzzer for 60 s (scripts/fuzz.sh 60)
 # Every run includes the short fault and crash campaigns (campaign_test; scripts/soak.sh runs the
 # long ones) and the hostile-client and secret-hygiene suite (security_test). PostgreSQL tests run
@@ -13,16 +14,24 @@ cd "$(dirname "$0")/.."
 sanitize=OFF
 build_dir=build/test
 fuzz_seconds=0
+thread_safety=0
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=ON; build_dir=build/test-asan ;;
-    --ci) sanitize=ON; build_dir=build/test-asan; fuzz_seconds=60 ;;
+    --ci) sanitize=ON; build_dir=build/test-asan; fuzz_seconds=60; thread_safety=1 ;;
     *) echo "usage: scripts/test.sh [--sanitize | --ci]" >&2; exit 2 ;;
   esac
 done
 
 source scripts/deps.sh
 certdeploy_install_deps
+
+# CI step: Clang -Wthread-safety over graph/, store/ and service/ (base/thread_annotations.h),
+# first because it fails fastest. About 1 to 2 minutes on 2 cores, in its own build/thread-safety;
+# it prints its own time.
+if [ "$thread_safety" = 1 ]; then
+  bash scripts/thread_safety.sh
+fi
 
 started=$(date +%s)
 jobs=$(nproc)

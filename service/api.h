@@ -1,4 +1,4 @@
-// service/internal/api.h: the daemon's REST API (`certdeploy serve`), as one request handler.
+// service/api.h: the daemon's REST API (`certdeploy serve`), as one request handler.
 //
 // Api::Handle is the http::Handler given to the HTTP server. It authenticates the caller
 // (Authorization: Bearer <key>; the key's SHA-256 is compared, in constant time, with every
@@ -55,7 +55,7 @@ struct ApiDeps {
   std::vector<pkcs::Certificate> trust_bundle;  // profiles.trustBundle, loaded.
   // Graph, for dry runs and rollout plans (reads only). Null: those answer 503.
   graph::GraphClient* graph = nullptr;
-  graph::RateLimiter* limiter = nullptr;  // For /metrics; may be null.
+  graph::WriteBudget* budget = nullptr;  // For /metrics; may be null.
   Metrics* metrics = nullptr;
   // Whether a Graph token can be obtained (for /readyz); null skips the check.
   std::function<Status()> graph_ready;

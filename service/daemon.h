@@ -1,4 +1,4 @@
-// service/internal/daemon.h: `certdeploy serve` wired together.
+// service/daemon.h: `certdeploy serve` wired together.
 //
 // A Daemon owns, in order: the config, the job store (service.store), the connector public key
 // and trust bundle, the Graph connection (one token source and one write budget for the tenant),
@@ -18,14 +18,15 @@
 
 #pragma once
 
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "base/result.h"
+#include "base/thread_annotations.h"
 #include "config/config.h"
 #include "store/job_store.h"
 
@@ -57,14 +58,14 @@ class Daemon {
   store::JobStore& store();
 
   // The dispatch loop; see the file comment. Call once, from one thread.
-  void Run();
+  void Run() LOCKS_EXCLUDED(mu_);
   // Thread-safe. Not async-signal-safe: call it from a thread that waited for the signal.
-  void RequestStop();
+  void RequestStop() LOCKS_EXCLUDED(mu_);
   // Stops accepting connections and drains in-flight requests (up to the server's drain
   // timeout). Idempotent, thread-safe; also done by Run before it returns.
   void StopAccepting();
   // Wakes the loop early (new work was queued). Thread-safe.
-  void Wake();
+  void Wake() LOCKS_EXCLUDED(mu_);
 
   // One pass of the loop: dispatcher election, scheduler.RunDue(), one dispatcher batch.
   // Returns how long the loop would wait before the next pass (zero when more work may be
@@ -76,10 +77,10 @@ class Daemon {
   explicit Daemon(std::unique_ptr<Parts> parts);
 
   std::unique_ptr<Parts> parts_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;   // Guarded by mu_.
-  bool woken_ = false;  // Guarded by mu_.
+  Mutex mu_;
+  CondVar wake_;  // Signalled when stop_ or woken_ is set.
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool woken_ GUARDED_BY(mu_) = false;
   std::once_flag stop_accepting_;
 };
 

@@ -1,4 +1,4 @@
-// service/internal/dispatcher.h: running queued work items against Graph.
+// service/dispatcher.h: running queued work items against Graph.
 //
 // Only the elected dispatcher (JobStore::TryBecomeDispatcher) calls RunOnce. One call claims a
 // batch of items under a lease (enrollments first, then the current wave of each running
@@ -39,7 +39,16 @@
 #include "service/metrics.h"
 #include "store/job_store.h"
 
+namespace certdeploy::deploy {
+struct ExecutionReport;
+struct ExecutorOptions;
+struct ItemResult;
+struct Plan;
+}  // namespace certdeploy::deploy
+
 namespace certdeploy::service {
+
+struct PlannedItem;  // service/internal/dispatcher_item.h
 
 struct DispatcherOptions {
   std::string owner;  // Lease owner: this replica. Required.
@@ -87,7 +96,29 @@ class Dispatcher {
 
   Result<std::vector<store::WorkItem>> Claim(std::optional<store::Rollout>& rollout);
   void Process(Batch& batch, DispatchResult& result);
+  // Steps 2 to 4 of the file comment for the entries still owned; afterwards every entry is
+  // recorded or handed back. RunPlan's parts follow, in the order it calls them.
   void RunPlan(Batch& batch, DispatchResult& result);
+  // The planner's view of each owned entry (line = index + 1); entries whose purpose does not
+  // parse are failed.
+  std::vector<PlannedItem> PlannedItems(Batch& batch, DispatchResult& result);
+  // Reads the tenant (step 2) and plans `planned` against it.
+  Result<deploy::Plan> PlanAgainstTenant(const std::vector<PlannedItem>& planned);
+  // The executor options from the config, with lease renewal on progress.
+  deploy::ExecutorOptions ExecutorOptionsFor(Batch& batch);
+  // Renews the lease of every owned entry when a third of it has passed since the last renewal.
+  void RenewLeasesIfDue(Batch& batch);
+  // Step 3. False when a profile write failed and the whole batch was handed back.
+  bool EnsureProfiles(Batch& batch, const deploy::Plan& profiles,
+                      const deploy::ExecutorOptions& options, DispatchResult& result);
+  // Step 4: imports the records with the batch's PFX bytes and sealed passwords.
+  deploy::ExecutionReport Import(Batch& batch, const deploy::Plan& imports,
+                                 deploy::ExecutorOptions options);
+  // Records each entry's outcome from the import report; RecordImportOutcome does one entry
+  // (`r` is null when the executor reported nothing for it).
+  void RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
+                            const deploy::ExecutionReport& report, DispatchResult& result);
+  void RecordImportOutcome(Entry& e, const deploy::ItemResult* r, DispatchResult& result);
   // Records one final or hand-back outcome for `e`.
   void Succeed(Entry& e, bool reconciled, DispatchResult& result);
   // Checkpoints `e` out of this dispatcher's hands with `status`/`step` and the error of `why`,

@@ -1,4 +1,4 @@
-// service/internal/metrics.h: the daemon's counters, rendered in the Prometheus text format.
+// service/metrics.h: the daemon's counters, rendered in the Prometheus text format.
 //
 // GET /metrics (scope read) exposes:
 //   certdeploy_queue_depth                          gauge   queued work items (all kinds)
@@ -12,7 +12,7 @@
 //   certdeploy_http_requests_total{route,method,code} counter
 //   certdeploy_http_request_duration_seconds{route,method} histogram
 // Gauges about items are read from the JobStore at scrape time; Graph counters from the tenant's
-// RateLimiter. Label values are route templates ("/v1/enrollments/{id}"), never raw paths, so the
+// WriteBudget. Label values are route templates ("/v1/enrollments/{id}"), never raw paths, so the
 // number of series stays bounded.
 
 #pragma once
@@ -20,12 +20,13 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 #include "base/clock.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "graph/write_budget.h"
 #include "store/job_store.h"
 
@@ -43,14 +44,16 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   // One REST request handled.
-  void ObserveHttp(std::string_view route, std::string_view method, int status, Duration latency);
+  void ObserveHttp(std::string_view route, std::string_view method, int status, Duration latency)
+      LOCKS_EXCLUDED(mu_);
   // One dispatcher outcome: "succeeded", "failed", "retried", "cancelled", "reconciled".
-  void CountDispatch(std::string_view outcome, int n = 1);
-  void SetLeader(bool leader);
+  void CountDispatch(std::string_view outcome, int n = 1) LOCKS_EXCLUDED(mu_);
+  void SetLeader(bool leader) LOCKS_EXCLUDED(mu_);
 
   // The exposition text. `store` (nullable) supplies the item gauges (a store error adds
   // certdeploy_store_up 0 instead); `graph` (nullable) the Graph counters.
-  std::string Render(store::JobStore* store, const graph::RateLimiterStats* graph) const;
+  std::string Render(store::JobStore* store, const graph::WriteBudgetStats* graph) const
+      LOCKS_EXCLUDED(mu_);
 
  private:
   struct Histogram {
@@ -58,11 +61,11 @@ class Metrics {
     uint64_t count = 0;
     double sum = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // Guarded by mu_.
-  std::map<std::pair<std::string, std::string>, Histogram> latency_;        // Guarded by mu_.
-  std::map<std::string, uint64_t> dispatched_;                              // Guarded by mu_.
-  bool leader_ = false;                                                     // Guarded by mu_.
+  mutable Mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, Histogram> latency_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> dispatched_ GUARDED_BY(mu_);
+  bool leader_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace certdeploy::service

@@ -1,4 +1,4 @@
-// service/internal/scheduler.h: moving rollouts through their waves on the clock.
+// service/scheduler.h: moving rollouts through their waves on the clock.
 //
 // The scheduler owns no thread and never waits: the daemon loop calls RunDue() (and sleeps until
 // NextDue() or a poll interval); tests call it after FakeClock::Advance(). All state lives in the

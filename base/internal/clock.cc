@@ -1,6 +1,5 @@
 #include "base/clock.h"
 
-#include <ctime>
 #include <thread>
 
 namespace certdeploy {
@@ -20,16 +19,6 @@ class SystemClock final : public Clock {
 Clock& RealClock() {
   static Clock* clock = new SystemClock();
   return *clock;
-}
-
-std::string FormatRfc3339Utc(SystemTime t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(
-      std::chrono::floor<std::chrono::seconds>(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace certdeploy

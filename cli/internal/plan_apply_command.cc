@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "base/file.h"
+#include "base/time_format.h"
 #include "base/status_macros.h"
 #include "config/config.h"
 #include "config/manifest.h"
@@ -19,6 +20,7 @@
 #include "deploy/executor.h"
 #include "deploy/observe.h"
 #include "deploy/plan.h"
+#include "deploy/row_check.h"
 #include "pkcs/digest.h"
 #include "pkcs/seal.h"
 #include "cli/commands.h"
@@ -28,7 +30,6 @@
 namespace certdeploy::cli {
 namespace {
 
-constexpr size_t kMaxPfxBytes = 16 << 20;
 constexpr size_t kMaxPlanBytes = 512 << 20;
 
 // Prints "certdeploy <command>: ..." and returns the exit code.
@@ -126,7 +127,7 @@ std::vector<std::string> ChangedImports(const deploy::Plan& plan, const config::
       changed.push_back("manifest line " + std::to_string(a.line));
       continue;
     }
-    Result<std::string> bytes = ReadFile(a.pfx_file, kMaxPfxBytes);
+    Result<std::string> bytes = ReadFile(a.pfx_file, deploy::kMaxPfxBytes);
     if (!bytes.ok() || pkcs::Sha256Hex(*bytes) != a.pfx_sha256) changed.push_back(a.pfx_file);
   }
   return changed;
@@ -202,11 +203,8 @@ std::optional<int> Confirm(const ApplyArgs& args, std::istream& in, std::ostream
 int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& key,
             std::ostream& out, std::ostream& err) {
   auto rows = RowsByLine(s.manifest.manifest);
-  deploy::ExecutorOptions options;
-  options.concurrency = args.serial ? 1 : s.config.limits.concurrency;
-  options.provider_name = s.config.connector.provider_name;
-  options.key_name = s.config.connector.key_name;
-  options.padding_scheme = s.config.connector.padding;
+  deploy::ExecutorOptions options = deploy::ExecutorOptionsFromConfig(s.config);
+  if (args.serial) options.concurrency = 1;
   options.passwords = [&rows](const deploy::Action& a) -> Result<SecretBytes> {
     auto it = rows.find(a.line);
     if (it == rows.end() || it->second->upn != a.upn) {

@@ -1,4 +1,4 @@
-// service/internal/rollout_output.h: what `certdeploy apply` shows while and after it runs.
+// cli/internal/plan_apply_output.h: what `certdeploy apply` shows while and after it runs.
 //
 // ProgressDisplay draws the executor's progress on stderr from its own thread: a live bar with
 // counts, rate and ETA redrawn in place on a terminal, or one plain line every 5 s otherwise

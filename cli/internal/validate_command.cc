@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/time_format.h"
 #include "base/status_macros.h"
+#include "deploy/row_check.h"
 #include "pkcs/certificate.h"
 #include "pkcs/seal.h"
 #include "pkcs/validate.h"
@@ -19,8 +21,6 @@ namespace {
 using pkcs::ChainElement;
 using pkcs::Finding;
 using pkcs::ValidationReport;
-
-constexpr size_t kMaxPfxBytes = 16 << 20;
 
 struct SealProof {
   bool attempted = false;
@@ -145,7 +145,7 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err) 
     err << "certdeploy validate: " << password.status().message() << "\n";
     return kExitUsage;
   }
-  Result<std::string> pfx = ReadFile(args.pfx_file, kMaxPfxBytes);
+  Result<std::string> pfx = ReadFile(args.pfx_file, deploy::kMaxPfxBytes);
   if (!pfx.ok()) {
     err << "certdeploy validate: " << pfx.status().message() << "\n";
     return kExitUsage;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "base/strings.h"
 #include "config/config.h"
 
 namespace certdeploy::config {
@@ -222,7 +223,7 @@ class Loader {
     CheckKeys(n, "limits", {"writesPer20s", "requestsPer20s", "windowSeconds", "concurrency"});
     l.writes_per_20s = Int(n, "limits", "writesPer20s", 100, 1, 100000);
     l.requests_per_20s = Int(n, "limits", "requestsPer20s", 1000, 1, 1000000);
-    l.window_seconds = Int(n, "limits", "windowSeconds", 20, 1, 3600);
+    l.window = std::chrono::seconds(Int(n, "limits", "windowSeconds", 20, 1, 3600));
     l.concurrency = Int(n, "limits", "concurrency", 8, 1, 256);
   }
 
@@ -259,11 +260,13 @@ class Loader {
     s.retain_pfx_after_success = Bool(n, "service", "retainPfxAfterSuccess", false);
     s.halt_on_failure_percent = Int(n, "service", "haltOnFailurePercent", 5, 0, 100);
     s.workers = Int(n, "service", "workers", 8, 1, 256);
-    s.lease_seconds = Int(n, "service", "leaseSeconds", 120, 2, 86400);
+    s.lease = std::chrono::seconds(Int(n, "service", "leaseSeconds", 120, 2, 86400));
     s.batch_size = Int(n, "service", "batchSize", 25, 1, 1000);
-    s.poll_millis = Int(n, "service", "pollMillis", 1000, 10, 60000);
-    s.request_timeout_millis = Int(n, "service", "requestTimeoutMillis", 10000, 100, 600000);
-    s.idle_timeout_millis = Int(n, "service", "idleTimeoutMillis", 30000, 100, 3600000);
+    s.poll = std::chrono::milliseconds(Int(n, "service", "pollMillis", 1000, 10, 60000));
+    s.request_timeout = std::chrono::milliseconds(
+        Int(n, "service", "requestTimeoutMillis", 10000, 100, 600000));
+    s.idle_timeout =
+        std::chrono::milliseconds(Int(n, "service", "idleTimeoutMillis", 30000, 100, 3600000));
     s.max_header_bytes =
         static_cast<size_t>(Int(n, "service", "maxHeaderBytes", 16384, 1024, 1 << 20));
     out = std::move(s);
@@ -316,7 +319,7 @@ class Loader {
       key.name = String(k, path, "name", true);
       if (!names.insert(key.name).second) Fail(k["name"], path + ".name", "duplicate key name");
       key.sha256 = String(k, path, "sha256", true);
-      for (char& c : key.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      key.sha256 = AsciiToLower(key.sha256);
       if (key.sha256.size() != 64 ||
           !std::all_of(key.sha256.begin(), key.sha256.end(), ::isxdigit)) {
         Fail(k["sha256"], path + ".sha256",
@@ -371,14 +374,7 @@ std::string_view PlatformName(Platform p) {
 Result<Platform> ParsePlatform(std::string_view name) {
   for (Platform p : {Platform::kIos, Platform::kMacOs, Platform::kAndroidWorkProfile,
                      Platform::kAndroidDeviceOwner, Platform::kWindows}) {
-    std::string_view n = PlatformName(p);
-    if (n.size() == name.size() &&
-        std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return p;
-    }
+    if (EqualsIgnoreCaseAscii(PlatformName(p), name)) return p;
   }
   return InvalidArgumentError("'" + std::string(name) +
                               "' is not a platform (expected ios, macos, androidWorkProfile, "

@@ -5,26 +5,16 @@
 #include <map>
 
 #include "base/file.h"
+#include "base/strings.h"
 #include "config/manifest.h"
+#include "config/upn.h"
 
 namespace certdeploy::config {
 namespace {
 
 constexpr size_t kMaxManifestBytes = 256 << 20;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return std::string(s.substr(b, e - b + 1));
-}
+std::string Trim(std::string_view s) { return std::string(TrimAsciiWhitespace(s)); }
 
 std::string Resolve(const std::filesystem::path& base, const std::string& p) {
   std::filesystem::path path(p);
@@ -32,16 +22,14 @@ std::string Resolve(const std::filesystem::path& base, const std::string& p) {
   return path.lexically_normal().string();
 }
 
-// A deliberately simple UPN shape check: local@domain.tld, no spaces or control characters.
-bool LooksLikeUpn(std::string_view upn) {
-  size_t at = upn.find('@');
-  if (at == 0 || at == std::string_view::npos || at != upn.rfind('@')) return false;
-  std::string_view domain = upn.substr(at + 1);
-  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.') {
-    return false;
-  }
-  return std::none_of(upn.begin(), upn.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+// The UPN as a problem message may show it: quoted when short and printable, else by length
+// only (the manifest is the operator's own file, but a bad row must not flood the terminal).
+std::string ShownUpn(std::string_view upn) {
+  const bool printable = std::all_of(upn.begin(), upn.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (printable && upn.size() <= kMaxUpnLength) return "'" + std::string(upn) + "'";
+  return "(" + std::to_string(upn.size()) + " bytes)";
 }
 
 struct Columns {
@@ -56,7 +44,7 @@ Result<Columns> MapHeader(const CsvRecord& header) {
                                        {"password", &cols.password},
                                        {"intendedpurpose", &cols.purpose}};
   for (size_t i = 0; i < header.fields.size(); ++i) {
-    std::string name = Lower(Trim(header.fields[i]));
+    std::string name = AsciiToLower(Trim(header.fields[i]));
     auto it = known.find(name);
     if (it == known.end()) {
       return InvalidArgumentError("line " + std::to_string(header.line) + ": unknown column '" +
@@ -128,8 +116,8 @@ Result<Manifest> ParseManifest(std::string_view csv, const std::string& origin) 
     ManifestRow row;
     row.line = r.line;
     row.upn = Trim(r.fields[cols->upn]);
-    if (!LooksLikeUpn(row.upn)) {
-      problem("'" + row.upn + "' is not a user principal name (name@domain)");
+    if (Status upn = ValidateUpn(row.upn); !upn.ok()) {
+      problem(ShownUpn(row.upn) + " is not a user principal name: " + std::string(upn.message()));
       continue;
     }
     std::string pfx = Trim(r.fields[cols->pfx]);

@@ -1,15 +1,14 @@
-// ExecutePlan: phases in apply order, a worker pool per phase, progress and the report.
+// ExecutePlan: phases in apply order, each run with ParallelFor, progress and the report.
 
 #include "deploy/executor.h"
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
+#include "base/parallel_for.h"
+#include "base/strings.h"
 #include "deploy/internal/executor_items.h"
 
 namespace certdeploy::deploy {
@@ -37,9 +36,7 @@ bool IsWrite(ActionKind kind) {
 }
 
 std::string UserPurpose(const Action& a) {
-  std::string upn = a.upn;
-  for (char& c : upn) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return upn + "/" + std::string(pkcs::PurposeName(a.purpose));
+  return AsciiToLower(a.upn) + "/" + std::string(pkcs::PurposeName(a.purpose));
 }
 
 class Runner {
@@ -75,20 +72,11 @@ class Runner {
       progress_.phase = name;
     }
     std::vector<ItemResult> out(items.size());
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t k = next++; k < items.size(); k = next++) {
-        out[k] = RunOne(plan_.actions[items[k]]);
-        out[k].action_index = items[k];
-        Report(out[k]);
-      }
-    };
-    const int threads =
-        std::max(1, std::min<int>(options_.concurrency, static_cast<int>(items.size())));
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
+    ParallelFor(items.size(), options_.concurrency, [&](size_t k) {
+      out[k] = RunOne(plan_.actions[items[k]]);
+      out[k].action_index = items[k];
+      Report(out[k]);
+    });
     for (size_t k = 0; k < items.size(); ++k) {
       const Action& a = plan_.actions[items[k]];
       if (a.kind == ActionKind::kImportUserPfx && !out[k].ok) {
@@ -135,6 +123,15 @@ PasswordSealer ConnectorSealer(pkcs::ConnectorPublicKey key, pkcs::PaddingScheme
   return [key = std::move(key), scheme](const SecretBytes& password) {
     return pkcs::SealPassword(password, key, scheme);
   };
+}
+
+ExecutorOptions ExecutorOptionsFromConfig(const config::Config& config) {
+  ExecutorOptions options;
+  options.concurrency = config.limits.concurrency;
+  options.provider_name = config.connector.provider_name;
+  options.key_name = config.connector.key_name;
+  options.padding_scheme = config.connector.padding;
+  return options;
 }
 
 int ExecutionReport::succeeded() const {

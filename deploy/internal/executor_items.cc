@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "deploy/observe.h"
+#include "deploy/row_check.h"
 #include "pkcs/certificate.h"
 #include "pkcs/digest.h"
 
@@ -17,14 +20,7 @@ namespace certdeploy::deploy {
 namespace internal {
 namespace {
 
-constexpr size_t kMaxPfxBytes = 16 << 20;
 constexpr char kUserPfxPath[] = "/deviceManagement/userPfxCertificates/";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A copy of `from` with another code and message, keeping its Graph details (request-id...).
 Status Restate(StatusCode code, std::string message, const Status& from) {
@@ -100,7 +96,7 @@ Result<std::optional<std::string>> FindProfile(ItemContext& ctx, const Action& a
   for (const ObservedProfile& p : all) {
     if (p.odata_type != a.odata_type) continue;
     bool match = a.kind == ActionKind::kCreateTrustedProfile
-                     ? !p.cert_sha1.empty() && p.cert_sha1 == Lower(a.cert_sha1)
+                     ? !p.cert_sha1.empty() && p.cert_sha1 == AsciiToLower(a.cert_sha1)
                      : p.purpose == a.purpose;
     if (match) return std::optional<std::string>(p.id);
   }
@@ -187,13 +183,13 @@ Result<graph::UserPfxCertificate> BuildRecord(const Action& a, const ExecutorOpt
                    graph::ParseUserPfxIntendedPurpose(pkcs::PurposeName(a.purpose)));
   ASSIGN_OR_RETURN(r.padding_scheme, graph::ParseUserPfxPaddingScheme(
                                          pkcs::PaddingSchemeName(options.padding_scheme)));
-  r.thumbprint = Lower(a.thumbprint);
+  r.thumbprint = AsciiToLower(a.thumbprint);
   r.user_principal_name = a.upn;
   r.start_date_time = a.not_before;
   r.expiration_date_time = a.not_after;
   r.provider_name = options.provider_name;
   r.key_name = options.key_name;
-  r.encrypted_pfx_blob = pkcs::Base64Encode(*bytes);
+  r.encrypted_pfx_blob = Base64Encode(*bytes);
   return r;
 }
 
@@ -290,11 +286,10 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
 }  // namespace internal
 
 nlohmann::json TrustedProfileBody(const Action& a) {
-  std::string der;
   std::string cn;
-  if (pkcs::Base64Decode(a.cert_der_base64, der)) {
+  if (std::optional<std::string> der = Base64Decode(a.cert_der_base64, kLenientBase64)) {
     Result<pkcs::Certificate> cert = pkcs::ParseCertificateDer(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der.data()), der.size()));
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der->data()), der->size()));
     if (cert.ok()) cn = cert->common_name;
   }
   if (cn.empty()) cn = a.cert_sha1;
@@ -308,7 +303,7 @@ nlohmann::json TrustedProfileBody(const Action& a) {
       {"@odata.type", a.odata_type},
       {"displayName", a.display_name},
       {"description", "Managed by certdeploy: " + a.role + " CA certificate, SHA-1 " +
-                          internal::Lower(a.cert_sha1) +
+                          AsciiToLower(a.cert_sha1) +
                           ". certdeploy recognises this profile by its certificate."},
       {"trustedRootCertificate", a.cert_der_base64},
       {"certFileName", file_name + ".cer"},

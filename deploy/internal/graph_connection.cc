@@ -67,8 +67,8 @@ Result<std::unique_ptr<GraphConnection>> GraphConnection::Open(
   if (!tokens.ok()) return Status(tokens.status()).WithContext("auth");
   c->tokens_ = std::move(*tokens);
 
-  graph::RateLimiterOptions limits;
-  const Duration window = std::chrono::seconds(config.limits.window_seconds);
+  graph::WriteBudgetOptions limits;
+  const Duration window = config.limits.window;
   limits.max_writes = config.limits.writes_per_20s;
   limits.max_requests = config.limits.requests_per_20s;
   limits.write_window = window;
@@ -80,7 +80,7 @@ Result<std::unique_ptr<GraphConnection>> GraphConnection::Open(
     limits.max_requests = std::numeric_limits<int>::max();
     limits.window_padding = Duration::zero();
   }
-  c->limiter_ = std::make_unique<graph::RateLimiter>(limits, clock);
+  c->budget_ = std::make_unique<graph::WriteBudget>(limits, clock);
 
   graph::GraphClientOptions client_options;
   client_options.graph_url = endpoints->graph_url;
@@ -90,7 +90,7 @@ Result<std::unique_ptr<GraphConnection>> GraphConnection::Open(
     client_options.retry.max_attempts = 1000;  // The module has no cap; keep a finite one.
     client_options.retry.total_deadline = std::chrono::hours(24);
   }
-  c->client_ = graph::NewGraphClient(client_options, *c->transport_, *c->tokens_, *c->limiter_,
+  c->client_ = graph::NewGraphClient(client_options, *c->transport_, *c->tokens_, *c->budget_,
                                      clock, random);
   c->intune_ = std::make_unique<graph::IntuneApi>(*c->client_);
   return c;

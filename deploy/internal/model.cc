@@ -4,6 +4,8 @@
 #include <cctype>
 #include <sstream>
 
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::deploy {
@@ -37,15 +39,11 @@ std::string ImportedPfxType(config::Platform platform) {
 std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to) {
   std::vector<ObservedAssignment> out;
   // Graph returns group ids in lower case; compare them that way.
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
   for (const std::string& g : assign_to.groups) {
-    out.push_back({"#microsoft.graph.groupAssignmentTarget", lower(g)});
+    out.push_back({"#microsoft.graph.groupAssignmentTarget", AsciiToLower(g)});
   }
   for (const std::string& g : assign_to.exclude_groups) {
-    out.push_back({"#microsoft.graph.exclusionGroupAssignmentTarget", lower(g)});
+    out.push_back({"#microsoft.graph.exclusionGroupAssignmentTarget", AsciiToLower(g)});
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

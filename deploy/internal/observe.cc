@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "base/encoding.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::deploy {
@@ -22,12 +24,6 @@ bool IsTrustedType(const std::string& type) {
   return false;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string StringField(const nlohmann::json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -37,7 +33,7 @@ ObservedUserPfx FromRecord(const graph::UserPfxCertificate& r) {
   ObservedUserPfx out;
   out.id = r.id;
   out.upn = r.user_principal_name;
-  out.thumbprint = Lower(r.thumbprint);
+  out.thumbprint = AsciiToLower(r.thumbprint);
   // The two enums share their names ("smimeEncryption", ...).
   Result<pkcs::Purpose> purpose = pkcs::ParsePurpose(graph::ToString(r.intended_purpose));
   out.purpose = purpose.ok() ? *purpose : pkcs::Purpose::kUnassigned;
@@ -65,7 +61,7 @@ Result<std::vector<ObservedUserPfx>> ReadUserPfx(graph::IntuneApi& intune,
   Result<std::vector<graph::UserPfxCertificate>> all = intune.ListUserPfxCertificates();
   if (!all.ok()) return all.status().WithContext("listing userPfxCertificates");
   for (const graph::UserPfxCertificate& r : *all) {
-    if (users.count(Lower(r.user_principal_name))) out.push_back(FromRecord(r));
+    if (users.count(AsciiToLower(r.user_principal_name))) out.push_back(FromRecord(r));
   }
   return out;
 }
@@ -84,11 +80,9 @@ std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& con
   profile.odata_type = type;
   profile.display_name = StringField(configuration, "displayName");
   if (trusted) {
-    std::string der;
-    std::string base64 = StringField(configuration, "trustedRootCertificate");
-    if (!base64.empty() && pkcs::Base64Decode(base64, der) && !der.empty()) {
-      profile.cert_sha1 = pkcs::Sha1Hex(der);
-    }
+    std::optional<std::string> der =
+        Base64Decode(StringField(configuration, "trustedRootCertificate"), kLenientBase64);
+    if (der && !der->empty()) profile.cert_sha1 = pkcs::Sha1Hex(*der);
   } else {
     Result<pkcs::Purpose> purpose =
         pkcs::ParsePurpose(StringField(configuration, "intendedPurpose"));
@@ -103,7 +97,8 @@ std::vector<ObservedAssignment> ObservedAssignmentsFromJson(
   for (const nlohmann::json& a : assignments) {
     if (!a.is_object() || !a.contains("target") || !a["target"].is_object()) continue;
     const nlohmann::json& target = a["target"];
-    out.push_back({StringField(target, "@odata.type"), Lower(StringField(target, "groupId"))});
+    out.push_back(
+        {StringField(target, "@odata.type"), AsciiToLower(StringField(target, "groupId"))});
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -150,7 +145,7 @@ Result<ObservedState> ReadObservedState(graph::IntuneApi& intune,
 
   std::set<std::string> users;
   for (const std::string& upn : manifest_upns) {
-    if (!upn.empty()) users.insert(Lower(upn));
+    if (!upn.empty()) users.insert(AsciiToLower(upn));
   }
   ASSIGN_OR_RETURN(observed.pfx, ReadUserPfx(intune, users, options));
   std::sort(observed.pfx.begin(), observed.pfx.end(),

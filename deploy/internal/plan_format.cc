@@ -1,9 +1,9 @@
 // Plan rendering: terraform-style text and the versioned JSON plan file (docs/plan-format.md).
 
-#include <ctime>
 #include <iomanip>
 #include <sstream>
 
+#include "base/time_format.h"
 #include "deploy/plan.h"
 
 namespace certdeploy::deploy {
@@ -22,13 +22,12 @@ constexpr std::pair<ActionKind, const char*> kKinds[] = {
     {ActionKind::kInvalid, "invalid"},
 };
 
-// Parses "YYYY-MM-DDTHH:MM:SSZ" as written by FormatRfc3339Utc.
+// Reads a date-time as FormatRfc3339Utc writes it ("2026-11-28T11:49:53Z"; any RFC 3339
+// date-time SystemTime can hold is accepted). False, leaving `out` as it was, otherwise.
 bool ParseUtc(const std::string& s, SystemTime& out) {
-  std::tm tm{};
-  std::istringstream in(s);
-  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
-  if (in.fail()) return false;
-  out = std::chrono::system_clock::from_time_t(timegm(&tm));
+  Result<SystemTime> t = ParseRfc3339(s);
+  if (!t.ok()) return false;
+  out = *t;
   return true;
 }
 

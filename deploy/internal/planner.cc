@@ -4,20 +4,17 @@
 #include <map>
 #include <set>
 
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "deploy/plan.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::deploy {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string PfxKey(std::string_view upn, std::string_view thumbprint) {
-  return "pfx/" + Lower(upn) + "/" + Lower(thumbprint);
+  return "pfx/" + AsciiToLower(upn) + "/" + AsciiToLower(thumbprint);
 }
 
 std::string DescribeAssignments(const std::vector<ObservedAssignment>& a) {
@@ -131,14 +128,14 @@ class Planner {
       a.odata_type = TrustedRootType(t->platform);
       a.display_name = t->display_name;
       a.cert_sha1 = t->cert.sha1;
-      a.cert_der_base64 = pkcs::Base64Encode(
-          std::string_view(reinterpret_cast<const char*>(t->cert.der.data()), t->cert.der.size()));
+      a.cert_der_base64 = Base64Encode(t->cert.der);
       a.role = std::string(pkcs::ChainRoleName(t->role));
       a.not_after = t->cert.not_after;
       a.key = "trusted/" + std::string(config::PlatformName(t->platform)) + "/" + t->cert.sha1;
       a.description = t->display_name + "  [" + a.role + ", sha1 " + t->cert.sha1 + "]";
       PlanProfile(a, Find([&](const ObservedProfile& p) {
-                    return p.odata_type == a.odata_type && Lower(p.cert_sha1) == t->cert.sha1;
+                    return p.odata_type == a.odata_type &&
+                           AsciiToLower(p.cert_sha1) == t->cert.sha1;
                   }),
                   plan);
     }
@@ -173,7 +170,7 @@ class Planner {
     std::map<std::pair<std::string, pkcs::Purpose>, SystemTime> newest;
     auto note_newest = [&](const std::string& upn, pkcs::Purpose p, SystemTime not_after) {
       if (not_after <= now_) return;
-      auto [it, inserted] = newest.emplace(std::make_pair(Lower(upn), p), not_after);
+      auto [it, inserted] = newest.emplace(std::make_pair(AsciiToLower(upn), p), not_after);
       if (!inserted && it->second < not_after) it->second = not_after;
     };
     for (const ObservedUserPfx& r : observed_.pfx) note_newest(r.upn, r.purpose, r.not_after);
@@ -190,7 +187,7 @@ class Planner {
       a.not_before = d.not_before;
       a.not_after = d.not_after;
       a.findings = d.warnings;
-      manifest_users.insert(Lower(d.upn));
+      manifest_users.insert(AsciiToLower(d.upn));
       std::string what = d.upn + "  " + d.thumbprint + "  " + std::string(pkcs::PurposeName(d.purpose)) +
                          "  (line " + std::to_string(d.line) + ")";
       if (!seen.insert(a.key).second) {
@@ -211,8 +208,8 @@ class Planner {
     if (!desired_.prune_expired) return;
     std::vector<const ObservedUserPfx*> expired;
     for (const ObservedUserPfx& r : observed_.pfx) {
-      if (r.not_after > now_ || !manifest_users.count(Lower(r.upn))) continue;
-      auto it = newest.find({Lower(r.upn), r.purpose});
+      if (r.not_after > now_ || !manifest_users.count(AsciiToLower(r.upn))) continue;
+      auto it = newest.find({AsciiToLower(r.upn), r.purpose});
       if (it == newest.end() || it->second <= r.not_after) continue;  // Not superseded.
       expired.push_back(&r);
     }

@@ -3,11 +3,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/encoding.h"
 #include "base/log.h"
+#include "base/mutex.h"
 #include "base/status_macros.h"
 #include "graph/internal/jwt_assertion.h"
 #include "graph/internal/url.h"
@@ -34,7 +35,7 @@ Result<SecretBytes> ReadFileSecret(const std::string& path, std::string_view wha
 }
 
 std::string FormField(std::string_view key, std::string_view value) {
-  return internal::PercentEncode(key, "") + "=" + internal::PercentEncode(value, "");
+  return PercentEncode(key) + "=" + PercentEncode(value);
 }
 
 class ClientCredentialsTokenSource final : public TokenSource {
@@ -44,7 +45,7 @@ class ClientCredentialsTokenSource final : public TokenSource {
                                HttpTransport& transport, Clock& clock, Random& random)
       : options_(std::move(options)),
         signer_(std::move(signer)),
-        token_url_(options_.authority_url + "/" + internal::PercentEncode(options_.tenant_id, "") +
+        token_url_(options_.authority_url + "/" + PercentEncode(options_.tenant_id) +
                    "/oauth2/v2.0/token"),
         transport_(transport),
         clock_(clock),
@@ -53,14 +54,14 @@ class ClientCredentialsTokenSource final : public TokenSource {
   ~ClientCredentialsTokenSource() override { SecureWipe(token_.data(), token_.size()); }
 
   // TokenSource:
-  Result<std::string> Token() override {
-    std::lock_guard<std::mutex> lock(mu_);
+  Result<std::string> Token() override LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(mu_);
     if (has_token_ && clock_.SteadyNow() < refresh_at_) return token_;
     return Fetch();
   }
 
-  void Invalidate() override {
-    std::lock_guard<std::mutex> lock(mu_);
+  void Invalidate() override LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(mu_);
     has_token_ = false;
   }
 
@@ -109,7 +110,8 @@ class ClientCredentialsTokenSource final : public TokenSource {
     return Status(code, std::move(message), std::move(details));
   }
 
-  Result<std::string> Accept(const HttpResponse& response) {
+  // Stores the token of a 200 response and returns it.
+  Result<std::string> Accept(const HttpResponse& response) REQUIRES(mu_) {
     nlohmann::json json = nlohmann::json::parse(response.body, nullptr, false);
     auto token = json.is_object() ? json.find("access_token") : json.end();
     if (!json.is_object() || token == json.end() || !token->is_string() ||
@@ -134,8 +136,9 @@ class ClientCredentialsTokenSource final : public TokenSource {
     return token_;
   }
 
-  // REQUIRES: mu_ held.
-  Result<std::string> Fetch() {
+  // Holds mu_ across the whole exchange, retries included, so that concurrent callers wait for
+  // one token instead of each fetching their own.
+  Result<std::string> Fetch() REQUIRES(mu_) {
     const SteadyTime deadline = clock_.SteadyNow() + options_.retry.total_deadline;
     for (int attempt = 1;; ++attempt) {
       ASSIGN_OR_RETURN(std::string body, Body());
@@ -186,11 +189,10 @@ class ClientCredentialsTokenSource final : public TokenSource {
   Clock& clock_;
   Random& random_;
 
-  // State below is protected by mu_.
-  std::mutex mu_;
-  bool has_token_ = false;
-  std::string token_;
-  SteadyTime refresh_at_{};
+  Mutex mu_;
+  bool has_token_ GUARDED_BY(mu_) = false;
+  std::string token_ GUARDED_BY(mu_);
+  SteadyTime refresh_at_ GUARDED_BY(mu_) = {};
 };
 
 }  // namespace

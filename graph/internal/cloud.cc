@@ -1,6 +1,7 @@
 #include "graph/cloud.h"
 
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "graph/internal/url.h"
 
 namespace certdeploy::graph {
@@ -22,7 +23,7 @@ Result<std::string> NormalizeOverride(std::string_view name, std::string_view va
 }  // namespace
 
 Result<Cloud> ParseCloud(std::string_view name) {
-  std::string lower = internal::AsciiLower(name);
+  std::string lower = AsciiToLower(name);
   if (lower == "global") return Cloud::kGlobal;
   if (lower == "usgov") return Cloud::kUsGov;
   if (lower == "usgovdod") return Cloud::kUsGovDod;

@@ -23,12 +23,13 @@
 #include <pplx/threadpool.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <map>
 #include <mutex>
 
 #include "base/log.h"
+#include "base/mutex.h"
+#include "base/strings.h"
 #include "graph/http_transport.h"
 #include "graph/internal/url.h"
 #include "graph/retry_policy.h"
@@ -46,18 +47,27 @@ constexpr auto kCancelGrace = std::chrono::seconds(5);
 
 // Shared between the waiting thread and the pplx continuations (which may outlive the wait).
 struct SendState {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  Result<HttpResponse> result = InternalError("no result");
-  std::atomic<bool> written{false};     // Request headers reached the socket.
-  std::shared_ptr<http_client> client;  // Keeps a per-request client alive until completion.
+  Mutex mu;
+  CondVar finished;
+  bool done GUARDED_BY(mu) = false;
+  Result<HttpResponse> result GUARDED_BY(mu) = InternalError("no result");
+  std::atomic<bool> written{false};  // Request headers reached the socket.
+  // Keeps a per-request client alive until completion. Set before the request starts.
+  std::shared_ptr<http_client> client;
 
-  void Finish(Result<HttpResponse> r) {
-    std::lock_guard<std::mutex> lock(mu);
+  void Finish(Result<HttpResponse> r) LOCKS_EXCLUDED(mu) {
+    MutexLock lock(mu);
     result = std::move(r);
     done = true;
-    cv.notify_all();
+    finished.NotifyAll();
+  }
+
+  // Waits until Finish was called or `timeout` (real time) passed; returns `done`.
+  bool AwaitDone(Duration timeout) REQUIRES(mu) {
+    const SteadyTime deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done && finished.WaitUntil(mu, deadline)) {
+    }
+    return done;
   }
 };
 
@@ -144,7 +154,7 @@ class CpprestHttpTransport final : public HttpTransport {
     const std::string key =
         url.Origin() + "|" +
         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = clients_.find(key);
     if (it != clients_.end()) return it->second;
     if (clients_.size() > 64) clients_.clear();  // Bounded: timeouts vary with the deadline.
@@ -163,7 +173,7 @@ class CpprestHttpTransport final : public HttpTransport {
     message.set_request_uri(web::uri(url.path_and_query));
     std::string content_type = "application/octet-stream";
     for (const auto& [name, value] : request.headers) {
-      if (internal::EqualsIgnoreCase(name, "Content-Type")) content_type = value;
+      if (EqualsIgnoreCaseAscii(name, "Content-Type")) content_type = value;
       message.headers().add(name, value);
     }
     if (!request.Header("User-Agent")) message.headers().add("User-Agent", options_.user_agent);
@@ -206,12 +216,12 @@ class CpprestHttpTransport final : public HttpTransport {
           }
         });
 
-    std::unique_lock<std::mutex> lock(state->mu);
+    MutexLock lock(state->mu);
     bool timed_out = false;
-    if (!state->cv.wait_for(lock, timeout, [&] { return state->done; })) {
+    if (!state->AwaitDone(timeout)) {
       timed_out = true;
       cancel.cancel();  // Closes the socket; the continuation then reports and finishes.
-      state->cv.wait_for(lock, kCancelGrace, [&] { return state->done; });
+      state->AwaitDone(kCancelGrace);
     }
     if (state->done && state->result.ok()) return std::move(state->result);
     const bool written = state->written.load();
@@ -232,9 +242,8 @@ class CpprestHttpTransport final : public HttpTransport {
   // Constant after construction.
   const TransportOptions options_;
 
-  // State below is protected by mu_.
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<http_client>> clients_;
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<http_client>> clients_ GUARDED_BY(mu_);
 };
 
 // True when `path` holds at least one PEM certificate.

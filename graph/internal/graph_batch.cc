@@ -71,7 +71,7 @@ Result<std::vector<std::optional<GraphClientImpl::ItemResponse>>> GraphClientImp
       item.body = *body;
       item.as_http.body = body->dump();
     }
-    limiter_.RecordResponse(item.status);
+    budget_.RecordResponse(item.status);
     out[*match] = std::move(item);
   }
   return out;
@@ -137,7 +137,7 @@ Result<std::vector<BatchItemResult>> GraphClientImpl::Batch(const std::vector<Ba
     wait = std::min(wait, options_.retry.max_delay);
     CD_LOG_DEBUG("graph: $batch: {} items throttled, resending in {} ms", throttled.size(),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
-    limiter_.PauseUntil(clock_.SteadyNow() + wait, /*writes_only=*/throttled_write);
+    budget_.PauseUntil(clock_.SteadyNow() + wait, /*writes_only=*/throttled_write);
     if (wait > Duration::zero()) clock_.SleepFor(wait);
     pending = std::move(throttled);
   }

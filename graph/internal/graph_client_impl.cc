@@ -33,13 +33,13 @@ Status WithDetailsOf(StatusCode code, std::string message, const Status& from) {
 }  // namespace
 
 GraphClientImpl::GraphClientImpl(const GraphClientOptions& options, HttpTransport& transport,
-                                 TokenSource& tokens, RateLimiter& limiter, Clock& clock,
+                                 TokenSource& tokens, WriteBudget& budget, Clock& clock,
                                  Random& random)
     : options_(options),
       origin_(OriginOf(options.graph_url)),
       transport_(transport),
       tokens_(tokens),
-      limiter_(limiter),
+      budget_(budget),
       clock_(clock),
       random_(random) {}
 
@@ -86,107 +86,147 @@ Result<GraphClientImpl::Call> GraphClientImpl::MakeCall(std::string_view method,
 }
 
 Result<HttpResponse> GraphClientImpl::Execute(const Call& call) {
-  const RetryPolicy& policy = options_.retry;
-  const SteadyTime deadline = clock_.SteadyNow() + policy.total_deadline;
+  const SteadyTime deadline = clock_.SteadyNow() + options_.retry.total_deadline;
   const std::string what = call.method + " " + call.log_path;
   bool refreshed_token = false;
   for (int attempt = 1;;) {
-    for (int i = 0; i < call.write_slots; ++i) limiter_.Acquire(/*is_write=*/true);
-    for (int i = 0; i < call.read_slots; ++i) limiter_.Acquire(/*is_write=*/false);
-    ASSIGN_OR_RETURN(std::string token, tokens_.Token());
-    const SteadyTime sent_at = clock_.SteadyNow();
-    if (sent_at >= deadline) {
-      return DeadlineExceededError(what + ": total deadline exhausted before attempt " +
-                                   std::to_string(attempt));
-    }
-    HttpRequest request;
-    request.method = call.method;
-    request.url = call.url;
-    const std::string client_request_id = NewGuid(random_);
-    request.headers = {{"Authorization", "Bearer " + token},
-                       {"client-request-id", client_request_id},
-                       {"Accept", "application/json"}};
-    if (call.body) {
-      request.headers.emplace_back("Content-Type", "application/json");
-      request.body = *call.body;
-      request.sensitive_body = true;  // Writes may carry PFX material.
-    }
-    Result<HttpResponse> sent =
-        transport_.Send(request, std::min(options_.request_timeout, deadline - sent_at));
-    const Duration took = clock_.SteadyNow() - sent_at;
-
-    RetryDecision decision;
-    Status failure;
-    if (!sent.ok()) {
-      limiter_.RecordTransportError();
-      CD_LOG_DEBUG("graph: {} failed after {} ms (attempt {}, client-request-id {}): {}", what,
-                   Millis(took), attempt, client_request_id, sent.status().ToString());
-      decision =
-          policy.DecideAfterTransportError(attempt, call.safe_to_resend, sent.status(), random_);
-      if (decision.action == RetryAction::kStopUnknownOutcome) {
-        return UnknownOutcomeError(
-            what + ": sent, but the outcome is unknown (" + std::string(sent.status().message()) +
-            "); read the current state before resending (client-request-id " + client_request_id +
-            ")");
-      }
-      failure = sent.status().WithContext(what);
+    ASSIGN_OR_RETURN(Attempt sent, SendAttempt(call, what, attempt, deadline));
+    AttemptFailure failure;
+    if (!sent.response.ok()) {
+      failure = TransportFailure(call, what, attempt, sent);
     } else {
-      const HttpResponse& response = *sent;
-      limiter_.RecordResponse(response.status);
-      const std::string request_id = response.Header("request-id").value_or("-");
-      CD_LOG_DEBUG("graph: {} -> {} request-id {} in {} ms (attempt {})", what, response.status,
-                   request_id, Millis(took), attempt);
-      if (response.status >= 200 && response.status < 300) return std::move(sent).value();
+      const HttpResponse& response = *sent.response;
+      if (response.status >= 200 && response.status < 300) return std::move(sent.response).value();
       if (response.status == 401 && !refreshed_token) {
-        // The token may have been revoked or expired early: refresh once, then resend.
+        // The token may have been revoked or expired early: refresh once, then resend (the
+        // resend does not count as an attempt).
         tokens_.Invalidate();
         refreshed_token = true;
         continue;
       }
-      decision =
-          policy.DecideAfterResponse(attempt, call.safe_to_resend, response, clock_.Now(), random_);
-      if (response.status == 429) {
-        // Hold every writer (every request, for a throttled read) of this tenant+app.
-        Duration pause = decision.action == RetryAction::kRetry
-                             ? decision.delay
-                             : std::min(decision.server_retry_after.value_or(policy.base_delay),
-                                        policy.max_delay);
-        limiter_.PauseUntil(clock_.SteadyNow() + pause, /*writes_only=*/call.write_slots > 0);
-      }
-      failure =
-          StatusFromResponse(response, call.method, call.log_path, decision.server_retry_after);
-      if (response.status == 401) {
-        failure =
-            WithDetailsOf(StatusCode::kUnauthenticated,
-                          std::string(failure.message()) + " (after a token refresh)", failure);
-      }
-      if (decision.action == RetryAction::kStopUnknownOutcome) {
-        return WithDetailsOf(StatusCode::kUnknownOutcome,
-                             std::string(failure.message()) +
-                                 ": the write may have been applied; read the current state "
-                                 "before resending",
-                             failure);
-      }
+      failure = ResponseFailure(call, attempt, response);
     }
-    if (decision.attempts_exhausted) {
-      failure = WithDetailsOf(failure.code(),
-                              std::string(failure.message()) + " (gave up after " +
-                                  std::to_string(attempt) + " attempts)",
-                              failure);
-    }
-    if (decision.action != RetryAction::kRetry) return failure;
-    if (clock_.SteadyNow() + decision.delay >= deadline) {
-      return WithDetailsOf(StatusCode::kDeadlineExceeded,
-                           what + ": total deadline of " +
-                               std::to_string(Millis(policy.total_deadline) / 1000) +
-                               " s exhausted after " + std::to_string(attempt) +
-                               " attempts; last error: " + std::string(failure.message()),
-                           failure);
-    }
-    CD_LOG_DEBUG("graph: {} retrying in {} ms ({})", what, Millis(decision.delay), decision.reason);
-    clock_.SleepFor(decision.delay);
+    RETURN_IF_ERROR(BackOffOrGiveUp(what, attempt, deadline, failure));
     ++attempt;
   }
+}
+
+HttpRequest GraphClientImpl::MakeRequest(const Call& call, std::string_view token,
+                                         const std::string& client_request_id) {
+  HttpRequest request;
+  request.method = call.method;
+  request.url = call.url;
+  request.headers = {{"Authorization", "Bearer " + std::string(token)},
+                     {"client-request-id", client_request_id},
+                     {"Accept", "application/json"}};
+  if (call.body) {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = *call.body;
+    request.sensitive_body = true;  // Writes may carry PFX material.
+  }
+  return request;
+}
+
+Result<GraphClientImpl::Attempt> GraphClientImpl::SendAttempt(const Call& call,
+                                                              const std::string& what, int attempt,
+                                                              SteadyTime deadline) {
+  for (int i = 0; i < call.write_slots; ++i) budget_.Acquire(/*is_write=*/true);
+  for (int i = 0; i < call.read_slots; ++i) budget_.Acquire(/*is_write=*/false);
+  ASSIGN_OR_RETURN(std::string token, tokens_.Token());
+  const SteadyTime sent_at = clock_.SteadyNow();
+  if (sent_at >= deadline) {
+    return DeadlineExceededError(what + ": total deadline exhausted before attempt " +
+                                 std::to_string(attempt));
+  }
+  std::string client_request_id = NewGuid(random_);
+  Result<HttpResponse> sent =
+      transport_.Send(MakeRequest(call, token, client_request_id),
+                      std::min(options_.request_timeout, deadline - sent_at));
+  const Duration took = clock_.SteadyNow() - sent_at;
+  if (!sent.ok()) {
+    budget_.RecordTransportError();
+    CD_LOG_DEBUG("graph: {} failed after {} ms (attempt {}, client-request-id {}): {}", what,
+                 Millis(took), attempt, client_request_id, sent.status().ToString());
+  } else {
+    budget_.RecordResponse(sent->status);
+    const std::string request_id = sent->Header("request-id").value_or("-");
+    CD_LOG_DEBUG("graph: {} -> {} request-id {} in {} ms (attempt {})", what, sent->status,
+                 request_id, Millis(took), attempt);
+  }
+  return Attempt{std::move(sent), std::move(client_request_id)};
+}
+
+GraphClientImpl::AttemptFailure GraphClientImpl::TransportFailure(const Call& call,
+                                                                  const std::string& what,
+                                                                  int attempt,
+                                                                  const Attempt& sent) {
+  const Status& error = sent.response.status();
+  RetryDecision decision =
+      options_.retry.DecideAfterTransportError(attempt, call.safe_to_resend, error, random_);
+  if (decision.action == RetryAction::kStopUnknownOutcome) {
+    return AttemptFailure{
+        UnknownOutcomeError(what + ": sent, but the outcome is unknown (" +
+                            std::string(error.message()) +
+                            "); read the current state before resending (client-request-id " +
+                            sent.client_request_id + ")"),
+        std::move(decision)};
+  }
+  return AttemptFailure{error.WithContext(what), std::move(decision)};
+}
+
+GraphClientImpl::AttemptFailure GraphClientImpl::ResponseFailure(const Call& call, int attempt,
+                                                                 const HttpResponse& response) {
+  const RetryPolicy& policy = options_.retry;
+  RetryDecision decision =
+      policy.DecideAfterResponse(attempt, call.safe_to_resend, response, clock_.Now(), random_);
+  if (response.status == 429) {
+    // Hold every writer (every request, for a throttled read) of this tenant+app.
+    Duration pause =
+        decision.action == RetryAction::kRetry
+            ? decision.delay
+            : std::min(decision.server_retry_after.value_or(policy.base_delay), policy.max_delay);
+    budget_.PauseUntil(clock_.SteadyNow() + pause, /*writes_only=*/call.write_slots > 0);
+  }
+  Status failure =
+      StatusFromResponse(response, call.method, call.log_path, decision.server_retry_after);
+  if (response.status == 401) {
+    failure = WithDetailsOf(StatusCode::kUnauthenticated,
+                            std::string(failure.message()) + " (after a token refresh)", failure);
+  }
+  if (decision.action == RetryAction::kStopUnknownOutcome) {
+    failure = WithDetailsOf(StatusCode::kUnknownOutcome,
+                            std::string(failure.message()) +
+                                ": the write may have been applied; read the current state "
+                                "before resending",
+                            failure);
+  }
+  return AttemptFailure{std::move(failure), std::move(decision)};
+}
+
+Status GraphClientImpl::BackOffOrGiveUp(const std::string& what, int attempt, SteadyTime deadline,
+                                        const AttemptFailure& failure) {
+  const RetryDecision& decision = failure.decision;
+  // A write that may have been applied is surfaced as it is, and never resent.
+  if (decision.action == RetryAction::kStopUnknownOutcome) return failure.status;
+  Status last = failure.status;
+  if (decision.attempts_exhausted) {
+    last = WithDetailsOf(
+        last.code(),
+        std::string(last.message()) + " (gave up after " + std::to_string(attempt) + " attempts)",
+        last);
+  }
+  if (decision.action != RetryAction::kRetry) return last;
+  if (clock_.SteadyNow() + decision.delay >= deadline) {
+    return WithDetailsOf(StatusCode::kDeadlineExceeded,
+                         what + ": total deadline of " +
+                             std::to_string(Millis(options_.retry.total_deadline) / 1000) +
+                             " s exhausted after " + std::to_string(attempt) +
+                             " attempts; last error: " + std::string(last.message()),
+                         last);
+  }
+  CD_LOG_DEBUG("graph: {} retrying in {} ms ({})", what, Millis(decision.delay), decision.reason);
+  clock_.SleepFor(decision.delay);
+  return OkStatus();
 }
 
 Result<GraphResponse> GraphClientImpl::ToGraphResponse(const Call& call,
@@ -260,8 +300,8 @@ Result<std::vector<nlohmann::json>> GraphClientImpl::ListAll(std::string_view pa
 
 std::unique_ptr<GraphClient> NewGraphClient(const GraphClientOptions& options,
                                             HttpTransport& transport, TokenSource& tokens,
-                                            RateLimiter& limiter, Clock& clock, Random& random) {
-  return std::make_unique<internal::GraphClientImpl>(options, transport, tokens, limiter, clock,
+                                            WriteBudget& budget, Clock& clock, Random& random) {
+  return std::make_unique<internal::GraphClientImpl>(options, transport, tokens, budget, clock,
                                                      random);
 }
 

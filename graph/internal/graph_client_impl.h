@@ -16,7 +16,7 @@ namespace certdeploy::graph::internal {
 class GraphClientImpl final : public GraphClient {
  public:
   GraphClientImpl(const GraphClientOptions& options, HttpTransport& transport, TokenSource& tokens,
-                  RateLimiter& limiter, Clock& clock, Random& random);
+                  WriteBudget& budget, Clock& clock, Random& random);
 
   // GraphClient:
   Result<GraphResponse> Get(std::string_view path_or_url) override;
@@ -34,13 +34,40 @@ class GraphClientImpl final : public GraphClient {
     std::string log_path;             // The URL path without query, for logs and messages.
     std::optional<std::string> body;  // JSON text.
     bool safe_to_resend = false;
-    int write_slots = 0;  // RateLimiter grants needed per attempt (a $batch needs one per item).
+    int write_slots = 0;  // WriteBudget grants needed per attempt (a $batch needs one per item).
     int read_slots = 0;
   };
 
   // Sends `call` with auth, budget, retries and the total deadline. Returns the final 2xx
   // response, or the mapped error (see graph_client.h).
   Result<HttpResponse> Execute(const Call& call);
+
+  // Execute's steps. `what` is "METHOD /path" for logs and messages.
+  // One sent attempt: the transport's answer (any HTTP status, or a transport error) and the
+  // client-request-id it carried.
+  struct Attempt {
+    Result<HttpResponse> response;
+    std::string client_request_id;
+  };
+  // A failed attempt: its error (never OK) and the retry policy's decision about it.
+  struct AttemptFailure {
+    Status status;
+    RetryDecision decision;
+  };
+  static HttpRequest MakeRequest(const Call& call, std::string_view token,
+                                 const std::string& client_request_id);
+  // Takes the call's budget slots and a token, then sends once and records the outcome in the
+  // budget. Errors: the token source's, or kDeadlineExceeded when no time is left to send.
+  Result<Attempt> SendAttempt(const Call& call, const std::string& what, int attempt,
+                              SteadyTime deadline);
+  AttemptFailure TransportFailure(const Call& call, const std::string& what, int attempt,
+                                  const Attempt& sent);
+  // For a non-2xx response; a 429 also pauses the shared budget.
+  AttemptFailure ResponseFailure(const Call& call, int attempt, const HttpResponse& response);
+  // Sleeps for the decided delay and returns OK when `failure` is to be retried within
+  // `deadline`; otherwise returns the error Execute ends with.
+  Status BackOffOrGiveUp(const std::string& what, int attempt, SteadyTime deadline,
+                         const AttemptFailure& failure);
 
   // Absolute URL for a relative path or same-origin URL. Errors: kInvalidArgument.
   Result<std::string> Resolve(std::string_view path_or_url) const;
@@ -64,7 +91,7 @@ class GraphClientImpl final : public GraphClient {
   const std::string origin_;  // Scheme, host and port of graph_url.
   HttpTransport& transport_;
   TokenSource& tokens_;
-  RateLimiter& limiter_;
+  WriteBudget& budget_;
   Clock& clock_;
   Random& random_;
 };

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "graph/internal/url.h"
+#include "base/strings.h"
 #include "graph/retry_policy.h"
 
 namespace certdeploy::graph::internal {
@@ -77,7 +77,8 @@ StatusCode StatusCodeForHttp(int status, std::string_view method) {
     case 410:
       return StatusCode::kNotFound;
     case 409:
-      return EqualsIgnoreCase(method, "POST") ? StatusCode::kAlreadyExists : StatusCode::kAborted;
+      return EqualsIgnoreCaseAscii(method, "POST") ? StatusCode::kAlreadyExists
+                                                   : StatusCode::kAborted;
     case 412:
       return StatusCode::kAborted;
     case 424:

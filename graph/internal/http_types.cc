@@ -2,14 +2,14 @@
 
 #include <ostream>
 
+#include "base/strings.h"
 #include "graph/http_transport.h"
-#include "graph/internal/url.h"
 
 namespace certdeploy::graph {
 
 std::optional<std::string> FindHeader(const HttpHeaders& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {
-    if (internal::EqualsIgnoreCase(key, name)) return value;
+    if (EqualsIgnoreCaseAscii(key, name)) return value;
   }
   return std::nullopt;
 }

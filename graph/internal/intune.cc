@@ -2,9 +2,10 @@
 
 #include <array>
 
+#include "base/encoding.h"
 #include "base/status_macros.h"
-#include "graph/internal/time_util.h"
-#include "graph/internal/url.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 
 namespace certdeploy::graph {
 namespace {
@@ -33,11 +34,21 @@ std::string OptionalString(const nlohmann::json& json, std::string_view field) {
   return it != json.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// `t` rounded down to the microsecond. Graph sends up to seven fraction digits (100 ns); this
+// client has always kept microseconds. SystemTime::min() has no microsecond below it and stays.
+SystemTime ToMicroseconds(SystemTime t) {
+  Duration rest = t.time_since_epoch() % std::chrono::microseconds(1);
+  if (rest < Duration::zero()) rest += std::chrono::microseconds(1);
+  return t < SystemTime::min() + rest ? t : t - rest;
+}
+
 Result<SystemTime> RequiredTime(const nlohmann::json& json, std::string_view field) {
   ASSIGN_OR_RETURN(std::string text, RequiredString(json, field));
-  std::optional<SystemTime> t = internal::ParseRfc3339(text);
-  if (!t) return Malformed(field);
-  return *t;
+  // Graph writes DateTimeOffset.MinValue/MaxValue (0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z)
+  // for "no date"; they clamp to what SystemTime holds rather than failing the whole listing.
+  Result<SystemTime> t = ParseRfc3339(text, {.clamp_to_representable = true});
+  if (!t.ok()) return Malformed(field);
+  return ToMicroseconds(*t);
 }
 
 Result<std::optional<SystemTime>> OptionalTime(const nlohmann::json& json, std::string_view field) {
@@ -77,9 +88,9 @@ std::string ODataStringLiteral(std::string_view s) {
   return out;
 }
 
-std::string PercentEncodeQueryValue(std::string_view s) { return internal::PercentEncode(s, ""); }
+std::string PercentEncodeQueryValue(std::string_view s) { return PercentEncode(s); }
 
-std::string PercentEncodePathSegment(std::string_view s) { return internal::PercentEncode(s, "@"); }
+std::string PercentEncodePathSegment(std::string_view s) { return PercentEncode(s, "@"); }
 
 std::string_view ToString(UserPfxIntendedPurpose purpose) {
   return kPurposeNames[static_cast<size_t>(purpose)];
@@ -210,11 +221,11 @@ Result<std::vector<UserPfxCertificate>> IntuneApi::ListUserPfxCertificates() {
 
 Result<std::vector<UserPfxCertificate>> IntuneApi::ListUserPfxCertificatesForUser(
     std::string_view upn, std::optional<std::string_view> thumbprint) {
-  const std::string lower_upn = internal::AsciiLower(upn);
+  const std::string lower_upn = AsciiToLower(upn);
   std::string filter = "tolower(userPrincipalName) eq " + ODataStringLiteral(lower_upn);
   std::string lower_thumbprint;
   if (thumbprint) {
-    lower_thumbprint = internal::AsciiLower(*thumbprint);
+    lower_thumbprint = AsciiToLower(*thumbprint);
     filter += " and tolower(thumbprint) eq " + ODataStringLiteral(lower_thumbprint);
   }
   ASSIGN_OR_RETURN(
@@ -223,8 +234,8 @@ Result<std::vector<UserPfxCertificate>> IntuneApi::ListUserPfxCertificatesForUse
   ASSIGN_OR_RETURN(std::vector<UserPfxCertificate> records, ParseUserPfxList(items));
   // Intune list endpoints may ignore a filter they do not support: check again here.
   std::erase_if(records, [&](const UserPfxCertificate& r) {
-    return internal::AsciiLower(r.user_principal_name) != lower_upn ||
-           (thumbprint && internal::AsciiLower(r.thumbprint) != lower_thumbprint);
+    return AsciiToLower(r.user_principal_name) != lower_upn ||
+           (thumbprint && AsciiToLower(r.thumbprint) != lower_thumbprint);
   });
   return records;
 }

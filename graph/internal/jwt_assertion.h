@@ -18,8 +18,6 @@
 
 namespace certdeploy::graph::internal {
 
-// base64url without padding (RFC 7515 appendix C).
-std::string Base64UrlEncode(std::string_view bytes);
 // SHA-256 of `bytes` (32 raw bytes).
 std::string Sha256(std::string_view bytes);
 

@@ -5,21 +5,15 @@
 #include <cmath>
 #include <string>
 
-#include "graph/internal/time_util.h"
-#include "graph/internal/url.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 
 namespace certdeploy::graph {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // A non-negative decimal integer and nothing else.
 std::optional<int64_t> ParseNonNegative(std::string_view s) {
-  s = Trim(s);
+  s = TrimAsciiWhitespace(s);
   if (s.empty()) return std::nullopt;
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
@@ -30,7 +24,7 @@ std::optional<int64_t> ParseNonNegative(std::string_view s) {
 }  // namespace
 
 bool IsSafeToResend(std::string_view method) {
-  return internal::EqualsIgnoreCase(method, "GET") || internal::EqualsIgnoreCase(method, "HEAD");
+  return EqualsIgnoreCaseAscii(method, "GET") || EqualsIgnoreCaseAscii(method, "HEAD");
 }
 
 std::optional<Duration> ParseRetryAfter(const HttpResponse& response, SystemTime now) {
@@ -44,12 +38,12 @@ std::optional<Duration> ParseRetryAfter(const HttpResponse& response, SystemTime
   if (std::optional<int64_t> seconds = ParseNonNegative(*header)) {
     return std::chrono::seconds(*seconds);
   }
-  std::optional<SystemTime> when = internal::ParseHttpDate(*header);
-  if (!when) return std::nullopt;
+  Result<SystemTime> when = ParseHttpDate(*header);
+  if (!when.ok()) return std::nullopt;
   // The date is in the server's clock: measure it against the server's Date when there is one.
   SystemTime reference = now;
   if (std::optional<std::string> date = response.Header("Date")) {
-    if (std::optional<SystemTime> server_now = internal::ParseHttpDate(*date)) {
+    if (Result<SystemTime> server_now = ParseHttpDate(*date); server_now.ok()) {
       reference = *server_now;
     }
   }

@@ -5,82 +5,15 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/strings.h"
 #include "graph/http_transport.h"
 
 namespace certdeploy::graph {
 namespace internal {
-namespace {
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view StripQuery(std::string_view path) {
   size_t q = path.find_first_of("?#");
   return q == std::string_view::npos ? path : path.substr(0, q);
-}
-
-std::string PercentEncode(std::string_view s, std::string_view keep) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3);
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || keep.find(ch) != std::string_view::npos) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0x0f]);
-    }
-  }
-  return out;
-}
-
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
 }
 
 std::string Url::Origin() const {
@@ -101,7 +34,7 @@ Result<Url> ParseUrl(std::string_view url) {
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) return bad("not absolute");
   Url out;
-  out.scheme = AsciiLower(url.substr(0, sep));
+  out.scheme = AsciiToLower(url.substr(0, sep));
   if (out.scheme != "http" && out.scheme != "https") return bad("scheme must be http or https");
   std::string_view rest = url.substr(sep + 3);
   size_t path_start = rest.find_first_of("/?#");
@@ -133,7 +66,7 @@ Result<Url> ParseUrl(std::string_view url) {
       return bad("invalid character in host");
     }
   }
-  out.host = AsciiLower(host);
+  out.host = AsciiToLower(host);
   out.port = out.scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     int port = 0;
@@ -160,7 +93,7 @@ bool IsLoopbackHost(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (internal::EqualsIgnoreCase(host, "localhost")) return true;
+  if (EqualsIgnoreCaseAscii(host, "localhost")) return true;
   std::string text(host);
   in_addr v4{};
   if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {

@@ -1,4 +1,5 @@
 // graph/internal/url.h: the small URL toolkit the graph module needs (no third-party parser).
+// Percent-encoding and case-insensitive comparison come from base/encoding.h and base/strings.h.
 
 #pragma once
 
@@ -25,16 +26,6 @@ struct Url {
 
 // Parses an absolute http:// or https:// URL. Errors: kInvalidArgument.
 Result<Url> ParseUrl(std::string_view url);
-
-// Percent-encodes every byte not in the RFC 3986 unreserved set and not in `keep`.
-std::string PercentEncode(std::string_view s, std::string_view keep);
-
-// Decodes %XX escapes (and nothing else); malformed escapes are kept as they are.
-std::string PercentDecode(std::string_view s);
-
-// ASCII lower-casing.
-std::string AsciiLower(std::string_view s);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // `path` without its query string.
 std::string_view StripQuery(std::string_view path);

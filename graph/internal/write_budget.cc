@@ -4,10 +4,10 @@
 
 namespace certdeploy::graph {
 
-RateLimiter::RateLimiter(const RateLimiterOptions& options, Clock& clock)
+WriteBudget::WriteBudget(const WriteBudgetOptions& options, Clock& clock)
     : options_(options), clock_(clock) {}
 
-SteadyTime RateLimiter::EarliestSlot(const std::deque<SteadyTime>& log, int max, Duration window,
+SteadyTime WriteBudget::EarliestSlot(const std::deque<SteadyTime>& log, int max, Duration window,
                                      SteadyTime now) {
   // The log holds the last `max` grants in time order. One more fits once the oldest of them has
   // left the window [t - window, t].
@@ -15,13 +15,13 @@ SteadyTime RateLimiter::EarliestSlot(const std::deque<SteadyTime>& log, int max,
   return std::max(now, log[log.size() - static_cast<size_t>(max)] + window);
 }
 
-void RateLimiter::Acquire(bool is_write) {
+void WriteBudget::Acquire(bool is_write) {
   const Duration write_window = options_.write_window + options_.window_padding;
   const Duration request_window = options_.request_window + options_.window_padding;
   for (;;) {
     Duration wait{0};
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       const SteadyTime now = clock_.SteadyNow();
       SteadyTime slot = std::max(now, all_paused_until_);
       slot = std::max(slot, EarliestSlot(request_log_, options_.max_requests, request_window, now));
@@ -53,25 +53,25 @@ void RateLimiter::Acquire(bool is_write) {
   }
 }
 
-void RateLimiter::PauseUntil(SteadyTime until, bool writes_only) {
-  std::lock_guard<std::mutex> lock(mu_);
+void WriteBudget::PauseUntil(SteadyTime until, bool writes_only) {
+  MutexLock lock(mu_);
   SteadyTime& paused = writes_only ? writes_paused_until_ : all_paused_until_;
   paused = std::max(paused, until);
 }
 
-void RateLimiter::RecordResponse(int http_status) {
-  std::lock_guard<std::mutex> lock(mu_);
+void WriteBudget::RecordResponse(int http_status) {
+  MutexLock lock(mu_);
   ++stats_.responses_by_status[http_status];
   if (http_status == 429) ++stats_.throttled;
 }
 
-void RateLimiter::RecordTransportError() {
-  std::lock_guard<std::mutex> lock(mu_);
+void WriteBudget::RecordTransportError() {
+  MutexLock lock(mu_);
   ++stats_.transport_errors;
 }
 
-RateLimiterStats RateLimiter::Stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+WriteBudgetStats WriteBudget::Stats() const {
+  MutexLock lock(mu_);
   return stats_;
 }
 

@@ -1,5 +1,5 @@
-// service/internal/http_server.cc: Server::Start, the TLS context, the accept loop and the
-// graceful drain. Connection handling lives in http_session.cc (the only Beast translation unit).
+// http/internal/server.cc: Server::Start, the TLS context, the accept loop and the
+// graceful drain. Connection handling lives in session.cc (the only Beast translation unit).
 
 #include "http/server.h"
 
@@ -20,6 +20,7 @@
 
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "http/internal/server_core.h"
 #include "http/internal/util.h"
 
@@ -346,7 +347,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
   ASSIGN_OR_RETURN(internal::ListenAddress listen, internal::SplitListenAddress(options.listen));
 
   net::ip::address address;
-  if (internal::ToLowerAscii(listen.host) == "localhost") {
+  if (EqualsIgnoreCaseAscii(listen.host, "localhost")) {
     address = net::ip::address_v4::loopback();
   } else {
     boost::system::error_code ec;

@@ -1,8 +1,8 @@
-// service/internal/http_server_core.h: state shared by the listener (http_server.cc) and the
-// connection sessions (http_session.cc).
+// http/internal/server_core.h: state shared by the listener (server.cc) and the
+// connection sessions (session.cc).
 //
 // Only these two translation units include this header; it brings in Asio but not Beast, which
-// stays confined to http_session.cc.
+// stays confined to session.cc.
 
 #pragma once
 

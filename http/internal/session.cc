@@ -1,4 +1,4 @@
-// service/internal/http_session.cc: one HTTP/1.1 connection, plain or TLS, on Boost.Beast.
+// http/internal/session.cc: one HTTP/1.1 connection, plain or TLS, on Boost.Beast.
 //
 // The only translation unit that includes Beast. A session runs on its own strand and goes
 //   [TLS handshake] -> wait for the first byte of a request (idle timeout, or read timeout for
@@ -28,6 +28,7 @@
 
 #include "base/log.h"
 #include "base/secret.h"
+#include "base/strings.h"
 #include "http/server.h"
 #include "http/internal/server_core.h"
 #include "http/internal/util.h"
@@ -84,7 +85,7 @@ bool ToServerRequest(Request& msg, ServerRequest& out) {
   out.path = std::move(*path);
   out.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
   for (const auto& field : msg) {
-    out.headers.emplace(ToLowerAscii(ToStd(field.name_string())), ToStd(field.value()));
+    out.headers.emplace(AsciiToLower(ToStd(field.name_string())), ToStd(field.value()));
   }
   out.body = std::move(msg.body());
   return true;
@@ -312,7 +313,7 @@ class Session final : public SessionBase {
     res.version(version_);
     res.result(static_cast<unsigned>(r.status));
     for (const auto& [name, value] : r.headers) {
-      std::string lower = ToLowerAscii(name);
+      std::string lower = AsciiToLower(name);
       if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection" ||
           lower == "server") {
         continue;  // Framing headers belong to the server.

@@ -1,11 +1,13 @@
-// service/internal/http_types.cc: ServerRequest/ServerResponse helpers and the pure parsing
-// utilities of http_util.h. Kept free of Boost so it compiles quickly.
+// http/internal/types.cc: ServerRequest/ServerResponse helpers and the pure parsing
+// utilities of util.h. Kept free of Boost so it compiles quickly.
 
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/encoding.h"
+#include "base/strings.h"
 #include "http/server.h"
 #include "http/internal/util.h"
 
@@ -17,14 +19,6 @@ std::optional<std::string> DecodeRequestPath(std::string_view raw_path) {
   std::optional<std::string> decoded = PercentDecode(raw_path, /*plus_is_space=*/false);
   if (!decoded || decoded->find('\0') != std::string::npos) return std::nullopt;
   return decoded;
-}
-
-std::string ToLowerAscii(std::string_view in) {
-  std::string out(in);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool IsSafeHeaderText(std::string_view value) {
@@ -80,17 +74,13 @@ std::string ProblemJson(int status, std::string_view title, std::string_view det
 }  // namespace internal
 
 std::optional<std::string> ServerRequest::Header(std::string_view name) const {
-  auto it = headers.find(internal::ToLowerAscii(name));
+  auto it = headers.find(AsciiToLower(name));
   if (it == headers.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<std::string> ServerRequest::QueryParam(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  for (std::string_view pair : SplitString(query, '&')) {
     if (pair.empty()) continue;
     size_t eq = pair.find('=');
     std::optional<std::string> key = PercentDecode(pair.substr(0, eq), true);

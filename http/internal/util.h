@@ -1,4 +1,4 @@
-// service/internal/http_util.h: pure helpers behind the HTTP server (no Boost, no sockets).
+// http/internal/util.h: pure helpers behind the HTTP server (no Boost, no sockets).
 //
 // Split out so that request-target decoding and listen-address parsing can be unit-tested without
 // starting a server, and so that the Beast translation units stay small.
@@ -10,7 +10,6 @@
 #include <string>
 #include <string_view>
 
-#include "base/percent_decode.h"
 #include "base/result.h"
 
 namespace certdeploy::http::internal {
@@ -18,9 +17,6 @@ namespace certdeploy::http::internal {
 // Decodes the path part of an origin-form request target ("/a%20b" -> "/a b"). Returns nullopt
 // when the path does not start with '/', has an invalid escape, or decodes to a NUL byte.
 std::optional<std::string> DecodeRequestPath(std::string_view raw_path);
-
-// ASCII lower-casing for header names.
-std::string ToLowerAscii(std::string_view in);
 
 // True when `value` can be sent as a header value or name without breaking the framing (no CR,
 // LF or NUL).

@@ -8,19 +8,20 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "pkcs/internal/openssl_util.h"
 
 namespace certdeploy::pkcs {
 namespace {
 
 using internal::DigestHex;
-using internal::HexLower;
 using internal::NameToString;
 using internal::X509Ptr;
 
@@ -35,7 +36,8 @@ std::string Asn1StringToUtf8(const ASN1_STRING* str) {
 
 std::string HexOf(const ASN1_OCTET_STRING* octets) {
   if (octets == nullptr) return "";
-  return HexLower({ASN1_STRING_get0_data(octets), static_cast<size_t>(ASN1_STRING_length(octets))});
+  return HexEncode(std::span<const uint8_t>(ASN1_STRING_get0_data(octets),
+                                            static_cast<size_t>(ASN1_STRING_length(octets))));
 }
 
 SystemTime ToSystemTime(const ASN1_TIME* time) {
@@ -54,11 +56,9 @@ std::string SerialHex(const X509* x) {
   BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
   if (bn == nullptr) return "";
   char* hex = BN_bn2hex(bn);
-  std::string out = hex != nullptr ? hex : "";
+  std::string out = hex != nullptr ? AsciiToLower(hex) : "";
   OPENSSL_free(hex);
   BN_free(bn);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -152,10 +152,7 @@ void FillSignature(X509* x, Certificate& cert) {
   int md_nid = NID_undef;
   if (X509_get_signature_info(x, &md_nid, nullptr, nullptr, nullptr) == 1 && md_nid != NID_undef) {
     if (const char* md = OBJ_nid2sn(md_nid); md != nullptr) {
-      cert.signature_digest = md;
-      std::transform(cert.signature_digest.begin(), cert.signature_digest.end(),
-                     cert.signature_digest.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      cert.signature_digest = AsciiToLower(md);
     }
   }
 }
@@ -222,9 +219,10 @@ Result<std::vector<Certificate>> ParseCertificatesPem(std::string_view pem) {
     size_t end = pem.find(kEnd, body);
     std::string block = "PEM certificate block " + std::to_string(certs.size() + 1);
     if (end == std::string_view::npos) return InvalidArgumentError(block + " has no END line");
-    Result<std::vector<uint8_t>> der = internal::Base64Decode(pem.substr(body, end - body));
-    if (!der.ok()) return InvalidArgumentError(block + " is not valid base64");
-    Result<Certificate> cert = ParseCertificateDer(*der);
+    std::optional<std::string> der = Base64Decode(pem.substr(body, end - body), kLenientBase64);
+    if (!der) return InvalidArgumentError(block + " is not valid base64");
+    Result<Certificate> cert = ParseCertificateDer(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der->data()), der->size()));
     if (!cert.ok()) return InvalidArgumentError(block + " is not a valid certificate");
     certs.push_back(*std::move(cert));
     pos = end + kEnd.size();

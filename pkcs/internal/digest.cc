@@ -15,16 +15,4 @@ std::string Sha1Hex(std::string_view data) {
       "SHA1", std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
 }
 
-std::string Base64Encode(std::string_view data) {
-  return internal::Base64Encode(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
-}
-
-bool Base64Decode(std::string_view text, std::string& out) {
-  Result<std::vector<uint8_t>> bytes = internal::Base64Decode(text);
-  if (!bytes.ok()) return false;
-  out.assign(bytes->begin(), bytes->end());
-  return true;
-}
-
 }  // namespace certdeploy::pkcs

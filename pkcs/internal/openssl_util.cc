@@ -3,9 +3,9 @@
 #include <openssl/err.h>
 #include <openssl/provider.h>
 
-#include <algorithm>
-#include <iterator>
 #include <mutex>
+
+#include "base/encoding.h"
 
 namespace certdeploy::pkcs::internal {
 
@@ -36,17 +36,6 @@ std::string DrainErrors() {
   return out;
 }
 
-std::string HexLower(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
-  return out;
-}
-
 std::string DigestHex(std::string_view md_name, std::span<const uint8_t> data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -54,52 +43,7 @@ std::string DigestHex(std::string_view md_name, std::span<const uint8_t> data) {
   if (md_type == nullptr || EVP_Digest(data.data(), data.size(), md, &len, md_type, nullptr) != 1) {
     return "";
   }
-  return HexLower({md, len});
-}
-
-std::string Base64Encode(std::span<const uint8_t> data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
-                          static_cast<int>(data.size()));
-  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
-  return out;
-}
-
-Result<std::vector<uint8_t>> Base64Decode(std::string_view text) {
-  static constexpr auto kInvalid = static_cast<uint8_t>(0xff);
-  uint8_t table[256];
-  std::fill(std::begin(table), std::end(table), kInvalid);
-  const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(alphabet[i])] = static_cast<uint8_t>(i);
-
-  std::vector<uint8_t> out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t padding = 0;
-  size_t symbols = 0;
-  for (char ch : text) {
-    auto c = static_cast<uint8_t>(ch);
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    if (padding != 0 || table[c] == kInvalid) {
-      return InvalidArgumentError("not valid base64");
-    }
-    acc = (acc << 6) | table[c];
-    bits += 6;
-    ++symbols;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>((acc >> bits) & 0xff));
-    }
-  }
-  if (padding > 2 || symbols % 4 == 1 || (padding != 0 && (symbols + padding) % 4 != 0)) {
-    return InvalidArgumentError("not valid base64 (bad length or padding)");
-  }
-  return out;
+  return HexEncode(std::span<const uint8_t>(md, len));
 }
 
 BioPtr MemBio(std::span<const uint8_t> data) {

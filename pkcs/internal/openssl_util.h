@@ -49,17 +49,8 @@ OSSL_LIB_CTX* LibraryContext();
 // Drains the thread's OpenSSL error queue into one line ("" if empty).
 std::string DrainErrors();
 
-// Lowercase hex.
-std::string HexLower(std::span<const uint8_t> bytes);
-
 // Digest of `data` with `md_name` ("SHA1", "SHA256", ...) as lowercase hex.
 std::string DigestHex(std::string_view md_name, std::span<const uint8_t> data);
-
-// Standard base64 with padding, no line breaks.
-std::string Base64Encode(std::span<const uint8_t> data);
-// Accepts standard base64 with optional padding and ignores ASCII whitespace. InvalidArgument
-// for anything else.
-Result<std::vector<uint8_t>> Base64Decode(std::string_view text);
 
 // A read-only memory BIO over `data` (which must outlive it).
 BioPtr MemBio(std::span<const uint8_t> data);

@@ -11,7 +11,6 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
-#include <strings.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -19,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "base/encoding.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "pkcs/internal/openssl_util.h"
 
 namespace certdeploy::pkcs {
@@ -82,10 +83,6 @@ const SchemeInfo& InfoOf(PaddingScheme scheme) {
     if (info.scheme == scheme) return info;
   }
   return kSchemes[2];  // Unreachable for valid enum values.
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix) {
@@ -336,14 +333,15 @@ Result<RsaNumbers> ParsePublicPem(std::string_view text) {
     return InvalidArgumentError("the PEM block '" + std::string(block.label) +
                                 "' has no END line (truncated?)");
   }
-  Result<std::vector<uint8_t>> der = internal::Base64Decode(block.body);
-  if (!der.ok() || der->empty()) {
+  std::optional<std::string> der = Base64Decode(block.body, kLenientBase64);
+  if (!der || der->empty()) {
     return InvalidArgumentError("the body of the PEM block '" + std::string(block.label) +
                                 "' is not valid base64");
   }
   ASSIGN_OR_RETURN(EvpPkeyPtr pkey,
-                   spki ? DecodeDer(*der, "SubjectPublicKeyInfo", nullptr, EVP_PKEY_PUBLIC_KEY)
-                        : DecodeDer(*der, "type-specific", "RSA", EVP_PKEY_PUBLIC_KEY));
+                   spki ? DecodeDer(AsBytes(*der), "SubjectPublicKeyInfo", nullptr,
+                                    EVP_PKEY_PUBLIC_KEY)
+                        : DecodeDer(AsBytes(*der), "type-specific", "RSA", EVP_PKEY_PUBLIC_KEY));
   return NumbersOf(pkey.get());
 }
 
@@ -378,7 +376,7 @@ std::vector<uint8_t> SpkiDer(EVP_PKEY* pkey) {
 
 // "-----BEGIN PUBLIC KEY-----" PEM of an SPKI DER, wrapped at 64 columns like OpenSSL's.
 std::string SpkiPem(std::span<const uint8_t> der) {
-  std::string base64 = internal::Base64Encode(der);
+  std::string base64 = Base64Encode(der);
   std::string pem = "-----BEGIN PUBLIC KEY-----\n";
   for (size_t i = 0; i < base64.size(); i += 64) {
     pem.append(base64, i, 64);
@@ -412,11 +410,11 @@ std::string_view PaddingSchemeName(PaddingScheme scheme) { return InfoOf(scheme)
 
 Result<PaddingScheme> ParsePaddingScheme(std::string_view name) {
   for (const SchemeInfo& info : kSchemes) {
-    if (EqualsIgnoreCase(name, info.name)) return info.scheme;
+    if (EqualsIgnoreCaseAscii(name, info.name)) return info.scheme;
   }
   std::string shown(name.substr(0, 40));
   for (std::string_view retired : {"pkcs1", "oaepSha1", "none"}) {
-    if (EqualsIgnoreCase(name, retired)) {
+    if (EqualsIgnoreCaseAscii(name, retired)) {
       return InvalidArgumentError("padding scheme '" + shown +
                                   "' is no longer supported by Intune; use one of " +
                                   std::string(kAcceptedSchemes));
@@ -476,8 +474,8 @@ Result<ConnectorPrivateKey> ConnectorPrivateKey::Parse(std::span<const uint8_t> 
                                 std::string(kExpected));
   }
   // The DER holds the private key: keep it in wiped memory.
-  Result<std::vector<uint8_t>> decoded = internal::Base64Decode(block.body);
-  if (!decoded.ok()) return InvalidArgumentError("the private key PEM body is not valid base64");
+  std::optional<std::string> decoded = Base64Decode(block.body, kLenientBase64);
+  if (!decoded) return InvalidArgumentError("the private key PEM body is not valid base64");
   SecretBytes der(*decoded);
   SecureWipe(decoded->data(), decoded->size());
   ASSIGN_OR_RETURN(EvpPkeyPtr pkey,
@@ -555,13 +553,13 @@ Result<std::string> SealPassword(const SecretBytes& password, const ConnectorPub
       out_len != out.size()) {
     return OpenSslFailure("RSA-OAEP encryption failed");
   }
-  return internal::Base64Encode(out);
+  return Base64Encode(out);
 }
 
 Result<SecretBytes> UnsealPassword(std::string_view sealed_base64, const ConnectorPrivateKey& key,
                                    PaddingScheme scheme) {
-  Result<std::vector<uint8_t>> ciphertext = internal::Base64Decode(sealed_base64);
-  if (!ciphertext.ok()) return InvalidArgumentError("the sealed password is not valid base64");
+  std::optional<std::string> ciphertext = Base64Decode(sealed_base64, kLenientBase64);
+  if (!ciphertext) return InvalidArgumentError("the sealed password is not valid base64");
   EVP_PKEY* pkey = key.impl().pkey.get();
   auto modulus_bytes = static_cast<size_t>(EVP_PKEY_get_size(pkey));
   if (ciphertext->size() != modulus_bytes) {
@@ -574,7 +572,7 @@ Result<SecretBytes> UnsealPassword(std::string_view sealed_base64, const Connect
   SecretBytes plain;
   plain.Resize(modulus_bytes);
   size_t plain_len = plain.size();
-  if (EVP_PKEY_decrypt(ctx.get(), plain.MutableData(), &plain_len, ciphertext->data(),
+  if (EVP_PKEY_decrypt(ctx.get(), plain.MutableData(), &plain_len, AsBytes(*ciphertext).data(),
                        ciphertext->size()) != 1) {
     ERR_clear_error();
     return InvalidArgumentError("the sealed password does not decrypt with this key and padding " +

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "pkcs/pkcs12.h"
 #include "pkcs/seal.h"
 
@@ -16,16 +18,6 @@ namespace {
 
 constexpr std::string_view kPurposeNames[] = {"unassigned", "smimeEncryption", "smimeSigning",
                                               "vpn", "wifi"};
-
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
 
 // Built by appending: GCC 12 warns (-Wrestrict, a known false positive) on "'" + std::string.
 std::string Quoted(std::string_view text) {
@@ -75,7 +67,7 @@ void CheckLeafValidity(const Certificate& leaf, const ValidateOptions& options,
 
 void CheckEmail(const Certificate& leaf, const std::string& upn, ValidationReport& report) {
   if (std::any_of(leaf.emails.begin(), leaf.emails.end(),
-                  [&upn](const std::string& e) { return EqualsIgnoreAsciiCase(e, upn); }) &&
+                  [&upn](const std::string& e) { return EqualsIgnoreCaseAscii(e, upn); }) &&
       !upn.empty()) {
     return;
   }
@@ -186,7 +178,7 @@ std::string_view PurposeName(Purpose purpose) {
 
 Result<Purpose> ParsePurpose(std::string_view name) {
   for (size_t i = 0; i < std::size(kPurposeNames); ++i) {
-    if (EqualsIgnoreAsciiCase(name, kPurposeNames[i])) return static_cast<Purpose>(i);
+    if (EqualsIgnoreCaseAscii(name, kPurposeNames[i])) return static_cast<Purpose>(i);
   }
   std::string valid;
   for (std::string_view n : kPurposeNames) valid += (valid.empty() ? "" : ", ") + std::string(n);

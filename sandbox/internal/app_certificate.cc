@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/encoding.h"
 #include "sandbox/internal/wire.h"
 
 namespace certdeploy::sandbox::internal {
@@ -46,9 +47,9 @@ Result<AppCertificate> AppCertificate::LoadFile(const std::string& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(der, static_cast<size_t>(der_len), digest, &len, EVP_sha256(), nullptr);
-  out.x5t_s256_ = EncodeBase64Url(std::string_view(reinterpret_cast<char*>(digest), len));
+  out.x5t_s256_ = Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), len));
   EVP_Digest(der, static_cast<size_t>(der_len), digest, &len, EVP_sha1(), nullptr);
-  out.x5t_ = EncodeBase64Url(std::string_view(reinterpret_cast<char*>(digest), len));
+  out.x5t_ = Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), len));
   OPENSSL_free(der);
   return out;
 }

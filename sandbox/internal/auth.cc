@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "base/encoding.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 
 namespace certdeploy::sandbox::internal {
 namespace {
@@ -74,7 +77,8 @@ Reply AuthService::HandleToken(const http::ServerRequest& request, const Request
     return AadError(ctx, 405, "invalid_request", 900561,
                     "The endpoint only accepts POST requests.");
   }
-  std::string content_type = ToLower(HeaderValue(request.headers, "content-type").value_or(""));
+  std::string content_type =
+      AsciiToLower(HeaderValue(request.headers, "content-type").value_or(""));
   if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
     return AadError(ctx, 400, "invalid_request", 900144,
                     "The request body must contain the following parameter: 'grant_type'.");
@@ -92,8 +96,8 @@ Reply AuthService::HandleToken(const http::ServerRequest& request, const Request
   std::optional<std::string> secret = FormValue(*form, "client_secret");
   // RFC 6749 2.3.1: HTTP Basic with url-encoded client_id:client_secret.
   if (auto basic = HeaderValue(request.headers, "authorization");
-      basic && basic->size() > 6 && EqualsIgnoreCase(basic->substr(0, 6), "basic ")) {
-    auto decoded = DecodeBase64(basic->substr(6));
+      basic && basic->size() > 6 && StartsWithIgnoreCaseAscii(*basic, "basic ")) {
+    auto decoded = Base64Decode(basic->substr(6));
     size_t colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
       return AadError(ctx, 401, "invalid_client", 7000216, "Malformed HTTP Basic credentials.");
@@ -113,7 +117,7 @@ Reply AuthService::HandleToken(const http::ServerRequest& request, const Request
                     "The app requested an unsupported grant type '" + *grant + "'.");
   }
   if (!client_id || client_id->empty()) return missing("client_id");
-  if (!client_id_.empty() && !EqualsIgnoreCase(*client_id, client_id_)) {
+  if (!client_id_.empty() && !EqualsIgnoreCaseAscii(*client_id, client_id_)) {
     return AadError(ctx, 400, "unauthorized_client", 700016,
                     "Application with identifier '" + *client_id +
                         "' was not found in the directory 'sandbox'.");
@@ -156,7 +160,7 @@ Reply AuthService::HandleToken(const http::ServerRequest& request, const Request
     uint64_t v = random_.Next();
     for (size_t j = 0; j < 8; ++j) raw[i + j] = static_cast<char>((v >> (8 * j)) & 0xff);
   }
-  std::string token = "sbx." + EncodeBase64Url(raw);
+  std::string token = "sbx." + Base64UrlEncode(raw);
   {
     std::lock_guard<std::mutex> lock(mu_);
     SteadyTime now = clock_.SteadyNow();
@@ -189,9 +193,9 @@ std::optional<Reply> AuthService::CheckAssertion(const RequestContext& ctx,
   if (dot2 == std::string::npos || assertion.find('.', dot2 + 1) != std::string::npos) {
     return malformed("expected three segments");
   }
-  auto header_text = DecodeBase64Url(std::string_view(assertion).substr(0, dot1));
-  auto claims_text = DecodeBase64Url(std::string_view(assertion).substr(dot1 + 1, dot2 - dot1 - 1));
-  auto signature = DecodeBase64Url(std::string_view(assertion).substr(dot2 + 1));
+  auto header_text = Base64UrlDecode(std::string_view(assertion).substr(0, dot1));
+  auto claims_text = Base64UrlDecode(std::string_view(assertion).substr(dot1 + 1, dot2 - dot1 - 1));
+  auto signature = Base64UrlDecode(std::string_view(assertion).substr(dot2 + 1));
   if (!header_text || !claims_text || !signature) return malformed("bad base64url");
   json header = json::parse(*header_text, nullptr, false);
   json claims = json::parse(*claims_text, nullptr, false);
@@ -229,7 +233,8 @@ std::optional<Reply> AuthService::CheckAssertion(const RequestContext& ctx,
     return AadError(ctx, 401, "invalid_client", 700212,
                     "The audience claim of the client assertion must be '" + token_url + "'.");
   }
-  if (!EqualsIgnoreCase(claim("iss"), client_id) || !EqualsIgnoreCase(claim("sub"), client_id)) {
+  if (!EqualsIgnoreCaseAscii(claim("iss"), client_id) ||
+      !EqualsIgnoreCaseAscii(claim("sub"), client_id)) {
     return AadError(ctx, 401, "invalid_client", 700021,
                     "Client assertion application identifier doesn't match 'client_id' "
                     "parameter.");
@@ -265,7 +270,7 @@ std::optional<Reply> AuthService::CheckBearer(const std::optional<std::string>& 
     return reply;
   };
   if (!authorization || authorization->empty()) return unauthorized("Access token is empty.");
-  if (authorization->size() <= 7 || !EqualsIgnoreCase(authorization->substr(0, 7), "bearer ")) {
+  if (authorization->size() <= 7 || !StartsWithIgnoreCaseAscii(*authorization, "bearer ")) {
     return unauthorized("Access token is empty.");
   }
   std::string token = authorization->substr(7);

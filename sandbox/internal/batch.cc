@@ -9,7 +9,9 @@
 
 #include <set>
 
+#include "base/encoding.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "sandbox/internal/tenant.h"
 
 namespace certdeploy::sandbox::internal {
@@ -53,7 +55,7 @@ std::variant<std::vector<BatchItem>, std::string> ParseEnvelope(const json& body
       } else if (key == "headers" && value.is_object()) {
         for (const auto& [name, v] : value.items()) {
           if (!v.is_string()) return "Header '" + name + "' must be a string.";
-          item.headers.emplace(ToLower(name), v.get<std::string>());
+          item.headers.emplace(AsciiToLower(name), v.get<std::string>());
         }
       } else if (key == "body") {
         item.body = value.is_string() ? value.get<std::string>() : value.dump();
@@ -82,8 +84,8 @@ std::variant<std::vector<BatchItem>, std::string> ParseEnvelope(const json& body
     }
     // A JSON body arrives as a JSON value; any other content type as base64.
     if (item.body &&
-        ToLower(item.headers.find("content-type")->second).rfind("application/json", 0) != 0) {
-      auto raw = DecodeBase64(*item.body);
+        AsciiToLower(item.headers.find("content-type")->second).rfind("application/json", 0) != 0) {
+      auto raw = Base64Decode(*item.body);
       if (!raw) return "Request '" + item.id + "' has a body that is not base64.";
       item.body = *raw;
     }
@@ -140,20 +142,11 @@ Reply SandboxTenantImpl::HandleBatch(const Operation& op) {
     } else {
       parsed_ok = false;
     }
-    std::string path = url.substr(0, q);
-    size_t start = 1;
-    while (parsed_ok && start <= path.size()) {
-      size_t slash = path.find('/', start);
-      if (slash == std::string::npos) slash = path.size();
-      if (slash > start) {
-        auto segment = PercentDecode(path.substr(start, slash - start), false);
-        if (!segment) {
-          parsed_ok = false;
-          break;
-        }
-        item_op.segments.push_back(std::move(*segment));
-      }
-      start = slash + 1;
+    const std::string path = url.substr(0, q);
+    if (auto segments = SplitPath(path, /*decode=*/true)) {
+      item_op.segments = std::move(*segments);
+    } else {
+      parsed_ok = false;
     }
     if (failed_dependency) {
       reply = GraphError(ctx, 424, "FailedDependency", "A request this one depends on failed.");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <span>
 
+#include "base/encoding.h"
+#include "base/time_format.h"
 #include "pkcs/certificate.h"
 
 namespace certdeploy::sandbox::internal {
@@ -240,13 +242,14 @@ std::optional<Refusal> ValidateConfigBody(const json& body, const TypeSpec* type
         if (!value.is_object() && !value.is_null()) return invalid("expected an object");
         break;
       case PropKind::kDateTime:
-        if (!value.is_string() || !ParseRfc3339(value.get<std::string>())) {
+        if (!value.is_string() ||
+            !ParseRfc3339(value.get<std::string>(), kGraphDateTimeOptions).ok()) {
           return invalid("expected an RFC 3339 date-time with an offset");
         }
         break;
       case PropKind::kCaCertificate: {
         if (!value.is_string()) return invalid("expected base64 of a DER certificate");
-        auto der = DecodeBase64(value.get<std::string>());
+        auto der = Base64Decode(value.get<std::string>());
         if (!der || der->empty()) {
           return refuse("trustedRootCertificate not base64",
                         "Invalid value for property 'trustedRootCertificate': not base64.");

@@ -4,6 +4,8 @@
 
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 
 namespace certdeploy::sandbox::internal {
 
@@ -11,7 +13,7 @@ Status TenantCore::Commit(json entry) {
   if (journal_) {
     json line = json::object();
     line["v"] = 1;
-    line["at"] = FormatDateTime(clock.Now());
+    line["at"] = FormatRfc3339UtcTicks(clock.Now());
     for (auto& [key, value] : entry.items()) line[key] = value;
     RETURN_IF_ERROR(journal_->Append(line));
   }
@@ -19,7 +21,7 @@ Status TenantCore::Commit(json entry) {
 }
 
 std::variant<json, Refusal> ParseJsonBody(const Operation& op, std::string_view resource) {
-  std::string content_type = ToLower(op.Header("content-type").value_or(""));
+  std::string content_type = AsciiToLower(op.Header("content-type").value_or(""));
   if (content_type.rfind("application/json", 0) != 0) {
     return Refusal{415, "UnsupportedMediaType",
                    "The content type '" + content_type +
@@ -100,11 +102,11 @@ Reply HandleUsers(const Operation& op, TenantCore& core) {
                         "'userPrincipalName' of resource 'User'.");
     }
     if (auto user = core.directory().FindByUpn((*clauses)[0].literal)) {
-      items.push_back({ToLower(user->upn), render(*user)});
+      items.push_back({AsciiToLower(user->upn), render(*user)});
     }
   } else {
     for (const auto& user : core.directory().List()) {
-      items.push_back({ToLower(user.upn), render(user)});
+      items.push_back({AsciiToLower(user.upn), render(user)});
     }
   }
   auto page = MakePage(op, std::move(items), core.page_size, "users");

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <set>
 
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "sandbox/internal/config_schema.h"
 #include "sandbox/internal/core.h"
 
@@ -101,7 +103,7 @@ std::variant<json, Refusal> ValidateAssignment(const json& in, const std::string
       if (!value.is_string() || !IsGuid(value.get<std::string>())) {
         return Invalid("invalid assignment target", "groupId must be a GUID.");
       }
-      target["groupId"] = ToLower(value.get<std::string>());
+      target["groupId"] = AsciiToLower(value.get<std::string>());
     } else if (key == "deviceAndAppManagementAssignmentFilterId") {
       if (!value.is_string() && !value.is_null()) {
         return Invalid("invalid assignment target", "The filter id must be a string.");
@@ -200,7 +202,7 @@ Reply List(const Operation& op, TenantCore& core) {
       if (type_filter && record.type != *type_filter) continue;
       if (name_filter) {
         std::string name = record.props.value("displayName", "");
-        if ((name_filter->tolower ? ToLower(name) : name) != name_filter->literal) continue;
+        if ((name_filter->tolower ? AsciiToLower(name) : name) != name_filter->literal) continue;
       }
       items.push_back({SeqKey(record.seq), RenderConfig(record, expand)});
     }
@@ -321,7 +323,7 @@ json RenderConfig(const ConfigRecord& record, bool with_assignments) {
   };
   json out = {{"@odata.type", kTypePrefix + record.type},
               {"id", record.id},
-              {"lastModifiedDateTime", FormatDateTime(record.modified)},
+              {"lastModifiedDateTime", FormatRfc3339UtcTicks(record.modified)},
               {"roleScopeTagIds", prop("roleScopeTagIds", json::array({"0"}))},
               {"supportsScopeTags", true},
               {"deviceManagementApplicabilityRuleOsEdition",
@@ -330,7 +332,7 @@ json RenderConfig(const ConfigRecord& record, bool with_assignments) {
                prop("deviceManagementApplicabilityRuleOsVersion", nullptr)},
               {"deviceManagementApplicabilityRuleDeviceMode",
                prop("deviceManagementApplicabilityRuleDeviceMode", nullptr)},
-              {"createdDateTime", FormatDateTime(record.created)},
+              {"createdDateTime", FormatRfc3339UtcTicks(record.created)},
               {"description", prop("description", nullptr)},
               {"displayName", prop("displayName", "")},
               {"version", record.version}};

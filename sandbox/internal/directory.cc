@@ -7,17 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/encoding.h"
+#include "base/strings.h"
 #include "sandbox/internal/wire.h"
 
 namespace certdeploy::sandbox::internal {
 namespace {
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 // Splits one CSV line (RFC 4180 quoting, no embedded newlines).
 std::vector<std::string> SplitCsv(std::string_view line) {
@@ -38,13 +33,13 @@ std::vector<std::string> SplitCsv(std::string_view line) {
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
-      fields.push_back(Trim(cur));
+      fields.emplace_back(TrimAsciiWhitespace(cur));
       cur.clear();
     } else {
       cur += c;
     }
   }
-  fields.push_back(Trim(cur));
+  fields.emplace_back(TrimAsciiWhitespace(cur));
   return fields;
 }
 
@@ -67,43 +62,43 @@ std::string DisplayNameFor(std::string_view upn) {
 }  // namespace
 
 bool IsValidUpn(std::string_view upn) {
-  size_t at = upn.find('@');
-  if (at == std::string_view::npos || at == 0 || upn.find('@', at + 1) != std::string_view::npos ||
-      upn.size() > 113) {
+  // Entra's username policy (learn.microsoft.com/entra/identity/authentication/concept-sspr-policy,
+  // "Username policies"): at most 64 characters before '@', 48 after, 113 in all; the username
+  // from A-Z a-z 0-9 ' . - _ ! # ^ ~ and not ending in '.'. The suffix must be one of the
+  // tenant's (dotted, routable) domains: letters, digits, '.', '-', '_'
+  // (learn.microsoft.com/microsoft-365/enterprise/prepare-for-directory-synchronization).
+  const size_t at = upn.find('@');
+  if (at == std::string_view::npos || upn.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
-  for (size_t i = 0; i < at; ++i) {
-    auto c = static_cast<unsigned char>(upn[i]);
-    if (c <= 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '/' || c == '(' || c == ')' ||
-        c == ',' || c == ':' || c == ';' || c == '<' || c == '>' || c == '[' || c == ']') {
-      return false;
-    }
-  }
-  std::string_view domain = upn.substr(at + 1);
-  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+  const std::string_view user = upn.substr(0, at);
+  const std::string_view domain = upn.substr(at + 1);
+  if (user.empty() || user.size() > 64 || domain.empty() || domain.size() > 48 ||
+      upn.size() > 113 || user.back() == '.') {
     return false;
+  }
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  for (char c : user) {
+    if (!alnum(c) && std::string_view("'.-_!#^~").find(c) == std::string_view::npos) return false;
   }
   for (char c : domain) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+    if (!alnum(c) && c != '.' && c != '-' && c != '_') return false;
   }
-  return true;
+  return domain.find('.') != std::string_view::npos && domain.front() != '.' &&
+         domain.back() != '.' && domain.find("..") == std::string_view::npos;
 }
 
 std::string UserIdForUpn(std::string_view upn) {
-  std::string lower = ToLower(upn);
+  std::string lower = AsciiToLower(upn);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(lower.data(), lower.size(), digest, &len, EVP_sha256(), nullptr);
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x80);  // RFC 9562 version 8.
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // Variant 10xx.
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
+  std::string out = HexEncode(std::span<const uint8_t>(digest, 16));
+  for (size_t dash : {20, 16, 12, 8}) out.insert(dash, 1, '-');  // 8-4-4-4-12.
   return out;
 }
 
@@ -120,13 +115,13 @@ Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (first && line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
-    std::string trimmed = Trim(line);
+    std::string trimmed(TrimAsciiWhitespace(line));
     if (trimmed.empty() || trimmed[0] == '#') continue;
     if (first) {
       first = false;
       std::vector<std::string> header = SplitCsv(trimmed);
       for (size_t i = 0; i < header.size(); ++i) {
-        if (EqualsIgnoreCase(header[i], "userPrincipalName")) upn_column = static_cast<int>(i);
+        if (EqualsIgnoreCaseAscii(header[i], "userPrincipalName")) upn_column = static_cast<int>(i);
       }
       if (upn_column >= 0) continue;
       if (header.size() > 1) {
@@ -153,7 +148,7 @@ Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
 }
 
 void Directory::Add(const std::string& upn) const {
-  std::string key = ToLower(upn);
+  std::string key = AsciiToLower(upn);
   if (by_upn_.count(key)) return;
   DirectoryUser user{UserIdForUpn(upn), upn, DisplayNameFor(upn)};
   upn_by_id_[user.id] = key;
@@ -162,17 +157,17 @@ void Directory::Add(const std::string& upn) const {
 
 std::optional<DirectoryUser> Directory::FindByUpn(std::string_view upn) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_upn_.find(ToLower(upn));
+  auto it = by_upn_.find(AsciiToLower(upn));
   if (it != by_upn_.end()) return it->second;
   if (!open_ || !IsValidUpn(upn)) return std::nullopt;
   Add(std::string(upn));
-  return by_upn_.at(ToLower(upn));
+  return by_upn_.at(AsciiToLower(upn));
 }
 
 std::optional<DirectoryUser> Directory::FindByIdOrUpn(std::string_view key) const {
   if (key.find('@') != std::string_view::npos) return FindByUpn(key);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = upn_by_id_.find(ToLower(key));
+  auto it = upn_by_id_.find(AsciiToLower(key));
   if (it == upn_by_id_.end()) return std::nullopt;
   return by_upn_.at(it->second);
 }

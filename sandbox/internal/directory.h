@@ -24,7 +24,8 @@ struct DirectoryUser {
   std::string display_name;
 };
 
-// "local@domain.tld" without spaces or control characters; apostrophes are fine.
+// A UPN Entra would hold: its documented username policy (see directory.cc), written here
+// independently of the product's rule so that the two can be tested against each other.
 bool IsValidUpn(std::string_view upn);
 // The stable user id of `upn` (case-insensitive).
 std::string UserIdForUpn(std::string_view upn);

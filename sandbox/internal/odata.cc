@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "base/encoding.h"
+
 namespace certdeploy::sandbox::internal {
 namespace {
 
@@ -178,7 +180,7 @@ std::variant<json, Refusal> MakePage(const Operation& op, std::vector<PageItem> 
   }
   std::optional<std::string> after;
   if (auto token = op.Query("$skiptoken")) {
-    after = DecodeBase64Url(*token);
+    after = Base64UrlDecode(*token);
     if (!after || after->empty()) return BadQuery("The $skiptoken is not valid.");
   }
   std::sort(items.begin(), items.end(),
@@ -209,7 +211,7 @@ std::variant<json, Refusal> MakePage(const Operation& op, std::vector<PageItem> 
       link += sep + EncodeQueryKey(key) + "=" + PercentEncode(value);
       sep = '&';
     }
-    link += sep + std::string("$skiptoken=") + EncodeBase64Url(std::prev(it)->key);
+    link += sep + std::string("$skiptoken=") + Base64UrlEncode(std::prev(it)->key);
     page["@odata.nextLink"] = link;
   }
   return page;

@@ -24,18 +24,9 @@ std::optional<Target> ParseTarget(const http::ServerRequest& request) {
   t.raw_path = std::string(target.substr(0, q));
   t.raw_query = q == std::string_view::npos ? (decoded ? request.query : "")
                                             : std::string(target.substr(q + 1));
-  size_t start = 0;
-  while (start <= t.raw_path.size()) {
-    size_t slash = t.raw_path.find('/', start);
-    if (slash == std::string::npos) slash = t.raw_path.size();
-    std::string_view part(t.raw_path.data() + start, slash - start);
-    if (!part.empty()) {
-      auto segment = decoded ? std::optional<std::string>(part) : PercentDecode(part, false);
-      if (!segment) return std::nullopt;
-      t.segments.push_back(std::move(*segment));
-    }
-    start = slash + 1;
-  }
+  std::optional<std::vector<std::string>> segments = SplitPath(t.raw_path, /*decode=*/!decoded);
+  if (!segments) return std::nullopt;
+  t.segments = std::move(*segments);
   return t;
 }
 

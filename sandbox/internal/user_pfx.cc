@@ -10,6 +10,9 @@
 
 #include <set>
 
+#include "base/encoding.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "sandbox/internal/core.h"
 
 namespace certdeploy::sandbox::internal {
@@ -75,7 +78,11 @@ std::optional<Refusal> ParseFields(const json& body, bool create, PfxInput* in) 
     }
     if (key == "startDateTime" || key == "expirationDateTime" || key == "createdDateTime" ||
         key == "lastModifiedDateTime") {
-      auto t = value.is_string() ? ParseRfc3339(value.get<std::string>()) : std::nullopt;
+      std::optional<SystemTime> t;
+      if (value.is_string()) {
+        Result<SystemTime> parsed = ParseRfc3339(value.get<std::string>(), kGraphDateTimeOptions);
+        if (parsed.ok()) t = *parsed;
+      }
       if (!t) return literal_error("Edm.DateTimeOffset");
       if (key == "startDateTime") in->start = t;
       if (key == "expirationDateTime") in->expiration = t;
@@ -90,7 +97,7 @@ std::optional<Refusal> ParseFields(const json& body, bool create, PfxInput* in) 
       if (!kPaddings.count(s)) return literal_error("microsoft.graph.userPfxPaddingScheme");
       in->padding_scheme = s;
     } else if (key == "encryptedPfxBlob") {
-      auto bytes = DecodeBase64(s);
+      auto bytes = Base64Decode(s);
       if (!bytes) return literal_error("Edm.Binary");
       in->blob = std::move(*bytes);
     } else if (key == "id") {
@@ -226,7 +233,7 @@ Reply Update(const Operation& op, TenantCore& core, const std::string& id) {
   if (auto refusal = ParseFields(std::get<json>(parsed), false, &in)) return Refuse(ctx, *refusal);
   if (auto refusal = CheckFields(ctx, in)) return Refuse(ctx, *refusal);
   if ((in.thumbprint && *in.thumbprint != record.thumbprint) ||
-      (in.upn && !EqualsIgnoreCase(*in.upn, record.upn)) ||
+      (in.upn && !EqualsIgnoreCaseAscii(*in.upn, record.upn)) ||
       (in.id && !in.id->empty() && *in.id != record.id)) {
     return Refuse(ctx, Intune(ctx, "userPfxCertificate: key fields changed"));
   }
@@ -300,7 +307,7 @@ Reply List(const Operation& op, TenantCore& core) {
       bool match = true;
       for (const auto& c : clauses) {
         const std::string& v = c.property == "thumbprint" ? record.thumbprint : record.upn;
-        match = match && (c.tolower ? ToLower(v) : v) == c.literal;
+        match = match && (c.tolower ? AsciiToLower(v) : v) == c.literal;
       }
       if (match) items.push_back({id, RenderPfx(record)});
     }
@@ -320,14 +327,14 @@ json RenderPfx(const PfxRecord& r) {
               {"thumbprint", r.thumbprint},
               {"intendedPurpose", r.intended_purpose},
               {"userPrincipalName", r.upn},
-              {"startDateTime", FormatDateTime(r.start)},
-              {"expirationDateTime", FormatDateTime(r.expiration)},
+              {"startDateTime", FormatRfc3339UtcTicks(r.start)},
+              {"expirationDateTime", FormatRfc3339UtcTicks(r.expiration)},
               {"providerName", r.provider_name},
               {"keyName", r.key_name},
               {"encryptedPfxBlob", "AA=="},
               {"encryptedPfxPassword", ""},
-              {"createdDateTime", FormatDateTime(r.created)},
-              {"lastModifiedDateTime", FormatDateTime(r.modified)},
+              {"createdDateTime", FormatRfc3339UtcTicks(r.created)},
+              {"lastModifiedDateTime", FormatRfc3339UtcTicks(r.modified)},
               {"paddingScheme", r.padding_scheme}};
 }
 
@@ -344,7 +351,7 @@ Reply HandleUserPfxCertificates(const Operation& op, TenantCore& core) {
     if (op.method == "POST") return Create(op, core);
     return MethodNotAllowed(op);
   }
-  std::string key = ToLower(*id);
+  std::string key = AsciiToLower(*id);
   if (op.method == "GET") {
     if (auto refusal = CheckQueryOptions(op, {"$select"})) {
       return FromRefusal(*op.context, *refusal);

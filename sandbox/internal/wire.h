@@ -1,8 +1,11 @@
 // sandbox/internal/wire.h: encodings and error bodies shared by every sandbox handler.
 //
-// Percent/form decoding, strict base64, RFC 3339 and HTTP dates, the Graph and AAD error shapes,
-// and the two value types the handlers trade in: Operation (one Graph call, top-level or a $batch
-// item) and Reply (its answer plus what the statistics need to know about it).
+// Query parsing, the date-time syntax Graph accepts, the Graph and AAD error shapes, and the two
+// value types the handlers trade in: Operation (one Graph call, top-level or a $batch item) and
+// Reply (its answer plus what the statistics need to know about it). The encodings themselves
+// (base64, percent-encoding, RFC 3339 and HTTP dates, ASCII case) come from base/; the sandbox
+// decides only how strict to be: base64 with the default (strict) Base64DecodeOptions, dates with
+// kGraphDateTimeOptions.
 
 #pragma once
 
@@ -15,14 +18,13 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "base/percent_decode.h"
+#include "base/time_format.h"
 #include "http/server.h"
 
 namespace certdeploy::sandbox::internal {
 
 using nlohmann::json;
 
-std::string ToLower(std::string_view s);
 // First value of header `name` (matched case-insensitively), or nullopt.
 std::optional<std::string> HeaderValue(const http::HeaderMap& headers, std::string_view name);
 
@@ -74,28 +76,21 @@ struct Reply {
 
 // --- Encodings -------------------------------------------------------------------------------
 
-// Percent-encodes everything but RFC 3986 unreserved characters.
-std::string PercentEncode(std::string_view in);
+// The non-empty '/'-separated segments of a URL path, percent-decoded when `decode` ('+' is kept):
+// "/beta//users/o%27neil" -> {"beta", "users", "o'neil"}. nullopt for a malformed escape.
+std::optional<std::vector<std::string>> SplitPath(std::string_view path, bool decode);
 // Splits "a=1&b=2" and decodes both sides. nullopt for a malformed escape.
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view raw);
 
-// Standard base64 with padding; the decoder refuses whitespace, the URL alphabet and bad padding.
-std::string EncodeBase64(std::string_view bytes);
-std::optional<std::string> DecodeBase64(std::string_view text);
-// base64url without padding (JWT).
-std::string EncodeBase64Url(std::string_view bytes);
-std::optional<std::string> DecodeBase64Url(std::string_view text);
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-
 // --- Time ------------------------------------------------------------------------------------
 
-// RFC 3339 with a mandatory offset ("Z" or "+hh:mm"/"-hh:mm"), optional fraction.
-std::optional<SystemTime> ParseRfc3339(std::string_view text);
-// "2026-01-01T00:00:00Z", with up to 7 fraction digits when the time has a fraction.
-std::string FormatDateTime(SystemTime t);
-// IMF-fixdate for the Date header: "Thu, 01 Jan 2026 00:00:00 GMT".
-std::string FormatHttpDate(SystemTime t);
+// Edm.DateTimeOffset as Graph (.NET) reads it, for ParseRfc3339: a mandatory offset ("Z" or
+// "+hh:mm"/"-hh:mm"), any fraction, upper-case 'T' and 'Z' only, no leap second. Graph accepts
+// 0001-01-01 to 9999-12-31; beyond what SystemTime holds the sandbox clamps. Graph writes them
+// back as FormatRfc3339UtcTicks does ("2026-01-01T00:00:00Z", "...00.25Z").
+inline constexpr Rfc3339Options kGraphDateTimeOptions = {
+    .lower_case = false, .leap_second = false, .clamp_to_representable = true};
+
 // Milliseconds since the epoch, for the journal.
 int64_t ToUnixMillis(SystemTime t);
 SystemTime FromUnixMillis(int64_t ms);

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "pkcs/digest.h"
 #include "service/internal/api_handlers.h"
 
@@ -92,10 +93,7 @@ struct Api::Impl {
   const config::ApiKeyConfig* Authenticate(const http::ServerRequest& request) const {
     std::optional<std::string> header = request.Header("authorization");
     if (!header || header->size() < 8) return nullptr;
-    std::string scheme = header->substr(0, 7);
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (scheme != "bearer ") return nullptr;
+    if (!StartsWithIgnoreCaseAscii(*header, "bearer ")) return nullptr;
     std::string_view key = std::string_view(*header).substr(7);
     while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
     if (key.empty()) return nullptr;
@@ -113,10 +111,10 @@ struct Api::Impl {
     if (pattern == "/healthz") return JsonResponse(200, {{"status", "ok"}});
     if (pattern == "/readyz") return Ready();
     if (pattern == "/metrics") {
-      graph::RateLimiterStats stats;
-      if (ctx.deps.limiter != nullptr) stats = ctx.deps.limiter->Stats();
+      graph::WriteBudgetStats stats;
+      if (ctx.deps.budget != nullptr) stats = ctx.deps.budget->Stats();
       http::ServerResponse resp = http::ServerResponse::Text(
-          200, ctx.deps.metrics->Render(ctx.deps.store, ctx.deps.limiter ? &stats : nullptr));
+          200, ctx.deps.metrics->Render(ctx.deps.store, ctx.deps.budget ? &stats : nullptr));
       resp.headers.erase("content-type");
       resp.headers.emplace("content-type", "text/plain; version=0.0.4; charset=utf-8");
       return resp;

@@ -10,7 +10,10 @@
 #include <set>
 #include <string_view>
 
+#include "base/encoding.h"
 #include "base/log.h"
+#include "base/time_format.h"
+#include "config/upn.h"
 #include "deploy/observe.h"
 #include "deploy/plan.h"
 #include "graph/intune.h"
@@ -28,32 +31,6 @@ struct EnrollmentRequest {
   pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
   bool dry_run = false;
 };
-
-// The shape of a user principal name: one '@', a non-empty local part without whitespace,
-// control characters or the characters Entra ID refuses in UPNs, and a dotted DNS domain. The
-// same bar as a manifest row, plus the domain's character set. A quote (o'neil@contoso.com) is
-// valid: Graph filters escape it by doubling (graph::ODataStringLiteral).
-bool IsUpn(std::string_view upn) {
-  const size_t at = upn.find('@');
-  if (upn.size() > 256 || at == 0 || at == std::string_view::npos || at != upn.rfind('@')) {
-    return false;
-  }
-  for (char ch : upn.substr(0, at)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c == 0x7f ||
-        std::string_view("\"\\/()<>,:;[]").find(ch) != std::string_view::npos) {
-      return false;
-    }
-  }
-  const std::string_view domain = upn.substr(at + 1);
-  if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
-    return false;
-  }
-  return std::all_of(domain.begin(), domain.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-  });
-}
 
 // Wipes the plaintext copies nlohmann holds.
 void WipeString(nlohmann::json& value) {
@@ -81,19 +58,24 @@ std::optional<EnrollmentRequest> ParseRequest(const http::ServerRequest& r, pkcs
     }
   }
   const nlohmann::json& upn = (*body)["userPrincipalName"];
-  if (!upn.is_string() || !IsUpn(upn.get_ref<const std::string&>())) {
+  if (!upn.is_string()) {
     problem = BadRequest(
-        "userPrincipalName: expected a user principal name such as "
-        "alice@contoso.com");
+        "userPrincipalName: expected a user principal name such as alice@contoso.com");
+    return std::nullopt;
+  }
+  if (Status valid = config::ValidateUpn(upn.get_ref<const std::string&>()); !valid.ok()) {
+    problem = BadRequest("userPrincipalName: " + std::string(valid.message()));
     return std::nullopt;
   }
   out.upn = upn.get<std::string>();
   const nlohmann::json& pfx = (*body)["pfx"];
-  if (!pfx.is_string() || !pkcs::Base64Decode(pfx.get_ref<const std::string&>(), out.pfx) ||
-      out.pfx.empty()) {
+  std::optional<std::string> bytes;
+  if (pfx.is_string()) bytes = Base64Decode(pfx.get_ref<const std::string&>(), kLenientBase64);
+  if (!bytes || bytes->empty()) {
     problem = BadRequest("pfx: expected the PFX (PKCS#12) file in standard base64");
     return std::nullopt;
   }
+  out.pfx = std::move(*bytes);
   if (!(*body)["password"].is_string()) {
     problem = BadRequest("password: expected a string (the PFX password)");
     return std::nullopt;

@@ -1,11 +1,11 @@
 // Rollout manifests from the inbox: path confinement, work items per row, dry-run plans.
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <thread>
 
 #include "base/file.h"
+#include "base/time_format.h"
 #include "config/manifest.h"
 #include "deploy/desired_state.h"
 #include "deploy/observe.h"
@@ -19,8 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxPfxBytes = 16 << 20;
-
 pkcs::Finding RowError(std::string code, std::string message) {
   return {std::move(code), pkcs::Severity::kError, std::move(message)};
 }
@@ -33,46 +31,7 @@ struct RowOutcome {
   bool valid = false;
 };
 
-RowOutcome CheckRow(ApiContext& ctx, const config::ManifestRow& row, SystemTime now) {
-  RowOutcome out;
-  out.line = row.line;
-  out.item.user_principal_name = row.upn;
-  const pkcs::Purpose purpose = row.purpose.value_or(ctx.deps.config->pfx.intended_purpose);
-  out.item.intended_purpose = std::string(pkcs::PurposeName(purpose));
-  const std::string& inbox = ctx.service().inbox;
-  Result<std::string> pfx_path = ResolveInboxPath(inbox, row.pfx_file);
-  if (!pfx_path.ok()) {
-    out.findings.push_back(RowError("pfx-unreadable", std::string(pfx_path.status().message())));
-    return out;
-  }
-  if (!row.password_file.empty()) {
-    Result<std::string> password_path = ResolveInboxPath(inbox, row.password_file);
-    if (!password_path.ok()) {
-      out.findings.push_back(
-          RowError("password-unreadable", std::string(password_path.status().message())));
-      return out;
-    }
-  }
-  Result<std::string> bytes = ReadFile(*pfx_path, kMaxPfxBytes);
-  if (!bytes.ok()) {
-    out.findings.push_back(RowError("pfx-unreadable", std::string(bytes.status().message())));
-    return out;
-  }
-  Result<SecretBytes> password = row.ReadPassword();
-  if (!password.ok()) {
-    out.findings.push_back(
-        RowError("password-unreadable", std::string(password.status().message())));
-    return out;
-  }
-  PrepareContext prepare{*ctx.deps.config, *ctx.deps.connector_key, ctx.deps.trust_bundle, now};
-  std::span<const uint8_t> pfx(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
-  PreparedItem prepared = PrepareItem(prepare, pfx, *password, row.upn, purpose);
-  out.findings = std::move(prepared.findings);
-  if (!prepared.deployable) return out;
-  out.item = std::move(prepared.item);
-  out.valid = true;
-  return out;
-}
+int Cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 // Rows whose PFX or password file is outside the inbox become manifest problems.
 void ConfineRows(const std::string& inbox, config::Manifest& manifest) {
@@ -149,19 +108,27 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   }
   if (!out.outside.empty()) return out;
   const SystemTime now = ctx.deps.clock->Now();
+  const PrepareContext prepare{*ctx.deps.config, *ctx.deps.connector_key, ctx.deps.trust_bundle,
+                               now};
+  const std::string& inbox = ctx.service().inbox;
+  std::vector<PreparedItem> prepared = PrepareRows(
+      prepare, manifest->rows,
+      [&inbox](const std::string& path) { return ResolveInboxPath(inbox, path); }, Cores());
   std::vector<RowOutcome> outcomes(manifest->rows.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < outcomes.size(); i = next++) {
-      outcomes[i] = CheckRow(ctx, manifest->rows[i], now);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    RowOutcome& o = outcomes[i];
+    o.line = manifest->rows[i].line;
+    o.findings = std::move(prepared[i].findings);
+    o.valid = prepared[i].deployable;
+    if (o.valid) {
+      o.item = std::move(prepared[i].item);
+    } else {
+      const config::ManifestRow& row = manifest->rows[i];
+      o.item.user_principal_name = row.upn;
+      o.item.intended_purpose = std::string(
+          pkcs::PurposeName(row.purpose.value_or(ctx.deps.config->pfx.intended_purpose)));
     }
-  };
-  const int threads = std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1,
-                                      std::max<int>(1, static_cast<int>(outcomes.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+  }
   for (const config::ManifestProblem& p : manifest->problems) {
     RowOutcome o;
     o.line = p.line;
@@ -204,7 +171,7 @@ Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_p
   const SystemTime now = ctx.deps.clock->Now();
   deploy::DesiredStateOptions options;
   options.now = now;
-  options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads = Cores();
   Result<deploy::DesiredState> desired =
       deploy::BuildDesiredState(*ctx.deps.config, *manifest, options);
   if (!desired.ok()) return desired.status();

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/time_format.h"
 #include "deploy/plan.h"
 #include "service/internal/api_handlers.h"
 #include "service/scheduler.h"
@@ -50,7 +51,7 @@ std::optional<RolloutRequest> ParseRequest(const http::ServerRequest& r, Problem
     const nlohmann::json& start = (*body)["startAt"];
     Result<SystemTime> t =
         start.is_string()
-            ? ParseRfc3339(start.get<std::string>())
+            ? ParseApiTime(start.get<std::string>())
             : Result<SystemTime>(InvalidArgumentError("expected an RFC 3339 date-time string"));
     if (!t.ok()) return fail("startAt: " + std::string(t.status().message()));
     out.start_at = *t;

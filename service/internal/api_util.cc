@@ -1,9 +1,7 @@
 // Problem responses, JSON helpers and audit for the REST handlers.
 
-#include <cstdio>
-#include <ctime>
-
 #include "base/log.h"
+#include "base/time_format.h"
 #include "service/internal/api_handlers.h"
 
 namespace certdeploy::service {
@@ -125,17 +123,7 @@ std::optional<nlohmann::json> ParseObject(const http::ServerRequest& request, Pr
   return body;
 }
 
-std::string ApiTime(SystemTime t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  const time_t secs = static_cast<time_t>(ms.count() / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms.count() % 1000));
-  return buf;
-}
+std::string ApiTime(SystemTime t) { return FormatRfc3339UtcMillis(t); }
 
 void ApiContext::Audit(const Caller& caller, std::string action, std::string upn,
                        std::string thumbprint, std::string outcome, std::string detail) const {

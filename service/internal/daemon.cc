@@ -69,14 +69,14 @@ struct Daemon::Parts {
   bool leader = false;
   Duration backoff{0};
 
-  std::mutex ready_mu;
-  SteadyTime ready_checked{};                                 // Guarded by ready_mu.
-  Status ready_status = UnavailableError("not checked yet");  // Guarded by ready_mu.
+  Mutex ready_mu;
+  SteadyTime ready_checked GUARDED_BY(ready_mu) = {};
+  Status ready_status GUARDED_BY(ready_mu) = UnavailableError("not checked yet");
 
   // A Graph token obtainable (and the tenant answering), cached for a few seconds so that
-  // probes cannot spend the request budget.
-  Status GraphReady() {
-    std::lock_guard<std::mutex> lock(ready_mu);
+  // probes cannot spend the request budget. Concurrent probes wait for one check.
+  Status GraphReady() LOCKS_EXCLUDED(ready_mu) {
+    MutexLock lock(ready_mu);
     const SteadyTime now = clock->SteadyNow();
     if (ready_checked != SteadyTime{} && now - ready_checked < kGraphReadyCache) {
       return ready_status;
@@ -131,7 +131,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   parts->scheduler = std::make_unique<Scheduler>(*parts->store, clock);
   DispatcherOptions dispatch;
   dispatch.owner = parts->owner;
-  dispatch.lease = std::chrono::seconds(service.lease_seconds);
+  dispatch.lease = service.lease;
   dispatch.batch_size = service.batch_size;
   dispatch.retain_pfx_after_success = service.retain_pfx_after_success;
   dispatch.connector_key_fingerprint = parts->key->fingerprint();
@@ -148,7 +148,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   deps.connector_key = &*p.key;
   deps.trust_bundle = std::move(trust_bundle);
   deps.graph = &p.graph->client();
-  deps.limiter = &p.graph->limiter();
+  deps.budget = &p.graph->budget();
   deps.metrics = &p.metrics;
   deps.graph_ready = [&p] { return p.GraphReady(); };
   Daemon* self = daemon.get();
@@ -164,9 +164,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   }
   http.body_limit = service.max_body_bytes;
   http.header_limit = service.max_header_bytes;
-  http.read_timeout = std::chrono::milliseconds(service.request_timeout_millis);
+  http.read_timeout = service.request_timeout;
   http.handshake_timeout = http.read_timeout;
-  http.idle_timeout = std::chrono::milliseconds(service.idle_timeout_millis);
+  http.idle_timeout = service.idle_timeout;
   http.handler_threads = service.workers;
   Api* api = p.api.get();
   Result<std::unique_ptr<http::Server>> server =
@@ -185,20 +185,20 @@ const std::string& Daemon::owner() const { return parts_->owner; }
 store::JobStore& Daemon::store() { return *parts_->store; }
 
 void Daemon::Wake() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   woken_ = true;
-  wake_.notify_all();
+  wake_.NotifyAll();
 }
 
 void Daemon::RequestStop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stop_) return;
     stop_ = true;
   }
   CD_LOG_INFO("certdeploy serve: stopping (in-flight work is finished or handed back)");
   parts_->dispatcher->RequestStop();
-  wake_.notify_all();
+  wake_.NotifyAll();
 }
 
 void Daemon::StopAccepting() {
@@ -209,7 +209,7 @@ void Daemon::StopAccepting() {
 
 Duration Daemon::RunOnce() {
   Parts& p = *parts_;
-  const Duration poll = std::chrono::milliseconds(p.config.service->poll_millis);
+  const Duration poll = p.config.service->poll;
   bool leader = p.leader && p.store->StillDispatcher();
   if (!leader) {
     Result<bool> won = p.store->TryBecomeDispatcher(p.owner);
@@ -248,13 +248,17 @@ Duration Daemon::RunOnce() {
 void Daemon::Run() {
   for (;;) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stop_) break;
     }
     const Duration wait = RunOnce();
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (wait > Duration::zero()) {
-      wake_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+      // Real time: this loop is where the daemon waits for the clock; Wake() and RequestStop()
+      // end the wait early.
+      const SteadyTime deadline = std::chrono::steady_clock::now() + wait;
+      while (!stop_ && !woken_ && wake_.WaitUntil(mu_, deadline)) {
+      }
     }
     woken_ = false;
   }

@@ -3,9 +3,9 @@
 #include "service/dispatcher.h"
 
 #include <map>
-#include <mutex>
 
 #include "base/log.h"
+#include "base/mutex.h"
 #include "deploy/executor.h"
 #include "deploy/observe.h"
 #include "deploy/plan.h"
@@ -21,10 +21,21 @@ struct Dispatcher::Entry {
   std::string step;
 };
 
+// One claimed batch. While the executor runs, its worker threads call back into the batch
+// (lease renewals, password reads); the dispatcher thread itself waits in ExecutePlan.
 struct Dispatcher::Batch {
-  std::vector<Entry> entries;  // Entry i plans as line i + 1.
-  std::mutex mu;               // Guards lease renewals from executor callbacks.
-  SteadyTime last_renewal{};
+  // Entry i plans as line i + 1. The vector is fixed once claimed. Executor callbacks read and
+  // write an entry's `owned` and `step` only under mu; the dispatcher thread also uses them
+  // without mu, but only while no executor runs.
+  std::vector<Entry> entries;
+  Mutex mu;
+  SteadyTime last_renewal GUARDED_BY(mu) = {};
+
+  // The entry whose plan line `a` carries, or null.
+  Entry* EntryFor(const deploy::Action& a) {
+    if (a.line < 1 || a.line > static_cast<int>(entries.size())) return nullptr;
+    return &entries[static_cast<size_t>(a.line - 1)];
+  }
 };
 
 namespace {
@@ -33,6 +44,23 @@ bool IsProfileAction(deploy::ActionKind k) {
   return k == deploy::ActionKind::kCreateTrustedProfile ||
          k == deploy::ActionKind::kCreateImportedPfxProfile ||
          k == deploy::ActionKind::kAssignProfile || k == deploy::ActionKind::kUnchangedProfile;
+}
+
+// A plan cut in two: the profile actions (trusted roots, imported-PFX profiles, assignments),
+// which must all succeed before any record is imported, and the rest (the user records).
+struct PhasedPlan {
+  deploy::Plan profiles;
+  deploy::Plan imports;
+};
+
+PhasedPlan SplitByPhase(const deploy::Plan& plan) {
+  PhasedPlan phases{plan, plan};
+  phases.profiles.actions.clear();
+  phases.imports.actions.clear();
+  for (const deploy::Action& a : plan.actions) {
+    (IsProfileAction(a.kind) ? phases.profiles : phases.imports).actions.push_back(a);
+  }
+  return phases;
 }
 
 // Item problems that another attempt cannot fix.
@@ -156,8 +184,29 @@ void Dispatcher::Process(Batch& batch, DispatchResult& result) {
 }
 
 void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
+  const std::vector<PlannedItem> planned = PlannedItems(batch, result);
+  if (planned.empty()) return;
+  Result<deploy::Plan> plan = PlanAgainstTenant(planned);
+  if (!plan.ok()) {
+    HandBackAll(batch, plan.status(), result);
+    return;
+  }
+  const PhasedPlan phases = SplitByPhase(*plan);
+  deploy::ExecutorOptions options = ExecutorOptionsFor(batch);
+  if (!EnsureProfiles(batch, phases.profiles, options, result)) return;
+  if (stop_.load()) {
+    HandBackAll(batch, CancelledError("the daemon is shutting down"), result);
+    return;
+  }
+  const deploy::ExecutionReport report = Import(batch, phases.imports, std::move(options));
+  RecordImportOutcomes(batch, phases.imports, report, result);
+  for (Entry& e : batch.entries) {
+    if (e.owned) HandBack(e, InternalError("the plan had no action for this item"), result);
+  }
+}
+
+std::vector<PlannedItem> Dispatcher::PlannedItems(Batch& batch, DispatchResult& result) {
   std::vector<PlannedItem> planned;
-  std::vector<std::string> upns;
   for (size_t i = 0; i < batch.entries.size(); ++i) {
     Entry& e = batch.entries[i];
     if (!e.owned) continue;
@@ -168,77 +217,77 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
     }
     planned.push_back({static_cast<int>(i) + 1, e.item.user_principal_name, *purpose,
                        e.item.thumbprint, e.item.pfx_sha256, e.stored.facts});
-    upns.push_back(e.item.user_principal_name);
   }
-  if (planned.empty()) return;
+  return planned;
+}
+
+Result<deploy::Plan> Dispatcher::PlanAgainstTenant(const std::vector<PlannedItem>& planned) {
+  std::vector<std::string> upns;
+  for (const PlannedItem& p : planned) upns.push_back(p.upn);
   graph::IntuneApi intune(graph_);
   Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, upns);
-  if (!observed.ok()) {
-    HandBackAll(batch, observed.status().WithContext("reading the tenant"), result);
-    return;
-  }
-  deploy::Plan plan =
-      deploy::ComputePlan(DesiredStateForItems(config_, planned), *observed, clock_.Now());
-  deploy::Plan profiles = plan, imports = plan;
-  profiles.actions.clear();
-  imports.actions.clear();
-  for (const deploy::Action& a : plan.actions) {
-    (IsProfileAction(a.kind) ? profiles : imports).actions.push_back(a);
-  }
+  if (!observed.ok()) return observed.status().WithContext("reading the tenant");
+  return deploy::ComputePlan(DesiredStateForItems(config_, planned), *observed, clock_.Now());
+}
 
-  deploy::ExecutorOptions options;
-  options.concurrency = config_.limits.concurrency;
-  options.provider_name = config_.connector.provider_name;
-  options.key_name = config_.connector.key_name;
-  options.padding_scheme = config_.connector.padding;
-  options.on_progress = [&](const deploy::ExecutionProgress&) {
-    std::lock_guard<std::mutex> lock(batch.mu);
-    if (clock_.SteadyNow() - batch.last_renewal < options_.lease / 3) return;
-    for (Entry& e : batch.entries) {
-      if (!e.owned) continue;
-      store::CheckpointUpdate c{.id = e.item.id,
-                         .owner = options_.owner,
-                         .status = store::ItemStatus::kRunning,
-                         .step = e.step,
-                         .lease = options_.lease};
-      if (store_.Checkpoint(c).code() == StatusCode::kAborted) e.owned = false;
-    }
-    batch.last_renewal = clock_.SteadyNow();
+deploy::ExecutorOptions Dispatcher::ExecutorOptionsFor(Batch& batch) {
+  deploy::ExecutorOptions options = deploy::ExecutorOptionsFromConfig(config_);
+  options.on_progress = [this, &batch](const deploy::ExecutionProgress&) {
+    RenewLeasesIfDue(batch);
   };
-  if (profiles.HasWrites()) {
-    CheckpointAll(batch, "ensuring-profiles");
-    deploy::ExecutionReport report = deploy::ExecutePlan(profiles, graph_, options);
-    for (const deploy::ItemResult& r : report.items) {
-      if (r.ok) continue;
-      HandBackAll(batch, r.status.WithContext(r.description), result);
-      return;
-    }
-  }
-  if (stop_.load()) {
-    HandBackAll(batch, CancelledError("the daemon is shutting down"), result);
-    return;
-  }
+  return options;
+}
 
+void Dispatcher::RenewLeasesIfDue(Batch& batch) {
+  MutexLock lock(batch.mu);
+  if (clock_.SteadyNow() - batch.last_renewal < options_.lease / 3) return;
+  for (Entry& e : batch.entries) {
+    if (!e.owned) continue;
+    store::CheckpointUpdate c{.id = e.item.id,
+                              .owner = options_.owner,
+                              .status = store::ItemStatus::kRunning,
+                              .step = e.step,
+                              .lease = options_.lease};
+    if (store_.Checkpoint(c).code() == StatusCode::kAborted) e.owned = false;
+  }
+  batch.last_renewal = clock_.SteadyNow();
+}
+
+bool Dispatcher::EnsureProfiles(Batch& batch, const deploy::Plan& profiles,
+                                const deploy::ExecutorOptions& options, DispatchResult& result) {
+  if (!profiles.HasWrites()) return true;
+  CheckpointAll(batch, "ensuring-profiles");
+  deploy::ExecutionReport report = deploy::ExecutePlan(profiles, graph_, options);
+  for (const deploy::ItemResult& r : report.items) {
+    if (r.ok) continue;
+    HandBackAll(batch, r.status.WithContext(r.description), result);
+    return false;
+  }
+  return true;
+}
+
+deploy::ExecutionReport Dispatcher::Import(Batch& batch, const deploy::Plan& imports,
+                                           deploy::ExecutorOptions options) {
   CheckpointAll(batch, "importing");
-  auto entry_of = [&](const deploy::Action& a) -> Entry* {
-    if (a.line < 1 || a.line > static_cast<int>(batch.entries.size())) return nullptr;
-    return &batch.entries[static_cast<size_t>(a.line - 1)];
-  };
-  options.pfx_bytes = [&](const deploy::Action& a) -> Result<std::string> {
-    Entry* e = entry_of(a);
+  options.pfx_bytes = [&batch](const deploy::Action& a) -> Result<std::string> {
+    Entry* e = batch.EntryFor(a);
     if (e == nullptr) return InternalError("no work item for plan line " + std::to_string(a.line));
     return e->stored.pfx;
   };
-  options.sealed_password = [&](const deploy::Action& a) -> Result<std::string> {
+  options.sealed_password = [this, &batch](const deploy::Action& a) -> Result<std::string> {
     if (stop_.load()) return CancelledError("the daemon is shutting down");
-    Entry* e = entry_of(a);
+    Entry* e = batch.EntryFor(a);
     if (e == nullptr) return InternalError("no work item for plan line " + std::to_string(a.line));
-    std::lock_guard<std::mutex> lock(batch.mu);
+    MutexLock lock(batch.mu);
     if (!e->owned) return AbortedError("the lease on this item was lost");
     return e->item.sealed_password;
   };
-  deploy::ExecutionReport report = deploy::ExecutePlan(imports, graph_, options);
+  return deploy::ExecutePlan(imports, graph_, options);
+}
 
+void Dispatcher::RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
+                                      const deploy::ExecutionReport& report,
+                                      DispatchResult& result) {
   // Outcome per plan key: imports decide for themselves and for duplicates of the same record.
   std::map<std::string, const deploy::ItemResult*> by_key;
   std::map<size_t, const deploy::ItemResult*> by_action;
@@ -248,7 +297,7 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
   }
   for (size_t i = 0; i < imports.actions.size(); ++i) {
     const deploy::Action& a = imports.actions[i];
-    Entry* e = entry_of(a);
+    Entry* e = batch.EntryFor(a);
     if (e == nullptr || !e->owned) continue;
     if (a.kind == deploy::ActionKind::kSkipUserPfx && !a.record_id.empty()) {
       Succeed(*e, /*reconciled=*/true, result);  // Already in the tenant (e.g. before a crash).
@@ -264,24 +313,26 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
     } else {
       continue;
     }
-    if (r == nullptr) {
-      HandBack(*e, InternalError("the executor reported nothing for this item"), result);
-    } else if (r->ok) {
-      Succeed(*e, r->reconciled, result);
-    } else if (ItemProblem(r->status.code()) ||
-               (!Passing(r->status.code()) && e->item.attempts >= options_.max_attempts)) {
-      Finish(*e, r->status, result);
-    } else {
-      HandBack(*e, r->status, result);
-    }
+    RecordImportOutcome(*e, r, result);
   }
-  for (Entry& e : batch.entries) {
-    if (e.owned) HandBack(e, InternalError("the plan had no action for this item"), result);
+}
+
+void Dispatcher::RecordImportOutcome(Entry& e, const deploy::ItemResult* r,
+                                     DispatchResult& result) {
+  if (r == nullptr) {
+    HandBack(e, InternalError("the executor reported nothing for this item"), result);
+  } else if (r->ok) {
+    Succeed(e, r->reconciled, result);
+  } else if (ItemProblem(r->status.code()) ||
+             (!Passing(r->status.code()) && e.item.attempts >= options_.max_attempts)) {
+    Finish(e, r->status, result);
+  } else {
+    HandBack(e, r->status, result);
   }
 }
 
 void Dispatcher::CheckpointAll(Batch& batch, const std::string& step) {
-  std::lock_guard<std::mutex> lock(batch.mu);
+  MutexLock lock(batch.mu);
   for (Entry& e : batch.entries) {
     if (!e.owned) continue;
     e.step = step;

@@ -6,7 +6,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
 #include "deploy/desired_state.h"
+#include "deploy/row_check.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::service {
@@ -23,10 +25,6 @@ SystemTime FromMillis(int64_t ms) {
       std::chrono::duration_cast<SystemTime::duration>(std::chrono::milliseconds(ms)));
 }
 
-pkcs::Finding Error(std::string code, std::string message) {
-  return {std::move(code), pkcs::Severity::kError, std::move(message)};
-}
-
 }  // namespace
 
 std::vector<uint8_t> EncodeStoredPfx(std::string_view pfx, const CertificateFacts& facts) {
@@ -35,8 +33,7 @@ std::vector<uint8_t> EncodeStoredPfx(std::string_view pfx, const CertificateFact
   header["notAfter"] = ToMillis(facts.not_after);
   header["chain"] = nlohmann::json::array();
   for (const pkcs::ChainElement& e : facts.chain) {
-    std::string_view der(reinterpret_cast<const char*>(e.cert.der.data()), e.cert.der.size());
-    header["chain"].push_back({{"der", pkcs::Base64Encode(der)},
+    header["chain"].push_back({{"der", Base64Encode(e.cert.der)},
                                {"role", std::string(pkcs::ChainRoleName(e.role))},
                                {"selfSigned", e.self_signed}});
   }
@@ -68,13 +65,13 @@ Result<StoredPfx> DecodeStoredPfx(std::span<const uint8_t> blob) {
   out.facts.not_before = FromMillis(header["notBefore"].get<int64_t>());
   out.facts.not_after = FromMillis(header["notAfter"].get<int64_t>());
   for (const nlohmann::json& e : header["chain"]) {
-    std::string der;
-    if (!e.is_object() || !e["der"].is_string() ||
-        !pkcs::Base64Decode(e["der"].get<std::string>(), der)) {
-      return DataLossError("stored PFX envelope has a malformed chain certificate");
+    std::optional<std::string> der;
+    if (e.is_object() && e["der"].is_string()) {
+      der = Base64Decode(e["der"].get<std::string>(), kLenientBase64);
     }
+    if (!der) return DataLossError("stored PFX envelope has a malformed chain certificate");
     Result<pkcs::Certificate> cert = pkcs::ParseCertificateDer(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der.data()), der.size()));
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der->data()), der->size()));
     if (!cert.ok()) return DataLossError("stored PFX envelope has an undecodable CA certificate");
     pkcs::ChainElement element;
     element.cert = std::move(*cert);
@@ -88,88 +85,81 @@ Result<StoredPfx> DecodeStoredPfx(std::span<const uint8_t> blob) {
   return out;
 }
 
-PreparedItem PrepareItem(const PrepareContext& ctx, std::span<const uint8_t> pfx,
-                         const SecretBytes& password, const std::string& upn,
-                         pkcs::Purpose purpose) {
-  PreparedItem out;
-  pkcs::ValidateOptions options;
-  options.upn = upn;
-  options.purpose = purpose;
-  options.expires_soon_days = ctx.config.pfx.expires_soon_days;
+namespace {
+
+deploy::RowCheckOptions IntakeCheckOptions(const PrepareContext& ctx) {
+  deploy::RowCheckOptions options;
+  options.config = &ctx.config;
   options.trust_bundle = ctx.trust_bundle;
   options.now = ctx.now;
-  pkcs::ValidationReport report = pkcs::ValidatePfx(pfx, password, options);
-  const bool deployable = report.deployable() && report.leaf.has_value();
-  out.findings = std::move(report.findings);
-  if (!deployable) return out;
+  options.seal_to = &ctx.connector_key;  // The password is kept only sealed, from intake on.
+  options.keep_pfx_bytes = true;         // The PFX bytes go into the work item.
+  return options;
+}
 
-  Result<std::string> sealed =
-      pkcs::SealPassword(password, ctx.connector_key, ctx.config.connector.padding);
-  if (!sealed.ok()) {
-    const StatusDetails* d = sealed.status().details();
-    std::string code =
-        d != nullptr && !d->service_code.empty() ? d->service_code : "bad-connector-key";
-    out.findings.insert(out.findings.begin(), Error(code, std::string(sealed.status().message())));
-    return out;
-  }
-  out.facts.not_before = report.leaf->not_before;
-  out.facts.not_after = report.leaf->not_after;
-  out.facts.chain = std::move(report.chain.elements);
-
-  std::string_view bytes(reinterpret_cast<const char*>(pfx.data()), pfx.size());
+PreparedItem FromChecked(deploy::CheckedRow row, const config::Config& config) {
+  PreparedItem out;
+  out.findings = std::move(row.findings);
+  if (!row.deployable) return out;
+  out.facts.not_before = row.not_before;
+  out.facts.not_after = row.not_after;
+  out.facts.chain = std::move(row.chain.elements);
   store::WorkItem& item = out.item;
-  item.user_principal_name = upn;
-  item.intended_purpose = std::string(pkcs::PurposeName(purpose));
-  item.thumbprint = report.leaf->sha1;
-  item.pfx_sha256 = pkcs::Sha256Hex(pfx);
-  item.pfx_blob = EncodeStoredPfx(bytes, out.facts);
-  item.sealed_password = std::move(*sealed);
-  item.padding_scheme = std::string(pkcs::PaddingSchemeName(ctx.config.connector.padding));
-  item.connector_key_fingerprint = ctx.connector_key.fingerprint();
+  item.user_principal_name = row.upn;
+  item.intended_purpose = std::string(pkcs::PurposeName(row.purpose));
+  item.thumbprint = row.thumbprint;
+  item.pfx_sha256 = row.pfx_sha256;
+  item.pfx_blob = EncodeStoredPfx(row.pfx, out.facts);
+  SecureWipe(row.pfx.data(), row.pfx.size());
+  item.sealed_password = std::move(row.sealed_password);
+  item.padding_scheme = std::string(pkcs::PaddingSchemeName(config.connector.padding));
+  item.connector_key_fingerprint = std::move(row.connector_key_fingerprint);
   item.status = store::ItemStatus::kQueued;
   item.step = "sealed";
   out.deployable = true;
   return out;
 }
 
+}  // namespace
+
+PreparedItem PrepareItem(const PrepareContext& ctx, std::span<const uint8_t> pfx,
+                         const SecretBytes& password, const std::string& upn,
+                         pkcs::Purpose purpose) {
+  return FromChecked(deploy::CheckPfx(pfx, password, upn, purpose, IntakeCheckOptions(ctx)),
+                     ctx.config);
+}
+
+std::vector<PreparedItem> PrepareRows(
+    const PrepareContext& ctx, std::span<const config::ManifestRow> rows,
+    std::function<Result<std::string>(const std::string& path)> resolve_file, int threads) {
+  deploy::RowCheckOptions options = IntakeCheckOptions(ctx);
+  options.resolve_file = std::move(resolve_file);
+  options.threads = threads;
+  std::vector<deploy::CheckedRow> checked = deploy::CheckManifestRows(rows, options);
+  std::vector<PreparedItem> out;
+  out.reserve(checked.size());
+  for (deploy::CheckedRow& row : checked) out.push_back(FromChecked(std::move(row), ctx.config));
+  return out;
+}
+
 deploy::DesiredState DesiredStateForItems(const config::Config& config,
                                           const std::vector<PlannedItem>& items) {
-  deploy::DesiredState desired;
-  desired.assign_to = config.profiles.assign_to;
-  desired.prune_expired = config.pfx.prune_expired;
-  std::map<std::string, pkcs::ChainElement> cas;  // By SHA-1: one profile per CA certificate.
-  std::vector<pkcs::Purpose> purposes;
+  std::vector<deploy::DesiredUserPfx> pfx;
+  std::vector<pkcs::ChainElement> cas;
   for (const PlannedItem& item : items) {
-    for (const pkcs::ChainElement& e : item.facts.chain) cas.emplace(e.cert.sha1, e);
-    if (std::find(purposes.begin(), purposes.end(), item.purpose) == purposes.end()) {
-      purposes.push_back(item.purpose);
-    }
-    deploy::DesiredUserPfx pfx;
-    pfx.line = item.line;
-    pfx.upn = item.upn;
-    pfx.pfx_file = "(job store)";
-    pfx.pfx_sha256 = item.pfx_sha256;
-    pfx.thumbprint = item.thumbprint;
-    pfx.not_before = item.facts.not_before;
-    pfx.not_after = item.facts.not_after;
-    pfx.purpose = item.purpose;
-    desired.pfx.push_back(std::move(pfx));
+    cas.insert(cas.end(), item.facts.chain.begin(), item.facts.chain.end());
+    deploy::DesiredUserPfx p;
+    p.line = item.line;
+    p.upn = item.upn;
+    p.pfx_file = "(job store)";
+    p.pfx_sha256 = item.pfx_sha256;
+    p.thumbprint = item.thumbprint;
+    p.not_before = item.facts.not_before;
+    p.not_after = item.facts.not_after;
+    p.purpose = item.purpose;
+    pfx.push_back(std::move(p));
   }
-  std::sort(purposes.begin(), purposes.end());
-  for (config::Platform platform : config.profiles.platforms) {
-    for (const auto& [sha1, element] : cas) {
-      desired.trusted.push_back(
-          {platform, element.cert, element.role,
-           deploy::TrustedProfileName(config.profiles.name_prefix, element.cert, platform)});
-    }
-    if (!config.profiles.imported_pfx_profile) continue;
-    for (pkcs::Purpose purpose : purposes) {
-      desired.imported.push_back(
-          {platform, purpose,
-           deploy::ImportedProfileName(config.profiles.name_prefix, purpose, platform)});
-    }
-  }
-  return desired;
+  return deploy::AssembleDesiredState(config, std::move(pfx), cas, {});
 }
 
 std::string SummarizeFindings(const std::vector<pkcs::Finding>& findings) {

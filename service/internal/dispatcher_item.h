@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "base/result.h"
 #include "base/secret.h"
 #include "config/config.h"
+#include "config/manifest.h"
 #include "deploy/model.h"
 #include "pkcs/chain.h"
 #include "pkcs/seal.h"
@@ -69,13 +71,19 @@ struct PreparedItem {
   CertificateFacts facts;
 };
 
-// Validates `pfx` for `upn` and `purpose` (pkcs::ValidatePfx with the config's expiry warning
-// days and trust bundle) and seals `password` to the connector key with the configured padding.
-// Never fails as a whole: problems are findings (a sealing failure is "bad-connector-key" or
-// "non-ascii-password"). Thread-safe.
+// Checks `pfx` for `upn` and `purpose` with the row check (deploy/row_check.h: the config's
+// expiry warning days and trust bundle) and seals `password` to the connector key with the
+// configured padding. Never fails as a whole: problems are findings (a sealing failure is
+// "bad-connector-key" or "non-ascii-password"). Thread-safe.
 PreparedItem PrepareItem(const PrepareContext& ctx, std::span<const uint8_t> pfx,
                          const SecretBytes& password, const std::string& upn,
                          pkcs::Purpose purpose);
+
+// The same for every row of a rollout manifest, reading each row's files (each path must pass
+// `resolve_file`, the inbox rule) on up to `threads` workers. One PreparedItem per row, in order.
+std::vector<PreparedItem> PrepareRows(
+    const PrepareContext& ctx, std::span<const config::ManifestRow> rows,
+    std::function<Result<std::string>(const std::string& path)> resolve_file, int threads);
 
 // One item as the planner should see it.
 struct PlannedItem {

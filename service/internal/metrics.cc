@@ -68,7 +68,7 @@ void ItemGauges(std::ostringstream& out, store::JobStore& store) {
   out << items.str();
 }
 
-void GraphCounters(std::ostringstream& out, const graph::RateLimiterStats& g) {
+void GraphCounters(std::ostringstream& out, const graph::WriteBudgetStats& g) {
   Header(out, "certdeploy_graph_requests_total", "counter",
          "Microsoft Graph responses by HTTP status code ($batch items included).");
   for (const auto& [code, n] : g.responses_by_status) {
@@ -93,7 +93,7 @@ void GraphCounters(std::ostringstream& out, const graph::RateLimiterStats& g) {
 void Metrics::ObserveHttp(std::string_view route, std::string_view method, int status,
                           Duration latency) {
   const double seconds = std::chrono::duration<double>(latency).count();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ++requests_[{std::string(route), std::string(method), status}];
   Histogram& h = latency_[{std::string(route), std::string(method)}];
   ++h.count;
@@ -107,20 +107,20 @@ void Metrics::ObserveHttp(std::string_view route, std::string_view method, int s
 }
 
 void Metrics::CountDispatch(std::string_view outcome, int n) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   dispatched_[std::string(outcome)] += static_cast<uint64_t>(n);
 }
 
 void Metrics::SetLeader(bool leader) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   leader_ = leader;
 }
 
-std::string Metrics::Render(store::JobStore* store, const graph::RateLimiterStats* graph) const {
+std::string Metrics::Render(store::JobStore* store, const graph::WriteBudgetStats* graph) const {
   std::ostringstream out;
   if (store != nullptr) ItemGauges(out, *store);
   if (graph != nullptr) GraphCounters(out, *graph);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Header(out, "certdeploy_dispatcher_leader", "gauge",
          "Whether this replica is the elected dispatcher (1) or not (0).");
   out << "certdeploy_dispatcher_leader " << (leader_ ? 1 : 0) << "\n";

@@ -1,24 +1,14 @@
 // Waves, ISO 8601 durations and RFC 3339 times for rollouts.
 
 #include "service/internal/scheduler_waves.h"
+#include "base/time_format.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <ctime>
 
 namespace certdeploy::service {
 namespace {
-
-bool Digits(std::string_view s, size_t at, size_t n, int& out) {
-  if (at + n > s.size()) return false;
-  out = 0;
-  for (size_t i = at; i < at + n; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
 
 Status BadDuration(std::string_view text) {
   return InvalidArgumentError("'" + std::string(text) +
@@ -101,65 +91,8 @@ std::string FormatIsoDuration(Duration d) {
   return out;
 }
 
-Result<SystemTime> ParseRfc3339(std::string_view s) {
-  auto bad = [&] {
-    return InvalidArgumentError("'" + std::string(s.substr(0, 64)) +
-                                "' is not an RFC 3339 date-time such as 2026-11-28T23:00:00Z");
-  };
-  int year, month, day, hour, minute, second;
-  if (s.size() < 20 || !Digits(s, 0, 4, year) || s[4] != '-' || !Digits(s, 5, 2, month) ||
-      s[7] != '-' || !Digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !Digits(s, 11, 2, hour) || s[13] != ':' || !Digits(s, 14, 2, minute) || s[16] != ':' ||
-      !Digits(s, 17, 2, second)) {
-    return bad();
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return bad();
-  }
-  // SystemTime counts nanoseconds since 1970: only years up to 2262 fit (found by fuzzing).
-  if (year < 1970 || year > 2200) {
-    return InvalidArgumentError("'" + std::string(s.substr(0, 64)) +
-                                "' is out of range: years 1970 to 2200 only");
-  }
-  size_t i = 19;
-  int64_t nanos = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    int64_t scale = 100000000;
-    size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      nanos += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return bad();
-  }
-  int offset_minutes = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh, om;
-    if (!Digits(s, i + 1, 2, oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-        !Digits(s, i + 4, 2, om) || oh > 23 || om > 59) {
-      return bad();
-    }
-    offset_minutes = (s[i] == '+' ? 1 : -1) * (oh * 60 + om);
-    i += 6;
-  } else {
-    return bad();
-  }
-  if (i != s.size()) return bad();
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const time_t t = timegm(&tm);
-  if (tm.tm_mday != day) return bad();  // timegm normalised an impossible date (Feb 30).
-  return SystemTime(std::chrono::seconds(t - offset_minutes * 60)) +
-         std::chrono::duration_cast<SystemTime::duration>(std::chrono::nanoseconds(nanos));
+Result<SystemTime> ParseApiTime(std::string_view text) {
+  return ParseRfc3339(text, kApiTimeOptions);
 }
 
 Result<std::vector<Wave>> ParseWaves(const nlohmann::json& waves) {

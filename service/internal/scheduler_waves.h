@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "base/time_format.h"
 
 namespace certdeploy::service {
 
@@ -29,9 +30,13 @@ Result<Duration> ParseIsoDuration(std::string_view text);
 // The shortest form: "PT0S", "PT2H", "P1DT30M", "PT0.25S".
 std::string FormatIsoDuration(Duration d);
 
-// RFC 3339 date-times: "2026-11-28T23:00:00Z", "2026-11-28T23:00:00.5+01:00" (a 'T' or ' '
-// separator, 'Z'/'z' or a numeric offset required). InvalidArgument otherwise.
-Result<SystemTime> ParseRfc3339(std::string_view text);
+// RFC 3339 date-times as the REST API accepts them ("startAt"): "2026-11-28T23:00:00Z",
+// "2026-11-28T23:00:00.5+01:00" (a 'T' or ' ' separator, 'Z'/'z' or a numeric offset required),
+// years 1970 to 2200 only (SystemTime ends in 2262; docs/fuzzing.md row 3). That is
+// base/time_format.h's ParseRfc3339 with kApiTimeOptions. InvalidArgument otherwise.
+inline constexpr Rfc3339Options kApiTimeOptions = {
+    .space_separator = true, .min_year = 1970, .max_year = 2200};
+Result<SystemTime> ParseApiTime(std::string_view text);
 
 // Validates the REST "waves" array: 1..20 objects {percent (integer), after? (duration)} with
 // strictly increasing percents from 1 to exactly 100 at the last wave. InvalidArgument naming

@@ -66,7 +66,7 @@ void PostgresJobStore::Rollback() {
 // ---- JobStore: the dispatcher election ----
 
 Result<bool> PostgresJobStore::TryBecomeDispatcher(std::string_view owner) {
-  std::lock_guard<std::mutex> lock(dispatcher_mu_);
+  MutexLock lock(dispatcher_mu_);
   if (dispatcher_conn_ != nullptr) {
     if (dispatcher_conn_->Execute("SELECT 1").ok()) return true;
     dispatcher_conn_.reset();  // The session, and the lock with it, is gone.
@@ -92,7 +92,7 @@ Result<bool> PostgresJobStore::TryBecomeDispatcher(std::string_view owner) {
 }
 
 bool PostgresJobStore::StillDispatcher() {
-  std::lock_guard<std::mutex> lock(dispatcher_mu_);
+  MutexLock lock(dispatcher_mu_);
   if (dispatcher_conn_ == nullptr) return false;
   if (dispatcher_conn_->Execute("SELECT 1").ok()) return true;
   dispatcher_conn_.reset();
@@ -100,7 +100,7 @@ bool PostgresJobStore::StillDispatcher() {
 }
 
 Status PostgresJobStore::ReleaseDispatcher() {
-  std::lock_guard<std::mutex> lock(dispatcher_mu_);
+  MutexLock lock(dispatcher_mu_);
   if (dispatcher_conn_ == nullptr) return OkStatus();
   // Unlock explicitly: closing alone frees the lock only once the server notices, a moment later.
   const pq::Param key{pq::Param::kInt8, std::to_string(kDispatcherLockKey)};

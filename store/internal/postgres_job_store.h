@@ -1,4 +1,4 @@
-// service/internal/postgres_job_store.h: the JobStore on a PostgreSQL database shared by replicas.
+// store/internal/postgres_job_store.h: the JobStore on a PostgreSQL database shared by replicas.
 //
 // Every replica opens its own PostgresJobStore on the same database; all of them serve API
 // reads and writes. Work is claimed with FOR UPDATE SKIP LOCKED, so replicas never hand out the
@@ -15,7 +15,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,28 +50,31 @@ class PostgresJobStore final : public SqlJobStore {
   ~PostgresJobStore() override;
 
   // JobStore:
-  Result<bool> TryBecomeDispatcher(std::string_view owner) override;
-  bool StillDispatcher() override;
-  Status ReleaseDispatcher() override;
+  Result<bool> TryBecomeDispatcher(std::string_view owner) override LOCKS_EXCLUDED(dispatcher_mu_);
+  bool StillDispatcher() override LOCKS_EXCLUDED(dispatcher_mu_);
+  Status ReleaseDispatcher() override LOCKS_EXCLUDED(dispatcher_mu_);
 
  protected:
   // SqlJobStore:
-  Result<std::vector<SqlRow>> Query(std::string_view sql,
-                                    std::span<const SqlParam> params) override;
-  Status Begin() override;
-  Status Commit() override;
-  void Rollback() override;
+  Result<std::vector<SqlRow>> Query(std::string_view sql, std::span<const SqlParam> params) override
+      REQUIRES(mu_);
+  Status Begin() override REQUIRES(mu_);
+  Status Commit() override REQUIRES(mu_);
+  void Rollback() override REQUIRES(mu_);
 
  private:
   PostgresJobStore(std::string url, std::unique_ptr<pq::Connection> conn, Clock& clock);
 
-  const std::string url_;
-  std::unique_ptr<pq::Connection> conn_;  // Guarded by mu_.
-  bool in_transaction_ = false;           // Guarded by mu_.
+  const std::string url_;  // Constant after construction.
 
-  std::mutex dispatcher_mu_;
+  // The main connection (SqlJobStore::mu_).
+  std::unique_ptr<pq::Connection> conn_ GUARDED_BY(mu_);
+  bool in_transaction_ GUARDED_BY(mu_) = false;
+
+  // Never held together with mu_.
+  Mutex dispatcher_mu_;
   // Holds the advisory lock while this store is the dispatcher; null otherwise.
-  std::unique_ptr<pq::Connection> dispatcher_conn_;  // Guarded by dispatcher_mu_.
+  std::unique_ptr<pq::Connection> dispatcher_conn_ GUARDED_BY(dispatcher_mu_);
 };
 
 }  // namespace certdeploy::store::internal

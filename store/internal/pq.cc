@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include "base/strings.h"
+
 namespace certdeploy::store::internal::pq {
 namespace {
 
@@ -10,9 +12,9 @@ struct ResultDeleter {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
-std::string TrimRight(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
+// libpq's messages end in a newline.
+std::string ErrorText(const PGconn* conn) {
+  return std::string(TrimAsciiWhitespace(PQerrorMessage(conn)));
 }
 
 // libpq's connection errors may quote parts of the connection string; make sure a password in
@@ -40,7 +42,7 @@ Status ErrorStatus(PGconn* conn, const PGresult* result) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string message =
-      "postgresql: " + (primary ? std::string(primary) : TrimRight(PQerrorMessage(conn)));
+      "postgresql: " + (primary ? std::string(primary) : ErrorText(conn));
   if (state == nullptr || PQstatus(conn) != CONNECTION_OK) return UnavailableError(message);
   const std::string_view code(state);
   message += " [SQLSTATE " + std::string(code) + "]";
@@ -73,7 +75,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return ResourceExhaustedError("postgresql: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string message = Redact(TrimRight(PQerrorMessage(conn)), conninfo);
+    std::string message = Redact(ErrorText(conn), conninfo);
     PQfinish(conn);
     return UnavailableError("connecting to PostgreSQL: " + message);
   }
@@ -137,7 +139,7 @@ Status Connection::Reset() {
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) {
     return UnavailableError("reconnecting to PostgreSQL: " +
-                            Redact(TrimRight(PQerrorMessage(conn_)), conninfo_));
+                            Redact(ErrorText(conn_), conninfo_));
   }
   return OkStatus();
 }

@@ -1,4 +1,4 @@
-// service/internal/pq.h: a thin RAII wrapper over libpq (PostgreSQL's C client).
+// store/internal/pq.h: a thin RAII wrapper over libpq (PostgreSQL's C client).
 //
 // Only parameterized statements (PQexecParams): values never become SQL text. Results come back
 // in text format, with bytea columns decoded to raw bytes. Errors map SQLSTATE classes onto

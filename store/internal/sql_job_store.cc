@@ -83,7 +83,7 @@ Status SqlJobStore::Migrate(std::span<const Migration> extra, Duration pause) {
       return InternalError("schema migrations must be numbered 1..N in order");
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const Migration& migration : all) {
     RETURN_IF_ERROR(ApplyMigrationLocked(migration, all.back().version, pause));
   }
@@ -92,7 +92,7 @@ Status SqlJobStore::Migrate(std::span<const Migration> extra, Duration pause) {
 
 Status SqlJobStore::ApplyMigrationLocked(const Migration& migration, int latest_known,
                                          Duration pause) {
-  return InTransaction([&]() -> Status {
+  return InTransaction([&]() REQUIRES(mu_) -> Status {
     if (dialect_ == Dialect::kPostgres) {
       RETURN_IF_ERROR(
           Query("SELECT pg_advisory_xact_lock($1)", One(SqlParam::Int(kMigrationLockKey)))
@@ -139,13 +139,13 @@ Result<int> SqlJobStore::SchemaVersionLocked() {
 }
 
 Result<int> SqlJobStore::SchemaVersion() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return SchemaVersionLocked();
 }
 
 Result<std::vector<SqlRow>> SqlJobStore::ExecuteForTest(std::string_view sql,
                                                         std::span<const SqlParam> params) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return Query(sql, params);
 }
 
@@ -174,9 +174,9 @@ Status SqlJobStore::InsertItemsLocked(std::span<const WorkItem> items, int64_t n
 Status SqlJobStore::CreateItems(std::span<const WorkItem> items) {
   for (const WorkItem& item : items) RETURN_IF_ERROR(ValidateItem(item));
   if (items.empty()) return OkStatus();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = ToEpochMs(clock_.Now());
-  return InTransaction([&] { return InsertItemsLocked(items, now); });
+  return InTransaction([&]() REQUIRES(mu_) { return InsertItemsLocked(items, now); });
 }
 
 Result<WorkItem> SqlJobStore::GetItemWhere(std::string_view column, std::string_view value) {
@@ -184,7 +184,7 @@ Result<WorkItem> SqlJobStore::GetItemWhere(std::string_view column, std::string_
                           std::string(column) + " = $1";
   std::vector<SqlRow> rows;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ASSIGN_OR_RETURN(rows, Query(sql, One(SqlParam::Text(value))));
   }
   if (rows.empty()) return NotFoundError("no work item with this " + std::string(column));
@@ -209,7 +209,7 @@ Result<std::vector<WorkItem>> SqlJobStore::ClaimNext(const ClaimRequest& request
   if (request.limit < 1 || request.limit > kMaxClaimLimit) {
     return InvalidArgumentError("ClaimNext limit must be 1.." + std::to_string(kMaxClaimLimit));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Housekeeping();
   const int64_t now = ToEpochMs(clock_.Now());
   std::vector<SqlParam> params = {SqlParam::Text(request.owner),
@@ -228,7 +228,7 @@ Result<std::vector<WorkItem>> SqlJobStore::ClaimNext(const ClaimRequest& request
       (dialect_ == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
       kItemColumns;
   std::vector<SqlRow> rows;
-  RETURN_IF_ERROR(InTransaction([&]() -> Status {
+  RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(rows, Query(sql, params));
     return OkStatus();
   }));
@@ -246,7 +246,7 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
   if (running && (update.owner.empty() || update.lease <= Duration::zero())) {
     return InvalidArgumentError("a running checkpoint needs the lease owner and a lease");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = ToEpochMs(clock_.Now());
   const SqlParam params[] = {
       SqlParam::Text(update.id),
@@ -267,7 +267,7 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
       (update.release_pfx ? ", pfx_blob = NULL" : "") +
       " WHERE id = $1 AND ((status = 'running' AND lease_owner = $2 AND $2 <> '') OR "
       "(status = 'queued' AND $2 = '')) RETURNING id";
-  Status status = InTransaction([&]() -> Status {
+  Status status = InTransaction([&]() REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(std::vector<SqlRow> updated, Query(sql, params));
     if (!updated.empty()) {
       if (update.audit) RETURN_IF_ERROR(InsertAuditLocked(*update.audit).status());
@@ -290,7 +290,7 @@ Result<ItemSummary> SqlJobStore::SummarizeItems(const ItemFilter& filter, int ma
   if (max_failures < 0) return InvalidArgumentError("max_failures must be >= 0");
   std::vector<SqlParam> params;
   const std::string where = FilterSql(filter, params);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
       std::vector<SqlRow> counts,
       Query("SELECT status, COUNT(*) FROM work_items WHERE 1 = 1" + where + " GROUP BY status",
@@ -328,7 +328,7 @@ Status SqlJobStore::CreateRollout(const Rollout& rollout, std::span<const WorkIt
       return InvalidArgumentError("work item " + item.id + " belongs to another rollout");
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = ToEpochMs(clock_.Now());
   auto opt_time = [](const std::optional<SystemTime>& t) {
     return t ? SqlParam::Int(ToEpochMs(*t)) : SqlParam::NullInt();
@@ -350,7 +350,7 @@ Status SqlJobStore::CreateRollout(const Rollout& rollout, std::span<const WorkIt
   };
   const std::string sql = std::string("INSERT INTO rollouts (") + kRolloutColumns +
                           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-  return InTransaction([&]() -> Status {
+  return InTransaction([&]() REQUIRES(mu_) -> Status {
     RETURN_IF_ERROR(Query(sql, params).status().WithContext("creating rollout " + rollout.id));
     return InsertItemsLocked(items, now);
   });
@@ -359,7 +359,7 @@ Status SqlJobStore::CreateRollout(const Rollout& rollout, std::span<const WorkIt
 Result<Rollout> SqlJobStore::GetRollout(std::string_view id) {
   std::vector<SqlRow> rows;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ASSIGN_OR_RETURN(
         rows, Query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1",
                     One(SqlParam::Text(id))));
@@ -382,7 +382,7 @@ Result<std::vector<Rollout>> SqlJobStore::ListRollouts(std::span<const RolloutSt
     where += ")";
   }
   params.push_back(SqlParam::Int(limit));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(std::vector<SqlRow> rows,
                    Query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts" + where +
                              " ORDER BY created_at, id LIMIT " + Placeholder(params.size()),
@@ -406,10 +406,10 @@ Result<Rollout> SqlJobStore::UpdateRollout(std::string_view id, const RolloutUpd
   }
   const std::string sql =
       "UPDATE rollouts SET " + set + " WHERE id = $1 AND status = $2 RETURNING " + kRolloutColumns;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   params[3] = SqlParam::Int(ToEpochMs(clock_.Now()));
   std::vector<SqlRow> rows;
-  RETURN_IF_ERROR(InTransaction([&]() -> Status {
+  RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(rows, Query(sql, params));
     if (!rows.empty()) return OkStatus();
     ASSIGN_OR_RETURN(std::vector<SqlRow> current,
@@ -439,9 +439,9 @@ Result<int64_t> SqlJobStore::InsertAuditLocked(const AuditRecord& record) {
 }
 
 Result<int64_t> SqlJobStore::AppendAudit(const AuditRecord& record) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   int64_t id = 0;
-  RETURN_IF_ERROR(InTransaction([&]() -> Status {
+  RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(id, InsertAuditLocked(record));
     return OkStatus();
   }));
@@ -450,7 +450,7 @@ Result<int64_t> SqlJobStore::AppendAudit(const AuditRecord& record) {
 
 Result<std::vector<AuditRecord>> SqlJobStore::ListAudit(int limit) {
   if (limit < 1) return InvalidArgumentError("ListAudit limit must be >= 1");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ASSIGN_OR_RETURN(std::vector<SqlRow> rows, Query(std::string("SELECT ") + kAuditColumns +
                                                        " FROM audit_log ORDER BY id DESC LIMIT $1",
                                                    One(SqlParam::Int(limit))));

@@ -120,9 +120,9 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
 }
 
 Status SqliteJobStore::Configure() {
+  MutexLock lock(mu_);
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::vector<SqlRow> mode, Query("PRAGMA journal_mode = WAL", {}));
   if (mode.empty() || mode[0].empty() || mode[0][0] != "wal") {
     return FailedPreconditionError("cannot switch " + path_ + " to WAL mode");

@@ -1,4 +1,4 @@
-// service/internal/sqlite_job_store.h: the embedded JobStore on one SQLite file.
+// store/internal/sqlite_job_store.h: the embedded JobStore on one SQLite file.
 //
 // One process at a time: Open takes an exclusive flock on "<path>.lock" for the store's
 // lifetime, so a second `certdeploy serve` on the same file fails fast instead of racing. The
@@ -55,18 +55,18 @@ class SqliteJobStore final : public SqlJobStore {
 
  protected:
   // SqlJobStore:
-  Result<std::vector<SqlRow>> Query(std::string_view sql,
-                                    std::span<const SqlParam> params) override;
-  Status Begin() override;
-  Status Commit() override;
-  void Rollback() override;
+  Result<std::vector<SqlRow>> Query(std::string_view sql, std::span<const SqlParam> params) override
+      REQUIRES(mu_);
+  Status Begin() override REQUIRES(mu_);
+  Status Commit() override REQUIRES(mu_);
+  void Rollback() override REQUIRES(mu_);
   // Truncate the write-ahead log, whose frames would otherwise keep released PFX bytes until
   // they are overwritten (secure_delete only zeroes pages in the database file): at once, or
   // when the last truncation is less than kWalTruncateInterval old, at the first Housekeeping
   // after that. (A truncation costs a few fsyncs under the store's lock; at most one per
   // interval keeps intake latency flat during a rollout.)
-  void AfterPfxReleased() override;
-  void Housekeeping() override;
+  void AfterPfxReleased() override REQUIRES(mu_);
+  void Housekeeping() override REQUIRES(mu_);
 
  private:
   SqliteJobStore(std::string path, sqlite3* db, int lock_fd, Clock& clock);
@@ -77,24 +77,28 @@ class SqliteJobStore final : public SqlJobStore {
     std::vector<size_t> param_numbers;
   };
 
-  Status Configure();
-  Result<const Prepared*> Prepare(std::string_view sql);
+  Status Configure() LOCKS_EXCLUDED(mu_);
+  // The cached statement for `sql`, prepared on first use.
+  Result<const Prepared*> Prepare(std::string_view sql) REQUIRES(mu_);
   // PRAGMA wal_checkpoint(TRUNCATE); false (logged) if it failed or could not finish.
-  // REQUIRES: mu_ held.
-  bool TruncateWal();
+  bool TruncateWal() REQUIRES(mu_);
 
   static constexpr Duration kWalTruncateInterval = std::chrono::seconds(1);
 
+  // Constant after construction.
   const std::string path_;
-  sqlite3* const db_;
+  // The connection, opened SQLITE_OPEN_NOMUTEX: every use must hold mu_. The pointer itself never
+  // changes; GUARDED_BY makes the analysis check each use of it (the destructor is exempt).
+  sqlite3* const db_ GUARDED_BY(mu_);
   const int lock_fd_;  // -1 without the process lock.
-  // Prepared statements by SQL text. Guarded by mu_.
-  std::unordered_map<std::string, Prepared> statements_;
+
   std::atomic<bool> dispatcher_{false};
-  // Released PFX bytes may still be in the write-ahead log; when it was last truncated. Guarded
-  // by mu_.
-  bool wal_holds_released_ = false;
-  SteadyTime last_wal_truncate_{};
+
+  // Prepared statements by SQL text.
+  std::unordered_map<std::string, Prepared> statements_ GUARDED_BY(mu_);
+  // Released PFX bytes may still be in the write-ahead log; when it was last truncated.
+  bool wal_holds_released_ GUARDED_BY(mu_) = false;
+  SteadyTime last_wal_truncate_ GUARDED_BY(mu_) = {};
 };
 
 }  // namespace certdeploy::store::internal

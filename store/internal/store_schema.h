@@ -1,4 +1,4 @@
-// service/internal/store_schema.h: the one logical schema both JobStore backends share.
+// store/internal/store_schema.h: the one logical schema both JobStore backends share.
 //
 // The migrations are written once with a few dialect tokens ({BLOB}, {BIGINT}, {ID_PK}) that a
 // small per-dialect map fills in; statements that exist in one dialect only (triggers) are

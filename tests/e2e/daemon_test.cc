@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/encoding.h"
 #include "pkcs/digest.h"
 #include "tests/support/pg_admin.h"
 #include "store/job_store.h"
@@ -110,7 +111,7 @@ std::vector<std::string> Bodies(const TempDir& dir, const std::vector<std::strin
   const std::string password = ReadAll(kPki + "/password.txt");
   for (const std::string& file : MakeUserPfxFiles(dir.path().string(), upns)) {
     bodies.push_back(nlohmann::json({{"userPrincipalName", upns[bodies.size()]},
-                                     {"pfx", pkcs::Base64Encode(ReadAll(file))},
+                                     {"pfx", Base64Encode(ReadAll(file))},
                                      {"password", password}})
                          .dump());
   }

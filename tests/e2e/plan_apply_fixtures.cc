@@ -10,6 +10,7 @@
 #include <random>
 #include <sstream>
 
+#include "base/strings.h"
 #include "tests/support/user_pfx.h"
 
 namespace certdeploy::testing {
@@ -83,9 +84,8 @@ nlohmann::json SandboxProcess::Get(const std::string& path) const {
   close(fd);
   size_t split = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.1 200", 0) != 0 || split == std::string::npos) return nullptr;
-  std::string headers = response.substr(0, split);
+  std::string headers = AsciiToLower(response.substr(0, split));
   std::string body = response.substr(split + 4);
-  for (char& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (headers.find("transfer-encoding: chunked") != std::string::npos) body = Unchunk(body);
   return nlohmann::json::parse(body, nullptr, false);
 }

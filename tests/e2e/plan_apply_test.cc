@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/encoding.h"
 #include "tests/e2e/plan_apply_fixtures.h"
 
 namespace certdeploy::testing {
@@ -29,21 +30,11 @@ std::string ReadText(const std::string& path) {
 }
 
 std::string Sha1OfBase64(const std::string& b64) {
-  std::vector<unsigned char> der(b64.size());
-  int n = EVP_DecodeBlock(der.data(), reinterpret_cast<const unsigned char*>(b64.data()),
-                          static_cast<int>(b64.size()));
-  if (n < 0) return "";
-  // EVP_DecodeBlock counts the bytes the padding stands for: drop them.
-  size_t pad = b64.ends_with("==") ? 2 : b64.ends_with("=") ? 1 : 0;
+  std::optional<std::string> der = Base64Decode(b64);
+  if (!der) return "";
   unsigned char md[SHA_DIGEST_LENGTH];
-  SHA1(der.data(), static_cast<size_t>(n) - pad, md);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : md) {
-    out += hex[c >> 4];
-    out += hex[c & 15];
-  }
-  return out;
+  SHA1(reinterpret_cast<const unsigned char*>(der->data()), der->size(), md);
+  return HexEncode(std::span<const uint8_t>(md));
 }
 
 // "#microsoft.graph.iosTrustedRootCertificate" -> count, from /_sandbox/state.
@@ -53,7 +44,7 @@ std::map<std::string, int> CountByType(const nlohmann::json& state) {
   return out;
 }
 
-class RolloutTest : public ::testing::Test {
+class PlanApplyTest : public ::testing::Test {
  protected:
   void Start(std::vector<std::string> sandbox_flags = {}, ConfigOptions options = {}) {
     sandbox_ = std::make_unique<SandboxProcess>(dir_.path().string(), std::move(sandbox_flags));
@@ -95,7 +86,7 @@ class RolloutTest : public ::testing::Test {
   std::string config_;
 };
 
-TEST_F(RolloutTest, CrossSignedChainGivesOneTrustedProfilePerCaCertificatePerPlatform) {
+TEST_F(PlanApplyTest, CrossSignedChainGivesOneTrustedProfilePerCaCertificatePerPlatform) {
   ConfigOptions options;
   options.platforms = {"ios", "macos"};
   Start({}, options);
@@ -123,7 +114,7 @@ TEST_F(RolloutTest, CrossSignedChainGivesOneTrustedProfilePerCaCertificatePerPla
   EXPECT_EQ(state["userPfxCertificates"].size(), 2u);
 }
 
-TEST_F(RolloutTest, PlanWritesNothingApplyConvergesAndSecondApplyWritesNothing) {
+TEST_F(PlanApplyTest, PlanWritesNothingApplyConvergesAndSecondApplyWritesNothing) {
   Start();
   std::string manifest = PkiManifest({"alice", "bob", "carol"});
   CommandResult plan = Plan(manifest);
@@ -151,7 +142,7 @@ TEST_F(RolloutTest, PlanWritesNothingApplyConvergesAndSecondApplyWritesNothing) 
   EXPECT_EQ(Counter(sandbox_->Stats(), "duplicates"), 0u);
 }
 
-TEST_F(RolloutTest, ApplyWithoutATerminalOrYesRefuses) {
+TEST_F(PlanApplyTest, ApplyWithoutATerminalOrYesRefuses) {
   Start();
   CommandResult r =
       Certdeploy({"apply", "--config", config_, "--manifest", PkiManifest({"alice"})});
@@ -160,7 +151,7 @@ TEST_F(RolloutTest, ApplyWithoutATerminalOrYesRefuses) {
   EXPECT_EQ(Writes(), 0u);
 }
 
-TEST_F(RolloutTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
+TEST_F(PlanApplyTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
   Start();
   std::filesystem::copy_file(kPki + "/alice.pfx", dir_.File("alice.pfx"));
   std::filesystem::copy_file(kPki + "/bob.pfx", dir_.File("bob.pfx"));
@@ -205,7 +196,7 @@ TEST_F(RolloutTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
   EXPECT_EQ(sandbox_->State()["userPfxCertificates"].size(), 3u);
 }
 
-TEST_F(RolloutTest, InvalidRowsAreReportedWhileTheRestApplies) {
+TEST_F(PlanApplyTest, InvalidRowsAreReportedWhileTheRestApplies) {
   Start();
   std::string manifest = Manifest(
       {{"alice@contoso.com", kPki + "/alice.pfx"}, {"bob@contoso.com", kPki + "/mismatch.pfx"}},
@@ -223,7 +214,7 @@ TEST_F(RolloutTest, InvalidRowsAreReportedWhileTheRestApplies) {
   EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "alice@contoso.com");
 }
 
-TEST_F(RolloutTest, LostResponsesNeverCreateDuplicates) {
+TEST_F(PlanApplyTest, LostResponsesNeverCreateDuplicates) {
   Start({"--drop-rate", "0.5", "--seed", "42"});
   std::string manifest = PkiManifest({"alice", "bob", "carol", "oneil"});
   CommandResult r = Apply(manifest);
@@ -241,7 +232,7 @@ TEST_F(RolloutTest, LostResponsesNeverCreateDuplicates) {
   EXPECT_THAT(again.out, HasSubstr("No changes"));
 }
 
-TEST_F(RolloutTest, UpnWithAnApostropheIsImportedAndRecognisedAfterwards) {
+TEST_F(PlanApplyTest, UpnWithAnApostropheIsImportedAndRecognisedAfterwards) {
   Start();
   std::string manifest = PkiManifest({"oneil"});
   ASSERT_EQ(Apply(manifest).exit_code, 0);
@@ -254,7 +245,7 @@ TEST_F(RolloutTest, UpnWithAnApostropheIsImportedAndRecognisedAfterwards) {
   EXPECT_THAT(plan.out, HasSubstr("0 to add"));
 }
 
-TEST_F(RolloutTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRestApplies) {
+TEST_F(PlanApplyTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRestApplies) {
   // A directory without bob: Intune refuses a record for an unknown user.
   Start({"--users", dir_.Write("users.txt", "alice@contoso.com\n")});
   CommandResult r = Apply(PkiManifest({"alice", "bob"}));
@@ -267,7 +258,7 @@ TEST_F(RolloutTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRestAp
   EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "alice@contoso.com");
 }
 
-TEST_F(RolloutTest, RejectedCredentialsAreAGraphFailure) {
+TEST_F(PlanApplyTest, RejectedCredentialsAreAGraphFailure) {
   Start();
   CommandResult r = Certdeploy(
       {"plan", "--config", config_, "--manifest", PkiManifest({"alice"})}, "wrong-secret");
@@ -277,7 +268,7 @@ TEST_F(RolloutTest, RejectedCredentialsAreAGraphFailure) {
 }
 
 // The "Done when": 200 users sharing one Sectigo-shaped chain, on iOS.
-TEST_F(RolloutTest, TwoHundredUsersSharingOneChain) {
+TEST_F(PlanApplyTest, TwoHundredUsersSharingOneChain) {
   ConfigOptions options;
   options.concurrency = 8;
   Start({"--write-limit", "1000"}, options);

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/encoding.h"
 #include "pkcs/digest.h"
 #include "store/job_store.h"
 #include "tests/e2e/security_fixtures.h"
@@ -78,7 +79,7 @@ class HostileClientTest : public ::testing::Test {
   static std::string EnrollmentBody(const std::string& upn, const std::string& pfx_file,
                                     bool dry_run = false) {
     nlohmann::json body = {{"userPrincipalName", upn},
-                           {"pfx", pkcs::Base64Encode(ReadFileBytes(pfx_file))},
+                           {"pfx", Base64Encode(ReadFileBytes(pfx_file))},
                            {"password", ReadFileBytes(kPki + "/password.txt")}};
     if (dry_run) body["dryRun"] = true;
     return body.dump();

@@ -26,7 +26,7 @@
 #include <set>
 
 #include "base/clock.h"
-#include "pkcs/digest.h"
+#include "base/encoding.h"
 #include "store/job_store.h"
 #include "tests/e2e/security_fixtures.h"
 #include "tests/support/subprocess.h"
@@ -69,23 +69,6 @@ bool Reencrypt(const std::string& file, const std::string& password) {
   return ok;
 }
 
-std::string Base64Url(std::string_view data) {
-  std::string s = pkcs::Base64Encode(data);
-  for (char& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  return s;
-}
-
-std::string Hex(std::string_view data) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : data) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 struct Needle {
   std::string name;
   std::string bytes;
@@ -97,8 +80,8 @@ struct Needle {
 // the same bytes: every PFX shares ASN.1 headers and algorithm identifiers, which are not secret.
 std::vector<Needle> PasswordNeedles(const std::string& password) {
   return {{"password", password},
-          {"password base64", pkcs::Base64Encode(password).substr(0, 24)},
-          {"password hex", Hex(password)}};
+          {"password base64", Base64Encode(password).substr(0, 24)},
+          {"password hex", HexEncode(password)}};
 }
 
 std::vector<Needle> PfxNeedles(const std::vector<std::string>& pfx_files) {
@@ -117,17 +100,17 @@ std::vector<Needle> PfxNeedles(const std::vector<std::string>& pfx_files) {
     const std::string name = (path.parent_path().filename() / path.filename()).string();
     EXPECT_GT(pfx.size(), 1000u) << path;
     out.push_back({name + " raw", pfx});
-    out.push_back({name + " base64", pkcs::Base64Encode(pfx)});
-    out.push_back({name + " base64url", Base64Url(pfx)});
+    out.push_back({name + " base64", Base64Encode(pfx)});
+    out.push_back({name + " base64url", Base64UrlEncode(pfx)});
     for (size_t at : {pfx.size() / 3, pfx.size() / 2, pfx.size() * 3 / 4}) {
       at -= at % 3;
       while (at + 96 < pfx.size() && shared(f, pfx.substr(at, 48))) at += 48;
       const std::string window = pfx.substr(at, 48);
       EXPECT_FALSE(shared(f, window)) << name << " has no window of its own near " << at;
       out.push_back({name + " raw@" + std::to_string(at), window.substr(0, 32)});
-      out.push_back({name + " hex@" + std::to_string(at), Hex(window.substr(0, 24))});
-      out.push_back({name + " base64@" + std::to_string(at), pkcs::Base64Encode(window)});
-      out.push_back({name + " base64url@" + std::to_string(at), Base64Url(window)});
+      out.push_back({name + " hex@" + std::to_string(at), HexEncode(window.substr(0, 24))});
+      out.push_back({name + " base64@" + std::to_string(at), Base64Encode(window)});
+      out.push_back({name + " base64url@" + std::to_string(at), Base64UrlEncode(window)});
     }
   }
   return out;
@@ -250,7 +233,7 @@ TEST(SecretHygieneTest, NoPasswordOrPfxBytesAnywhereAfterADemoRun) {
   // Enrollments, one dry run first, and requests that fail in every way a client can make them.
   auto body = [&](size_t i, const std::string& pw, bool dry_run = false) {
     nlohmann::json b = {{"userPrincipalName", enroll_upns[i]},
-                        {"pfx", pkcs::Base64Encode(ReadFileBytes(enroll_pfx[i]))},
+                        {"pfx", Base64Encode(ReadFileBytes(enroll_pfx[i]))},
                         {"password", pw}};
     if (dry_run) b["dryRun"] = true;
     return b.dump();
@@ -268,7 +251,7 @@ TEST(SecretHygieneTest, NoPasswordOrPfxBytesAnywhereAfterADemoRun) {
   HttpReply wrong = https.Call("POST", "/v1/enrollments", kEnrollKey, body(0, "Not-The-Passw0rd"));
   EXPECT_EQ(wrong.status, 422) << wrong.body;
   EXPECT_THAT(wrong.body, ::testing::HasSubstr("bad-password"));
-  const std::string pfx0 = pkcs::Base64Encode(ReadFileBytes(enroll_pfx[0]));
+  const std::string pfx0 = Base64Encode(ReadFileBytes(enroll_pfx[0]));
   const std::vector<std::pair<std::string, int>> failing = {
       {R"({"password":")" + password + R"(", "pfx": ")" + pfx0 + R"(", broken)", 400},
       {nlohmann::json({{"userPrincipalName", enroll_upns[0]},

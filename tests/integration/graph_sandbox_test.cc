@@ -108,7 +108,7 @@ TEST(GraphSandboxTest, ThrottlingStormIsAbsorbedByRetryAfter) {
   nlohmann::json stats = sandbox.Inspect("stats");
   EXPECT_GT(stats["throttled"].get<int>(), 0);
   EXPECT_EQ(stats["duplicates"], 0);
-  EXPECT_GT(stack.limiter->Stats().throttled, 0u);
+  EXPECT_GT(stack.budget->Stats().throttled, 0u);
 }
 
 TEST(GraphSandboxTest, LostResponseOfACreateIsAnUnknownOutcomeAndNotResent) {

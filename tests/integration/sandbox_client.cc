@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "base/encoding.h"
 #include "base/file.h"
 #include "base/random.h"
-#include "pkcs/digest.h"
 #include "pkcs/pkcs12.h"
 #include "pkcs/seal.h"
 
@@ -41,17 +41,17 @@ GraphStack::GraphStack(const std::string& url, const ClientOptions& options) {
   token_options.client_secret.emplace(kSandboxSecret);
   tokens = std::move(*graph::NewClientCredentialsTokenSource(std::move(token_options), *transport,
                                                              RealClock(), RealRandom()));
-  graph::RateLimiterOptions limits;
+  graph::WriteBudgetOptions limits;
   limits.max_writes = options.max_writes;
   limits.write_window = options.write_window;
   limits.window_padding = options.window_padding;
-  limiter = std::make_unique<graph::RateLimiter>(limits, RealClock());
+  budget = std::make_unique<graph::WriteBudget>(limits, RealClock());
   graph::GraphClientOptions client_options;
   client_options.graph_url = url;
   client_options.retry.max_attempts = options.max_attempts;
   client_options.retry.base_delay = std::chrono::milliseconds(100);
   client_options.request_timeout = std::chrono::seconds(20);
-  client = graph::NewGraphClient(client_options, *transport, *tokens, *limiter, RealClock(),
+  client = graph::NewGraphClient(client_options, *transport, *tokens, *budget, RealClock(),
                                  RealRandom());
   api = std::make_unique<graph::IntuneApi>(*client);
 }
@@ -71,7 +71,7 @@ graph::UserPfxCertificate AliceRecordFor(const std::string& upn) {
   r.provider_name = "Microsoft Software Key Storage Provider";
   r.key_name = "PFXEncryptionKey";
   r.padding_scheme = graph::UserPfxPaddingScheme::kOaepSha512;
-  r.encrypted_pfx_blob = pkcs::Base64Encode(pfx);
+  r.encrypted_pfx_blob = Base64Encode(pfx);
   r.encrypted_pfx_password =
       *pkcs::SealPassword(*ReadSecretFile(kPkiDir + "/password.txt"), key, pkcs::PaddingScheme::kOaepSha512);
   return r;

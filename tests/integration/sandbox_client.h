@@ -49,7 +49,7 @@ struct GraphStack {
   GraphStack(const std::string& url, const ClientOptions& options = {});
   std::unique_ptr<graph::HttpTransport> transport;
   std::unique_ptr<graph::TokenSource> tokens;
-  std::unique_ptr<graph::RateLimiter> limiter;
+  std::unique_ptr<graph::WriteBudget> budget;
   std::unique_ptr<graph::GraphClient> client;
   std::unique_ptr<graph::IntuneApi> api;
 };

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "base/encoding.h"
+#include "base/strings.h"
 #include "graph/graph_client.h"
 
 namespace certdeploy::testing {
@@ -128,21 +130,11 @@ class FakeGraphClient : public graph::GraphClient {
   static constexpr char kConfigs[] = "/deviceManagement/deviceConfigurations";
   static constexpr char kPfx[] = "/deviceManagement/userPfxCertificates";
 
-  static std::string Lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
-  static std::string PercentDecode(std::string_view s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '%' && i + 2 < s.size()) {
-        out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        out += s[i];
-      }
-    }
-    return out;
+  // Takes the std::string a json value converts to.
+  static std::string Lower(const std::string& s) { return AsciiToLower(s); }
+  // The client sends well-formed escapes only; anything else is kept as it is.
+  static std::string Decoded(std::string_view s) {
+    return PercentDecode(s, /*plus_is_space=*/false).value_or(std::string(s));
   }
   // The literal after "<property>) eq " in an OData filter, '' unescaped; "" if absent.
   static std::string FilterValue(const std::string& filter, const std::string& property) {
@@ -181,7 +173,7 @@ class FakeGraphClient : public graph::GraphClient {
     std::string path(target.substr(0, target.find('?')));
     std::string query = target.find('?') == std::string_view::npos
                             ? ""
-                            : PercentDecode(target.substr(target.find('?') + 1));
+                            : Decoded(target.substr(target.find('?') + 1));
     requests_.push_back({method, path, query, body ? *body : nlohmann::json()});
     for (auto it = faults_.begin(); it != faults_.end(); ++it) {
       if (it->method != method || path.rfind(it->path_prefix, 0) != 0) continue;
@@ -262,7 +254,7 @@ class FakeGraphClient : public graph::GraphClient {
       return Ok(r, 201);
     }
     if (path.rfind(std::string(kPfx) + "/", 0) == 0) {
-      std::string id = PercentDecode(path.substr(sizeof(kPfx)));
+      std::string id = Decoded(path.substr(sizeof(kPfx)));
       if (!pfx_.count(id)) return GraphError(StatusCode::kNotFound, 404, "NotFound", "no " + id);
       if (method == "GET") return Ok(pfx_[id]);
       if (method == "DELETE") {

@@ -11,6 +11,13 @@ void FaultyJobStore::FailNext(Call call, Status error, int times, int skip) {
   }
 }
 
+void FaultyJobStore::FailCheckpointsIf(std::function<bool(const store::CheckpointUpdate&)> which,
+                                       Status error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  checkpoint_filter_ = std::move(which);
+  checkpoint_error_ = std::move(error);
+}
+
 void FaultyJobStore::Stall(Call call) {
   std::lock_guard<std::mutex> lock(mu_);
   stalled_[call] = true;
@@ -73,6 +80,13 @@ Result<std::vector<WorkItem>> FaultyJobStore::ClaimNext(const store::ClaimReques
   CERTDEPLOY_FAULTY_FORWARD(kClaimNext, JobStoreWrapper::ClaimNext(request));
 }
 Status FaultyJobStore::Checkpoint(const store::CheckpointUpdate& update) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (checkpoint_filter_ && checkpoint_filter_(update)) {
+      ++calls_[Call::kCheckpoint];
+      return checkpoint_error_;
+    }
+  }
   CERTDEPLOY_FAULTY_FORWARD(kCheckpoint, JobStoreWrapper::Checkpoint(update));
 }
 Result<store::ItemSummary> FaultyJobStore::SummarizeItems(const store::ItemFilter& filter,

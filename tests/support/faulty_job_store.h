@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -43,6 +44,9 @@ class FaultyJobStore final : public store::JobStoreWrapper {
   // The next `times` calls of `call` that arrive after `skip` more have gone through return
   // `error` without reaching the target. Faults queue up in the order they were armed.
   void FailNext(Call call, Status error, int times = 1, int skip = 0);
+  // From now on, every Checkpoint for which `which` returns true fails with `error` (the store
+  // cannot record, say, final outcomes). Replaces an earlier filter; nullptr removes it.
+  void FailCheckpointsIf(std::function<bool(const store::CheckpointUpdate&)> which, Status error);
   // From now on, calls of `call` wait (before reaching the target) until Resume(call): a
   // stalled database. WaitUntilStalled returns once `n` calls are waiting.
   void Stall(Call call);
@@ -84,6 +88,8 @@ class FaultyJobStore final : public store::JobStoreWrapper {
   std::map<Call, int> calls_;                 // Guarded by mu_.
   std::map<Call, bool> stalled_;              // Guarded by mu_.
   std::map<Call, int> waiting_;               // Guarded by mu_.
+  std::function<bool(const store::CheckpointUpdate&)> checkpoint_filter_;  // Guarded by mu_.
+  Status checkpoint_error_;                                                // Guarded by mu_.
 };
 
 }  // namespace certdeploy::testing

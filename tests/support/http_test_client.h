@@ -1,4 +1,4 @@
-// tests/unit/service/http_test_client.h: a tiny blocking HTTP/1.1 client over POSIX sockets
+// tests/support/http_test_client.h: a tiny blocking HTTP/1.1 client over POSIX sockets
 // (optionally TLS through OpenSSL) and self-signed test certificates, for the HTTP server tests.
 //
 // Deliberately not Beast: it keeps the test build light and lets the tests send malformed,
@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +28,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+
+#include "base/strings.h"
 
 namespace certdeploy::http::testing {
 
@@ -119,8 +120,7 @@ class TestClient {
       if (next == std::string::npos) next = head_text.size();
       std::string line = head_text.substr(pos, next - pos);
       size_t colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string name = AsciiToLower(line.substr(0, colon));
       std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       r.headers.emplace(name, value);

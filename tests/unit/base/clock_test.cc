@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/random.h"
+#include "base/time_format.h"
 #include "tests/support/fake_clock.h"
 
 namespace certdeploy {

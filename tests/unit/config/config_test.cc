@@ -48,7 +48,7 @@ TEST(ConfigTest, LoadsEveryField) {
   EXPECT_EQ(c->pfx.expires_soon_days, 14);
   EXPECT_TRUE(c->pfx.prune_expired);
   EXPECT_EQ(c->limits.writes_per_20s, 50);
-  EXPECT_EQ(c->limits.window_seconds, 2);
+  EXPECT_EQ(c->limits.window, std::chrono::seconds(2));
   EXPECT_EQ(c->limits.concurrency, 4);
 }
 
@@ -67,7 +67,7 @@ TEST(ConfigTest, DefaultsForOptionalSections) {
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeEncryption);
   EXPECT_EQ(c->limits.writes_per_20s, 100);
   EXPECT_EQ(c->limits.requests_per_20s, 1000);
-  EXPECT_EQ(c->limits.window_seconds, 20);
+  EXPECT_EQ(c->limits.window, std::chrono::seconds(20));
 }
 
 struct BadCase {
@@ -171,9 +171,9 @@ TEST(ConfigServiceTest, LoadsEveryFieldAndResolvesPathsAgainstTheFile) {
   EXPECT_TRUE(s.retain_pfx_after_success);
   EXPECT_EQ(s.halt_on_failure_percent, 10);
   EXPECT_EQ(s.workers, 3);
-  EXPECT_EQ(s.lease_seconds, 30);
+  EXPECT_EQ(s.lease, std::chrono::seconds(30));
   EXPECT_EQ(s.batch_size, 7);
-  EXPECT_EQ(s.poll_millis, 250);
+  EXPECT_EQ(s.poll, std::chrono::milliseconds(250));
 }
 
 TEST(ConfigServiceTest, DefaultsAndPostgresUrlKeptVerbatim) {

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/encoding.h"
+#include "base/time_format.h"
 #include "pkcs/digest.h"
 #include "tests/support/fake_graph_client.h"
 #include "tests/support/status_matchers.h"
@@ -161,10 +163,10 @@ TEST_F(ExecutorTest, ProfileAndRecordBodiesCarryWhatIntuneNeeds) {
   for (const nlohmann::json& c : graph_.Configurations()) {
     if (c["@odata.type"] == "#microsoft.graph.iosTrustedRootCertificate") {
       ++trusted;
-      std::string der;
-      ASSERT_TRUE(pkcs::Base64Decode(c["trustedRootCertificate"].get<std::string>(), der));
+      std::optional<std::string> der = Base64Decode(c["trustedRootCertificate"].get<std::string>());
+      ASSERT_TRUE(der.has_value());
       EXPECT_THAT(c["description"].get<std::string>(), HasSubstr("certdeploy"));
-      EXPECT_THAT(c["description"].get<std::string>(), HasSubstr(pkcs::Sha1Hex(der)));
+      EXPECT_THAT(c["description"].get<std::string>(), HasSubstr(pkcs::Sha1Hex(*der)));
       EXPECT_THAT(c["certFileName"].get<std::string>(), ::testing::EndsWith(".cer"));
       EXPECT_FALSE(c.contains("destinationStore"));
     } else {
@@ -184,7 +186,7 @@ TEST_F(ExecutorTest, ProfileAndRecordBodiesCarryWhatIntuneNeeds) {
   EXPECT_EQ(r["providerName"], "Microsoft Software Key Storage Provider");
   EXPECT_EQ(r["keyName"], "PFXEncryptionKey");
   EXPECT_EQ(r["startDateTime"], FormatRfc3339Utc(kNow - 24h));
-  EXPECT_EQ(r["encryptedPfxBlob"], pkcs::Base64Encode("pfx-bytes-of-user0@contoso.com"));
+  EXPECT_EQ(r["encryptedPfxBlob"], Base64Encode("pfx-bytes-of-user0@contoso.com"));
   EXPECT_EQ(r["encryptedPfxPassword"], "sealed-16");  // From the sealer, never the password.
 }
 

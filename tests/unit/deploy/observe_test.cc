@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/encoding.h"
 #include "pkcs/digest.h"
 #include "tests/support/fake_graph_client.h"
 #include "tests/support/status_matchers.h"
@@ -43,13 +44,13 @@ TEST(ObserveTest, KeepsManagedProfileTypesAndRecognisesTrustedOnesByCertificate)
       {{"id", "t1"},
        {"@odata.type", "#microsoft.graph.iosTrustedRootCertificate"},
        {"displayName", "Renamed by someone"},
-       {"trustedRootCertificate", pkcs::Base64Encode(der)}},
+       {"trustedRootCertificate", Base64Encode(der)}},
       {{{"target",
          {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"}, {"groupId", "AAAA-Group"}}}}});
   graph.AddConfiguration({{"id", "w1"},
                           {"@odata.type", "#microsoft.graph.windows81TrustedRootCertificate"},
                           {"displayName", "win"},
-                          {"trustedRootCertificate", pkcs::Base64Encode(der)}});
+                          {"trustedRootCertificate", Base64Encode(der)}});
   graph.AddConfiguration({{"id", "p1"},
                           {"@odata.type", "#microsoft.graph.iosImportedPFXCertificateProfile"},
                           {"displayName", "pfx"},
@@ -60,7 +61,7 @@ TEST(ObserveTest, KeepsManagedProfileTypesAndRecognisesTrustedOnesByCertificate)
   graph.AddConfiguration({{"id", "a1"},
                           {"@odata.type", "#microsoft.graph.androidTrustedRootCertificate"},
                           {"displayName", "device admin: a platform certdeploy does not manage"},
-                          {"trustedRootCertificate", pkcs::Base64Encode(der)}});
+                          {"trustedRootCertificate", Base64Encode(der)}});
   Result<ObservedState> observed = [&] {
     graph::IntuneApi intune(graph);
     return ReadObservedState(intune, {});
@@ -87,7 +88,7 @@ TEST(ObserveTest, TrustedProfileListedWithoutItsCertificateIsReadIndividually) {
   graph.AddConfiguration({{"id", "t1"},
                           {"@odata.type", "#microsoft.graph.iosTrustedRootCertificate"},
                           {"displayName", "root"},
-                          {"trustedRootCertificate", pkcs::Base64Encode(der)}});
+                          {"trustedRootCertificate", Base64Encode(der)}});
   graph.OmitFromLists("trustedRootCertificate");
   graph::IntuneApi intune(graph);
   Result<std::vector<ObservedProfile>> profiles = ListManagedProfiles(intune);

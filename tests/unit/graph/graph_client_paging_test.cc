@@ -30,7 +30,7 @@ class GraphClientPagingTest : public ::testing::Test {
     GraphClientOptions options;
     options.graph_url = "https://graph.test";
     options.max_batch_retry_rounds = max_rounds;
-    return NewGraphClient(options, http_, tokens_, limiter_, clock_, random_);
+    return NewGraphClient(options, http_, tokens_, budget_, clock_, random_);
   }
 
   static std::string Page(json value, const std::string& next = "") {
@@ -43,7 +43,7 @@ class GraphClientPagingTest : public ::testing::Test {
   FakeHttpTransport http_;
   testing::FakeTokenSource tokens_;
   testing::FixedRandom random_{0.5};
-  RateLimiter limiter_{RateLimiterOptions{}, clock_};
+  WriteBudget budget_{WriteBudgetOptions{}, clock_};
 };
 
 TEST_F(GraphClientPagingTest, FollowsNextLinksAcrossAnEmptyPage) {
@@ -160,7 +160,7 @@ TEST_F(GraphClientPagingTest, BatchSplitsIntoChunksOfTwenty) {
   EXPECT_EQ(requests[0].url, "https://graph.test/beta/$batch");
   EXPECT_EQ(json::parse(requests[0].body)["requests"][0],
             (json{{"id", "0"}, {"method", "GET"}, {"url", "/users/u0"}}));
-  EXPECT_EQ(limiter_.Stats().requests_granted, 45u);  // One slot per item, not per envelope.
+  EXPECT_EQ(budget_.Stats().requests_granted, 45u);  // One slot per item, not per envelope.
 }
 
 TEST_F(GraphClientPagingTest, BatchResendsThrottledItemsAfterTheirRetryAfter) {
@@ -176,8 +176,8 @@ TEST_F(GraphClientPagingTest, BatchResendsThrottledItemsAfterTheirRetryAfter) {
     EXPECT_EQ(r.http_status, 200) << r.id;
     EXPECT_THAT(r.status, IsOk());
   }
-  EXPECT_EQ(limiter_.Stats().writes_granted, 12u);
-  EXPECT_EQ(limiter_.Stats().throttled, 2u);
+  EXPECT_EQ(budget_.Stats().writes_granted, 12u);
+  EXPECT_EQ(budget_.Stats().throttled, 2u);
 }
 
 TEST_F(GraphClientPagingTest, BatchGivesUpOnItemsStillThrottledAfterTheLastRound) {

@@ -34,14 +34,14 @@ class GraphClientRetryTest : public ::testing::Test {
     GraphClientOptions options;
     options.graph_url = "https://graph.test";
     options.retry = policy;
-    return NewGraphClient(options, http_, tokens_, limiter_, clock_, random_);
+    return NewGraphClient(options, http_, tokens_, budget_, clock_, random_);
   }
 
   FakeClock clock_;
   FakeHttpTransport http_;
   testing::FakeTokenSource tokens_;
   testing::FixedRandom random_{0.5};
-  RateLimiter limiter_{RateLimiterOptions{}, clock_};
+  WriteBudget budget_{WriteBudgetOptions{}, clock_};
 };
 
 TEST_F(GraphClientRetryTest, HonorsRetryAfterThenSucceeds) {
@@ -55,7 +55,7 @@ TEST_F(GraphClientRetryTest, HonorsRetryAfterThenSucceeds) {
   EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(7)));
   ASSERT_EQ(http_.requests().size(), 2u);
   EXPECT_EQ(http_.requests()[1].url, kUrl);
-  EXPECT_EQ(limiter_.Stats().throttled, 1u);
+  EXPECT_EQ(budget_.Stats().throttled, 1u);
 }
 
 TEST_F(GraphClientRetryTest, MillisecondRetryAfterIsMilliseconds) {
@@ -83,7 +83,7 @@ TEST_F(GraphClientRetryTest, ResendsAWriteAfter503) {
   auto requests = http_.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].body, requests[1].body);
-  EXPECT_EQ(limiter_.Stats().writes_granted, 2u);  // Every resend draws a write slot.
+  EXPECT_EQ(budget_.Stats().writes_granted, 2u);  // Every resend draws a write slot.
 }
 
 TEST_F(GraphClientRetryTest, GatewayTimeoutOnAPostIsAnUnknownOutcome) {
@@ -157,7 +157,7 @@ TEST_F(GraphClientRetryTest, ThrottledUntilAttemptsRunOutIsResourceExhausted) {
   ASSERT_NE(r.status().details(), nullptr);
   EXPECT_EQ(r.status().details()->retry_after, milliseconds(3000));
   // The final 429 still pauses every writer of the tenant for its Retry-After.
-  limiter_.Acquire(/*is_write=*/true);
+  budget_.Acquire(/*is_write=*/true);
   EXPECT_THAT(clock_.sleeps(), ElementsAre(seconds(1), seconds(3)));
 }
 
@@ -264,7 +264,7 @@ TEST_F(GraphClientRetryTest, MapsGraphErrorsWithDetails) {
                                                   .retry_after = std::nullopt}));
 }
 
-TEST_F(GraphClientRetryTest, CountsResponsesInTheLimiter) {
+TEST_F(GraphClientRetryTest, CountsResponsesInTheWriteBudget) {
   http_.Enqueue(Response(503)).Enqueue(Response(200)).EnqueueError(UnavailableError("refused"));
   RetryPolicy policy;
   policy.max_attempts = 1;
@@ -272,7 +272,7 @@ TEST_F(GraphClientRetryTest, CountsResponsesInTheLimiter) {
   EXPECT_THAT(client->Get(kPath), StatusIs(StatusCode::kUnavailable));
   EXPECT_THAT(client->Get(kPath), IsOk());
   EXPECT_THAT(client->Get(kPath), StatusIs(StatusCode::kUnavailable));
-  RateLimiterStats stats = limiter_.Stats();
+  WriteBudgetStats stats = budget_.Stats();
   EXPECT_THAT(stats.responses_by_status,
               ElementsAre(::testing::Pair(200, 1u), ::testing::Pair(503, 1u)));
   EXPECT_EQ(stats.transport_errors, 1u);

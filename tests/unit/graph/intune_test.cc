@@ -31,7 +31,7 @@ class IntuneApiTest : public ::testing::Test {
   IntuneApiTest() {
     GraphClientOptions options;
     options.graph_url = "https://graph.test";
-    client_ = NewGraphClient(options, http_, tokens_, limiter_, clock_, random_);
+    client_ = NewGraphClient(options, http_, tokens_, budget_, clock_, random_);
   }
 
   static UserPfxCertificate Record() {
@@ -54,7 +54,7 @@ class IntuneApiTest : public ::testing::Test {
   FakeHttpTransport http_;
   testing::FakeTokenSource tokens_;
   testing::FixedRandom random_;
-  RateLimiter limiter_{RateLimiterOptions{}, clock_};
+  WriteBudget budget_{WriteBudgetOptions{}, clock_};
   std::unique_ptr<GraphClient> client_;
 };
 
@@ -193,7 +193,7 @@ TEST_F(IntuneApiTest, CreatesAPfxRecord) {
   EXPECT_EQ(request.method, "POST");
   EXPECT_EQ(request.url, kPfx);
   EXPECT_EQ(json::parse(request.body), ToJson(Record()));
-  EXPECT_EQ(limiter_.Stats().writes_granted, 1u);
+  EXPECT_EQ(budget_.Stats().writes_granted, 1u);
 }
 
 TEST_F(IntuneApiTest, PatchesAndDeletesByEncodedId) {

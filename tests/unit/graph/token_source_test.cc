@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "base/encoding.h"
+#include "base/strings.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_http_transport.h"
 #include "tests/support/status_matchers.h"
@@ -44,32 +46,21 @@ std::string TokenBody(const std::string& token, int expires_in = 3599) {
   return json{{"token_type", "Bearer"}, {"expires_in", expires_in}, {"access_token", token}}.dump();
 }
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i] == '+' ? ' ' : s[i]);
-    }
-  }
-  return out;
-}
-
 std::map<std::string, std::string> ParseForm(const std::string& body) {
   std::map<std::string, std::string> form;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t end = body.find('&', start);
-    if (end == std::string::npos) end = body.size();
-    std::string pair = body.substr(start, end - start);
+  for (std::string_view pair : SplitString(body, '&')) {
     size_t eq = pair.find('=');
-    form[PercentDecode(pair.substr(0, eq))] = PercentDecode(pair.substr(eq + 1));
-    start = end + 1;
+    std::optional<std::string> key = PercentDecode(pair.substr(0, eq), /*plus_is_space=*/true);
+    std::optional<std::string> value =
+        PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    EXPECT_TRUE(key && value) << "malformed form pair: " << pair;
+    form[key.value_or("")] = value.value_or("");
   }
   return form;
 }
+
+// The JWT segments are checked against OpenSSL's base64 (an independent implementation), not
+// against base/encoding.h, which produced them.
 
 std::string Base64UrlDecode(std::string s) {
   for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;

@@ -1,4 +1,4 @@
-// RateLimiter on a FakeClock: budgets are asserted over every sliding window of grant times.
+// WriteBudget on a FakeClock: budgets are asserted over every sliding window of grant times.
 
 #include "graph/write_budget.h"
 
@@ -26,13 +26,13 @@ size_t MaxInAnyWindow(const std::vector<SteadyTime>& times, Duration window) {
   return best;
 }
 
-TEST(RateLimiterTest, SequentialWritesNeverExceedTheBudgetInAnyWindow) {
+TEST(WriteBudgetTest, SequentialWritesNeverExceedTheBudgetInAnyWindow) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{}, clock);  // 100 writes / 20 s
+  WriteBudget budget(WriteBudgetOptions{}, clock);  // 100 writes / 20 s
   const SteadyTime start = clock.SteadyNow();
   std::vector<SteadyTime> grants;
   for (int i = 0; i < 250; ++i) {
-    limiter.Acquire(/*is_write=*/true);
+    budget.Acquire(/*is_write=*/true);
     grants.push_back(clock.SteadyNow());
   }
   EXPECT_EQ(MaxInAnyWindow(grants, seconds(20)), 100u);
@@ -40,89 +40,89 @@ TEST(RateLimiterTest, SequentialWritesNeverExceedTheBudgetInAnyWindow) {
   EXPECT_EQ(clock.SteadyNow() - start, seconds(40));
   EXPECT_EQ(std::count(grants.begin(), grants.end(), start), 100);
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(20), seconds(20)));
-  RateLimiterStats stats = limiter.Stats();
+  WriteBudgetStats stats = budget.Stats();
   EXPECT_EQ(stats.writes_granted, 250u);
   EXPECT_EQ(stats.requests_granted, 250u);
   EXPECT_EQ(stats.time_waiting, seconds(40));
 }
 
-TEST(RateLimiterTest, SpreadOutWritesWaitOnlyForTheOldestToLeaveTheWindow) {
+TEST(WriteBudgetTest, SpreadOutWritesWaitOnlyForTheOldestToLeaveTheWindow) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{.max_writes = 3, .write_window = seconds(10)}, clock);
+  WriteBudget budget(WriteBudgetOptions{.max_writes = 3, .write_window = seconds(10)}, clock);
   std::vector<SteadyTime> grants;
   for (int i = 0; i < 3; ++i) {
-    limiter.Acquire(true);
+    budget.Acquire(true);
     grants.push_back(clock.SteadyNow());
     clock.Advance(seconds(2));  // Grants at 0, 2, 4; now 6.
   }
-  limiter.Acquire(true);  // The grant at 0 leaves the window at 10: wait 4 s.
+  budget.Acquire(true);  // The grant at 0 leaves the window at 10: wait 4 s.
   grants.push_back(clock.SteadyNow());
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(4)));
   EXPECT_LE(MaxInAnyWindow(grants, seconds(10)), 3u);
 }
 
-TEST(RateLimiterTest, ReadsDoNotUseTheWriteBudget) {
+TEST(WriteBudgetTest, ReadsDoNotUseTheWriteBudget) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{.max_writes = 2, .max_requests = 5}, clock);
-  limiter.Acquire(true);
-  limiter.Acquire(true);
-  limiter.Acquire(false);
-  limiter.Acquire(false);
-  limiter.Acquire(false);
+  WriteBudget budget(WriteBudgetOptions{.max_writes = 2, .max_requests = 5}, clock);
+  budget.Acquire(true);
+  budget.Acquire(true);
+  budget.Acquire(false);
+  budget.Acquire(false);
+  budget.Acquire(false);
   EXPECT_TRUE(clock.sleeps().empty());  // 2 writes + 3 reads fit.
-  limiter.Acquire(false);               // The sixth request of any kind waits for the window.
+  budget.Acquire(false);               // The sixth request of any kind waits for the window.
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(20)));
 }
 
-TEST(RateLimiterTest, WritesCountAgainstTheRequestBudget) {
+TEST(WriteBudgetTest, WritesCountAgainstTheRequestBudget) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{.max_writes = 10, .max_requests = 2}, clock);
-  limiter.Acquire(true);
-  limiter.Acquire(true);
-  limiter.Acquire(false);
+  WriteBudget budget(WriteBudgetOptions{.max_writes = 10, .max_requests = 2}, clock);
+  budget.Acquire(true);
+  budget.Acquire(true);
+  budget.Acquire(false);
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(20)));
 }
 
-TEST(RateLimiterTest, PauseUntilDelaysWritersButNotReaders) {
+TEST(WriteBudgetTest, PauseUntilDelaysWritersButNotReaders) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{}, clock);
-  limiter.PauseUntil(clock.SteadyNow() + seconds(7), /*writes_only=*/true);
-  limiter.Acquire(false);
+  WriteBudget budget(WriteBudgetOptions{}, clock);
+  budget.PauseUntil(clock.SteadyNow() + seconds(7), /*writes_only=*/true);
+  budget.Acquire(false);
   EXPECT_TRUE(clock.sleeps().empty());
-  limiter.Acquire(true);
+  budget.Acquire(true);
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(7)));
-  limiter.Acquire(true);  // The pause is over.
+  budget.Acquire(true);  // The pause is over.
   EXPECT_EQ(clock.sleeps().size(), 1u);
 }
 
-TEST(RateLimiterTest, PauseOfAllRequestsHoldsReadersAndNeverShortens) {
+TEST(WriteBudgetTest, PauseOfAllRequestsHoldsReadersAndNeverShortens) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{}, clock);
-  limiter.PauseUntil(clock.SteadyNow() + seconds(9), /*writes_only=*/false);
-  limiter.PauseUntil(clock.SteadyNow() + seconds(3), /*writes_only=*/false);
-  limiter.Acquire(false);
+  WriteBudget budget(WriteBudgetOptions{}, clock);
+  budget.PauseUntil(clock.SteadyNow() + seconds(9), /*writes_only=*/false);
+  budget.PauseUntil(clock.SteadyNow() + seconds(3), /*writes_only=*/false);
+  budget.Acquire(false);
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(9)));
 }
 
-TEST(RateLimiterTest, WindowPaddingWidensTheWindow) {
+TEST(WriteBudgetTest, WindowPaddingWidensTheWindow) {
   FakeClock clock;
-  RateLimiter limiter(
-      RateLimiterOptions{
+  WriteBudget budget(
+      WriteBudgetOptions{
           .max_writes = 1, .write_window = seconds(20), .window_padding = seconds(1)},
       clock);
-  limiter.Acquire(true);
-  limiter.Acquire(true);
+  budget.Acquire(true);
+  budget.Acquire(true);
   EXPECT_THAT(clock.sleeps(), ::testing::ElementsAre(seconds(21)));
 }
 
-TEST(RateLimiterTest, CountsResponsesAndErrors) {
+TEST(WriteBudgetTest, CountsResponsesAndErrors) {
   FakeClock clock;
-  RateLimiter limiter(RateLimiterOptions{}, clock);
-  limiter.RecordResponse(200);
-  limiter.RecordResponse(200);
-  limiter.RecordResponse(429);
-  limiter.RecordTransportError();
-  RateLimiterStats stats = limiter.Stats();
+  WriteBudget budget(WriteBudgetOptions{}, clock);
+  budget.RecordResponse(200);
+  budget.RecordResponse(200);
+  budget.RecordResponse(429);
+  budget.RecordTransportError();
+  WriteBudgetStats stats = budget.Stats();
   EXPECT_THAT(stats.responses_by_status,
               ::testing::ElementsAre(::testing::Pair(200, 2u), ::testing::Pair(429, 1u)));
   EXPECT_EQ(stats.throttled, 1u);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/encoding.h"
 #include "http/server.h"
 #include "http/internal/util.h"
 #include "tests/support/status_matchers.h"

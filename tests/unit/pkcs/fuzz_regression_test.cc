@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/time_format.h"
 #include "pkcs/certificate.h"
 #include "pkcs/seal.h"
 #include "tests/support/status_matchers.h"

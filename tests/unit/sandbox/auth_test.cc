@@ -71,7 +71,7 @@ class AuthTest : public SandboxTest {
         std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
     jwt.header = {{"alg", "PS256"},
                   {"typ", "JWT"},
-                  {"x5t#S256", internal::EncodeBase64Url(
+                  {"x5t#S256", Base64UrlEncode(
                                    HexToBytes(certdeploy::testing::ExpectedSha256("alice")))}};
     jwt.claims = {{"aud", kTokenUrl},        {"iss", kClientId}, {"sub", kClientId},
                   {"jti", NewGuid(random_)}, {"nbf", now},       {"exp", now + 600}};
@@ -79,10 +79,10 @@ class AuthTest : public SandboxTest {
   }
 
   std::string Encode(const Jwt& jwt) {
-    std::string input = internal::EncodeBase64Url(jwt.header.dump()) + "." +
-                        internal::EncodeBase64Url(jwt.claims.dump());
+    std::string input = Base64UrlEncode(jwt.header.dump()) + "." +
+                        Base64UrlEncode(jwt.claims.dump());
     return input + "." +
-           internal::EncodeBase64Url(
+           Base64UrlEncode(
                Sign(jwt.key, jwt.header.value("alg", ""), input, jwt.salt_len));
   }
 
@@ -132,7 +132,7 @@ TEST_F(AuthTest, ClientSecretIssuesAUsableToken) {
 
 TEST_F(AuthTest, ClientSecretOverHttpBasic) {
   std::string basic =
-      internal::EncodeBase64(std::string(kClientId) + ":" + internal::PercentEncode(kSecret));
+      Base64Encode(std::string(kClientId) + ":" + PercentEncode(kSecret));
   ServerResponse r = PostToken(
       {{"grant_type", "client_credentials"}, {"scope", "https://graph.microsoft.com/.default"}},
       {{"Authorization", "Basic " + basic}});
@@ -173,7 +173,7 @@ TEST_F(AuthTest, JwtAssertionPs256AndRs256) {
   rs.header = {
       {"alg", "RS256"},
       {"typ", "JWT"},
-      {"x5t", internal::EncodeBase64Url(HexToBytes(certdeploy::testing::ExpectedSha1("alice")))}};
+      {"x5t", Base64UrlEncode(HexToBytes(certdeploy::testing::ExpectedSha1("alice")))}};
   EXPECT_EQ(PostAssertion(Encode(rs)).status, 200);
 }
 
@@ -207,7 +207,7 @@ TEST_F(AuthTest, JwtAssertionRefusals) {
 
   Jwt wrong_thumb = ValidJwt();
   wrong_thumb.header["x5t#S256"] =
-      internal::EncodeBase64Url(HexToBytes(certdeploy::testing::ExpectedSha256("bob")));
+      Base64UrlEncode(HexToBytes(certdeploy::testing::ExpectedSha256("bob")));
   ExpectAadError(PostAssertion(Encode(wrong_thumb)), 401, 700027);
 
   Jwt no_jti = ValidJwt();

@@ -122,7 +122,7 @@ TEST_F(DeviceConfigurationsTest, TrustedRootMustBeBase64DerOfACa) {
   ExpectRejected(not_b64, "deviceConfiguration: trustedRootCertificate not base64");
   json pem_b64 = RootBody();
   pem_b64["trustedRootCertificate"] =
-      internal::EncodeBase64(certdeploy::testing::ReadPkiText("ca.pem"));
+      Base64Encode(certdeploy::testing::ReadPkiText("ca.pem"));
   ExpectRejected(pem_b64, "deviceConfiguration: trustedRootCertificate not a certificate");
   json missing = RootBody();
   missing.erase("trustedRootCertificate");
@@ -258,12 +258,12 @@ TEST_F(DeviceConfigurationsTest, PagesTwentyFiveProfilesWithNextLinks) {
 TEST_F(DeviceConfigurationsTest, FiltersByTypeAndIgnoresUnsupportedFilters) {
   CreateRoot();
   ASSERT_EQ(Call("POST", kConfigs, RootBody("macOSTrustedRootCertificate")).status, 201);
-  std::string isof = internal::PercentEncode("isof('microsoft.graph.macOSTrustedRootCertificate')");
+  std::string isof = PercentEncode("isof('microsoft.graph.macOSTrustedRootCertificate')");
   json mac = BodyOf(Call("GET", std::string(kConfigs) + "?$filter=" + isof));
   ASSERT_EQ(mac["value"].size(), 1u);
   EXPECT_EQ(mac["value"][0]["@odata.type"], "#microsoft.graph.macOSTrustedRootCertificate");
   // Like Intune, an unsupported filter is ignored: clients must check what they get.
-  std::string odd = internal::PercentEncode("version gt 3");
+  std::string odd = PercentEncode("version gt 3");
   EXPECT_EQ(BodyOf(Call("GET", std::string(kConfigs) + "?$filter=" + odd))["value"].size(), 2u);
   json expanded = BodyOf(Call("GET", std::string(kConfigs) + "?$expand=assignments"));
   EXPECT_TRUE(expanded["value"][0].contains("assignments"));

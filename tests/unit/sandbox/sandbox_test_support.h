@@ -16,7 +16,10 @@
 #include <span>
 #include <string>
 
+#include "base/encoding.h"
 #include "base/random.h"
+#include "base/strings.h"
+#include "base/time_format.h"
 #include "pkcs/certificate.h"
 #include "pkcs/pkcs12.h"
 #include "pkcs/seal.h"
@@ -45,7 +48,7 @@ inline ServerRequest MakeRequest(std::string method, std::string target, std::st
   r.target = std::move(target);
   r.body = std::move(body);
   r.headers.emplace("host", kHost);
-  for (auto& [k, v] : headers) r.headers.emplace(internal::ToLower(k), v);
+  for (auto& [k, v] : headers) r.headers.emplace(AsciiToLower(k), v);
   return r;
 }
 
@@ -59,15 +62,14 @@ inline std::string HeaderOf(const ServerResponse& r, const std::string& name) {
 }
 
 inline std::string Base64(const std::vector<uint8_t>& bytes) {
-  return internal::EncodeBase64(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  return Base64Encode(bytes);
 }
 
 inline std::string FormEncode(const std::map<std::string, std::string>& fields) {
   std::string out;
   for (const auto& [k, v] : fields) {
     if (!out.empty()) out += '&';
-    out += internal::PercentEncode(k) + "=" + internal::PercentEncode(v);
+    out += PercentEncode(k) + "=" + PercentEncode(v);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // userPfxCertificates: strict validation, the simulated connector, secrets masking, $filter,
 // key syntaxes, duplicates and paging.
 
+#include "base/time_format.h"
 #include "tests/unit/sandbox/sandbox_test_support.h"
 
 namespace certdeploy::sandbox::testing {
@@ -141,9 +142,9 @@ TEST_F(UserPfxTest, ConnectorRejectsThumbprintAndDateMismatches) {
 TEST_F(UserPfxTest, DatesInAnyOffsetAreTheSameInstant) {
   json body = PfxBody("alice.pfx", "alice@contoso.com");
   std::string start = body["startDateTime"];  // "YYYY-MM-DDTHH:MM:SSZ"
-  auto instant = internal::ParseRfc3339(start);
+  auto instant = ParseRfc3339(start, internal::kGraphDateTimeOptions);
   ASSERT_TRUE(instant.has_value());
-  std::string shifted = internal::FormatDateTime(*instant + std::chrono::hours(2));
+  std::string shifted = FormatRfc3339UtcTicks(*instant + std::chrono::hours(2));
   shifted = shifted.substr(0, shifted.size() - 1) + "+02:00";
   body["startDateTime"] = shifted;
   ServerResponse r = Call("POST", kPfxPath, body);
@@ -236,25 +237,25 @@ TEST_F(UserPfxTest, FiltersOnUpnWithApostropheAndThumbprint) {
   ASSERT_EQ(Call("POST", kPfxPath, PfxBody("oneil.pfx", "o'neil@contoso.com")).status, 201);
   ASSERT_EQ(Call("POST", kPfxPath, PfxBody("alice.pfx", "alice@contoso.com")).status, 201);
   std::string filter =
-      internal::PercentEncode("tolower(userPrincipalName) eq 'o''neil@contoso.com'");
+      PercentEncode("tolower(userPrincipalName) eq 'o''neil@contoso.com'");
   ServerResponse r = Call("GET", std::string(kPfxPath) + "?$filter=" + filter);
   ASSERT_EQ(r.status, 200) << r.body;
   json list = BodyOf(r);
   ASSERT_EQ(list["value"].size(), 1u);
   EXPECT_EQ(list["value"][0]["userPrincipalName"], "o'neil@contoso.com");
 
-  std::string both = internal::PercentEncode(
+  std::string both = PercentEncode(
       "tolower(userPrincipalName) eq 'alice@contoso.com' and tolower(thumbprint) eq '" +
       certdeploy::testing::ExpectedSha1("alice") + "'");
   r = Call("GET", std::string(kPfxPath) + "?$filter=" + both);
   ASSERT_EQ(BodyOf(r)["value"].size(), 1u);
-  std::string other = internal::PercentEncode(
+  std::string other = PercentEncode(
       "tolower(userPrincipalName) eq 'alice@contoso.com' and tolower(thumbprint) eq '" +
       certdeploy::testing::ExpectedSha1("bob") + "'");
   r = Call("GET", std::string(kPfxPath) + "?$filter=" + other);
   EXPECT_TRUE(BodyOf(r)["value"].empty());
   // tolower() compares the lower-cased value with the literal as written.
-  std::string mixed = internal::PercentEncode("tolower(userPrincipalName) eq 'Alice@contoso.com'");
+  std::string mixed = PercentEncode("tolower(userPrincipalName) eq 'Alice@contoso.com'");
   EXPECT_TRUE(BodyOf(Call("GET", std::string(kPfxPath) + "?$filter=" + mixed))["value"].empty());
 }
 
@@ -262,7 +263,7 @@ TEST_F(UserPfxTest, UnknownFiltersAreRefused) {
   for (std::string filter : {"startswith(userPrincipalName,'a')", "keyName eq 'x'",
                              "userPrincipalName eq 'unterminated", "userPrincipalName ne 'a'"}) {
     ServerResponse r =
-        Call("GET", std::string(kPfxPath) + "?$filter=" + internal::PercentEncode(filter));
+        Call("GET", std::string(kPfxPath) + "?$filter=" + PercentEncode(filter));
     EXPECT_EQ(r.status, 400) << filter;
   }
   EXPECT_EQ(Call("GET", std::string(kPfxPath) + "?$orderby=id").status, 400);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "sandbox/internal/directory.h"
+#include "tests/support/upn_cases.h"
 #include "tests/unit/sandbox/sandbox_test_support.h"
 
 namespace certdeploy::sandbox::testing {
@@ -39,6 +40,12 @@ TEST_F(UsersTest, LooksUpByUpnCaseInsensitivelyAndById) {
   EXPECT_NE(internal::UserIdForUpn("bob@contoso.com"), id);
 }
 
+TEST(SandboxDirectoryTest, UpnRuleIsEntrasDocumentedPolicy) {
+  for (const certdeploy::testing::UpnCase& c : certdeploy::testing::UpnCases()) {
+    EXPECT_EQ(internal::IsValidUpn(c.upn), c.valid) << c.upn.substr(0, 80);
+  }
+}
+
 TEST_F(UsersTest, PercentEncodedApostrophe) {
   ServerResponse r = Call("GET", "/v1.0/users/o%27neil%40contoso.com");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -54,19 +61,19 @@ TEST_F(UsersTest, UnknownUserIs404) {
 }
 
 TEST_F(UsersTest, FilterOnUpnUnescapesODataQuotes) {
-  std::string filter = internal::PercentEncode("userPrincipalName eq 'o''neil@contoso.com'");
+  std::string filter = PercentEncode("userPrincipalName eq 'o''neil@contoso.com'");
   ServerResponse r = Call("GET", "/beta/users?$filter=" + filter);
   ASSERT_EQ(r.status, 200) << r.body;
   json list = BodyOf(r);
   ASSERT_EQ(list["value"].size(), 1u);
   EXPECT_EQ(list["value"][0]["id"], internal::UserIdForUpn("o'neil@contoso.com"));
 
-  std::string none = internal::PercentEncode("userPrincipalName eq 'dave@fabrikam.com'");
+  std::string none = PercentEncode("userPrincipalName eq 'dave@fabrikam.com'");
   EXPECT_TRUE(BodyOf(Call("GET", "/beta/users?$filter=" + none))["value"].empty());
   // An unescaped quote leaves a dangling literal: refused, as OData does.
-  std::string bad = internal::PercentEncode("userPrincipalName eq 'o'neil@contoso.com'");
+  std::string bad = PercentEncode("userPrincipalName eq 'o'neil@contoso.com'");
   EXPECT_EQ(Call("GET", "/beta/users?$filter=" + bad).status, 400);
-  std::string other = internal::PercentEncode("startswith(displayName,'a')");
+  std::string other = PercentEncode("startswith(displayName,'a')");
   EXPECT_EQ(Call("GET", "/beta/users?$filter=" + other).status, 400);
 }
 

@@ -1,26 +1,30 @@
-// Encodings and OData parsing used by every sandbox handler.
+// The sandbox's choices of strictness over base/'s encodings, and the OData parsing used by every
+// sandbox handler.
 
 #include "sandbox/internal/wire.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/encoding.h"
+#include "base/time_format.h"
 #include "sandbox/internal/odata.h"
 
 namespace certdeploy::sandbox::internal {
 namespace {
 
+// Edm.Binary: the sandbox decodes with base/'s default (strict) options, as Graph does.
 TEST(Base64Test, StrictStandardAlphabet) {
-  EXPECT_EQ(EncodeBase64(std::string("\0", 1)), "AA==");
-  EXPECT_EQ(DecodeBase64("AA=="), std::string("\0", 1));
-  EXPECT_EQ(DecodeBase64("aGVsbG8="), "hello");
-  EXPECT_EQ(DecodeBase64(""), "");
-  EXPECT_FALSE(DecodeBase64("aGVsbG8").has_value());    // Missing padding.
-  EXPECT_FALSE(DecodeBase64("aGV sbG8=").has_value());  // Whitespace.
-  EXPECT_FALSE(DecodeBase64("a-_=").has_value());       // URL alphabet.
-  EXPECT_FALSE(DecodeBase64("aGVsbG9=").has_value());   // Non-zero trailing bits.
-  EXPECT_EQ(EncodeBase64Url("\xfb\xff"), "-_8");
-  EXPECT_EQ(DecodeBase64Url("-_8"), "\xfb\xff");
+  EXPECT_EQ(Base64Encode(std::string("\0", 1)), "AA==");
+  EXPECT_EQ(Base64Decode("AA=="), std::string("\0", 1));
+  EXPECT_EQ(Base64Decode("aGVsbG8="), "hello");
+  EXPECT_EQ(Base64Decode(""), "");
+  EXPECT_FALSE(Base64Decode("aGVsbG8").has_value());    // Missing padding.
+  EXPECT_FALSE(Base64Decode("aGV sbG8=").has_value());  // Whitespace.
+  EXPECT_FALSE(Base64Decode("a-_=").has_value());       // URL alphabet.
+  EXPECT_FALSE(Base64Decode("aGVsbG9=").has_value());   // Non-zero trailing bits.
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
+  EXPECT_EQ(Base64UrlDecode("-_8"), "\xfb\xff");
 }
 
 TEST(PercentTest, DecodesAndEncodes) {
@@ -37,28 +41,45 @@ TEST(PercentTest, DecodesAndEncodes) {
   EXPECT_EQ((*q)[2].first, "flag");
 }
 
+TEST(PathTest, SplitsIntoNonEmptyDecodedSegments) {
+  using Segments = std::vector<std::string>;
+  EXPECT_EQ(SplitPath("/beta//users/o%27neil%2Fx/", true), (Segments{"beta", "users", "o'neil/x"}));
+  EXPECT_EQ(SplitPath("/beta/a%2Fb+c", false), (Segments{"beta", "a%2Fb+c"}));
+  EXPECT_EQ(SplitPath("", true), Segments{});
+  EXPECT_EQ(SplitPath("/a%zz", true), std::nullopt);
+}
+
+// Edm.DateTimeOffset: base/'s ParseRfc3339 with kGraphDateTimeOptions.
+Result<SystemTime> ParseGraphDateTime(std::string_view text) {
+  return ParseRfc3339(text, kGraphDateTimeOptions);
+}
+
 TEST(Rfc3339Test, RequiresAnOffset) {
-  auto z = ParseRfc3339("2026-03-01T12:00:00Z");
-  auto plus = ParseRfc3339("2026-03-01T14:00:00+02:00");
-  auto minus = ParseRfc3339("2026-03-01T07:30:00.0000000-04:30");
+  auto z = ParseGraphDateTime("2026-03-01T12:00:00Z");
+  auto plus = ParseGraphDateTime("2026-03-01T14:00:00+02:00");
+  auto minus = ParseGraphDateTime("2026-03-01T07:30:00.0000000-04:30");
   ASSERT_TRUE(z && plus && minus);
   EXPECT_EQ(*z, *plus);
   EXPECT_EQ(*z, *minus);
-  EXPECT_EQ(FormatDateTime(*z), "2026-03-01T12:00:00Z");
-  auto frac = ParseRfc3339("2026-03-01T12:00:00.25Z");
+  EXPECT_EQ(FormatRfc3339UtcTicks(*z), "2026-03-01T12:00:00Z");
+  auto frac = ParseGraphDateTime("2026-03-01T12:00:00.25Z");
   ASSERT_TRUE(frac.has_value());
-  EXPECT_EQ(FormatDateTime(*frac), "2026-03-01T12:00:00.25Z");
+  EXPECT_EQ(FormatRfc3339UtcTicks(*frac), "2026-03-01T12:00:00.25Z");
   for (const char* bad : {"2026-03-01T12:00:00", "2026-03-01 12:00:00Z", "2026-02-30T00:00:00Z",
                           "2026-03-01T24:00:00Z", "2026-03-01T12:00:00+0200", "2026-3-01T12:00Z",
-                          "2026-03-01T12:00:00.Z", "2026-03-01T12:00:00Zjunk"}) {
-    EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
+                          "2026-03-01T12:00:00.Z", "2026-03-01T12:00:00Zjunk",
+                          "2026-03-01t12:00:00Z", "2026-03-01T12:00:00z", "2026-03-01T23:59:60Z"}) {
+    EXPECT_FALSE(ParseGraphDateTime(bad).has_value()) << bad;
   }
-  EXPECT_TRUE(ParseRfc3339("2024-02-29T00:00:00Z").has_value());
-  EXPECT_FALSE(ParseRfc3339("2025-02-29T00:00:00Z").has_value());
+  EXPECT_TRUE(ParseGraphDateTime("2024-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseGraphDateTime("2025-02-29T00:00:00Z").has_value());
+  // Graph's DateTimeOffset range is wider than SystemTime's: the ends clamp.
+  EXPECT_EQ(*ParseGraphDateTime("0001-01-01T00:00:00Z"), SystemTime::min());
+  EXPECT_EQ(*ParseGraphDateTime("9999-12-31T23:59:59Z"), SystemTime::max());
 }
 
 TEST(HttpDateTest, ImfFixdate) {
-  auto t = ParseRfc3339("2026-01-01T00:00:00Z");
+  auto t = ParseGraphDateTime("2026-01-01T00:00:00Z");
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(FormatHttpDate(*t), "Thu, 01 Jan 2026 00:00:00 GMT");
 }
@@ -95,7 +116,7 @@ TEST(KeySegmentTest, AcceptsTheThreeSyntaxes) {
 }
 
 TEST(ErrorShapeTest, GraphErrorAndThrottledBodies) {
-  RequestContext ctx{"req-1", "client-1", "http://h", *ParseRfc3339("2026-01-01T00:00:00Z")};
+  RequestContext ctx{"req-1", "client-1", "http://h", *ParseGraphDateTime("2026-01-01T00:00:00Z")};
   json error = GraphErrorBody(ctx, "BadRequest", "nope")["error"];
   EXPECT_EQ(error["code"], "BadRequest");
   EXPECT_EQ(error["message"], "nope");

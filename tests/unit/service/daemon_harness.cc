@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/clock.h"
+#include "base/encoding.h"
 #include "config/config.h"
 #include "pkcs/digest.h"
 #include "tests/support/test_pki.h"
@@ -131,7 +132,7 @@ std::string EnrollmentBody(const std::string& pfx_name, const std::string& upn,
                            const std::string& password, bool dry_run) {
   const std::vector<uint8_t> pfx = ReadPkiBytes(pfx_name);
   nlohmann::json body = {{"userPrincipalName", upn},
-                         {"pfx", pkcs::Base64Encode(std::string_view(
+                         {"pfx", Base64Encode(std::string_view(
                                      reinterpret_cast<const char*>(pfx.data()), pfx.size()))},
                          {"password", password}};
   if (dry_run) body["dryRun"] = true;

@@ -10,12 +10,13 @@
 #include <filesystem>
 #include <random>
 
+#include "base/encoding.h"
 #include "graph/intune.h"
-#include "pkcs/digest.h"
 #include "pkcs/seal.h"
 #include "service/internal/dispatcher_item.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_graph_client.h"
+#include "tests/support/faulty_job_store.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_pki.h"
 
@@ -172,7 +173,7 @@ TEST_F(DispatcherTest, ImportsAnEnrollmentAfterEnsuringItsProfiles) {
   const std::vector<uint8_t> pfx = ReadPkiBytes("alice.pfx");
   EXPECT_EQ(
       record["encryptedPfxBlob"],
-      pkcs::Base64Encode(std::string_view(reinterpret_cast<const char*>(pfx.data()), pfx.size())));
+      Base64Encode(pfx));
   EXPECT_EQ(record["thumbprint"], queued.thumbprint);
   Result<pkcs::ConnectorPrivateKey> connector =
       pkcs::ConnectorPrivateKey::LoadFile(PkiPath("connector.key"));
@@ -245,6 +246,45 @@ TEST_F(DispatcherTest, AfterACrashTheExpiredLeaseIsReclaimedAndTheRecordIsNotDup
   EXPECT_EQ(done.attempts, 2);
   EXPECT_THAT(metrics_.Render(nullptr, nullptr),
               ::testing::HasSubstr("certdeploy_dispatched_items_total{outcome=\"reconciled\"} 1"));
+}
+
+TEST_F(DispatcherTest, AStoreThatFailsToRecordTheOutcomeLosesNothingAndDuplicatesNothing) {
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  certdeploy::testing::FaultyJobStore faulty(*store_);
+  // The record is created, then no final outcome can be written, as if the database went away
+  // right after the import.
+  faulty.FailCheckpointsIf(
+      [](const store::CheckpointUpdate& c) { return c.status != store::ItemStatus::kRunning; },
+      UnavailableError("database is locked"));
+  Dispatcher dispatcher(faulty, graph_, config_, clock_, &metrics_, Options());
+  Result<DispatchResult> first = dispatcher.RunOnce();
+  ASSERT_THAT(first.status(), IsOk());
+  EXPECT_EQ(first->succeeded, 0);
+  EXPECT_EQ(graph_.PfxCount(), 1u);
+  EXPECT_EQ(Item(queued.id).status, store::ItemStatus::kRunning) << "still leased, not lost";
+
+  // The database is back. Once the lease expires the item is reclaimed and found present.
+  Dispatcher later(*store_, graph_, config_, clock_, &metrics_, Options());
+  clock_.Advance(std::chrono::minutes(2));
+  Result<DispatchResult> second = later.RunOnce();
+  ASSERT_THAT(second.status(), IsOk());
+  EXPECT_EQ(second->succeeded, 1);
+  EXPECT_EQ(Count("POST", kPfxPath), 1) << "never a second create";
+  EXPECT_EQ(graph_.PfxCount(), 1u);
+  EXPECT_EQ(Item(queued.id).status, store::ItemStatus::kSucceeded);
+}
+
+TEST_F(DispatcherTest, AStoreFailureWhileClaimingIsReturnedAndNothingIsClaimed) {
+  Enroll("alice.pfx", "alice@contoso.com");
+  certdeploy::testing::FaultyJobStore faulty(*store_);
+  faulty.FailNext(certdeploy::testing::FaultyJobStore::Call::kClaimNext,
+                  UnavailableError("connection refused"));
+  Dispatcher dispatcher(faulty, graph_, config_, clock_, &metrics_, Options());
+  EXPECT_EQ(dispatcher.RunOnce().status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(graph_.Requests().empty());
+  Result<DispatchResult> retry = dispatcher.RunOnce();
+  ASSERT_THAT(retry.status(), IsOk());
+  EXPECT_EQ(retry->succeeded, 1);
 }
 
 TEST_F(DispatcherTest, ALostResponseIsReconciledByReadingNotByResending) {

@@ -1,0 +1,52 @@
+#include "base/strings.h"
+
+namespace certdeploy {
+namespace {
+
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IsAsciiWhitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+}  // namespace
+
+std::string AsciiToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = LowerAscii(c);
+  return out;
+}
+
+bool EqualsIgnoreCaseAscii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+bool StartsWithIgnoreCaseAscii(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCaseAscii(s.substr(0, prefix.size()), prefix);
+}
+
+std::vector<std::string_view> SplitString(std::string_view s, char separator) {
+  std::vector<std::string_view> pieces;
+  size_t start = 0;
+  while (true) {
+    size_t end = s.find(separator, start);
+    if (end == std::string_view::npos) {
+      pieces.push_back(s.substr(start));
+      return pieces;
+    }
+    pieces.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+std::string_view TrimAsciiWhitespace(std::string_view s) {
+  while (!s.empty() && IsAsciiWhitespace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsAsciiWhitespace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace certdeploy

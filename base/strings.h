@@ -1,0 +1,39 @@
+// base/strings.h: the ASCII string helpers every module uses (case, splitting, trimming).
+//
+// All of them work on bytes and know only ASCII: letters outside A-Z/a-z and bytes >= 0x80 are
+// never changed or folded, so UTF-8 passes through untouched and the result does not depend on
+// the process locale (unlike std::tolower). That is what protocol tokens need: HTTP header names,
+// Graph enum values, URL schemes and hosts, UPNs as Entra compares them.
+
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certdeploy {
+
+// `s` with A-Z replaced by a-z; every other byte is kept. AsciiToLower("Alice@Contoso.COM") is
+// "alice@contoso.com"; AsciiToLower("ÉTÉ") keeps the UTF-8 bytes of "É" and gives "ÉtÉ".
+std::string AsciiToLower(std::string_view s);
+
+// True when `a` and `b` have the same length and are equal after AsciiToLower.
+// EqualsIgnoreCaseAscii("Content-Type", "content-type") is true; ("é", "É") is false.
+bool EqualsIgnoreCaseAscii(std::string_view a, std::string_view b);
+
+// True when `s` begins with `prefix`, compared as EqualsIgnoreCaseAscii does.
+// StartsWithIgnoreCaseAscii("Bearer abc", "bearer ") is true; an empty prefix always matches.
+bool StartsWithIgnoreCaseAscii(std::string_view s, std::string_view prefix);
+
+// The pieces of `s` between occurrences of `separator`, in order, empty pieces included:
+// SplitString("a&&b", '&') is {"a", "", "b"}, SplitString("", '&') is {""} and SplitString("a/",
+// '/') is {"a", ""}. Always at least one piece. The views point into `s`, which must outlive
+// them.
+std::vector<std::string_view> SplitString(std::string_view s, char separator);
+
+// `s` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r). Other bytes,
+// including UTF-8 no-break spaces, are kept. The view points into `s`.
+// TrimAsciiWhitespace(" \t120\r\n") is "120"; TrimAsciiWhitespace("  ") is "".
+std::string_view TrimAsciiWhitespace(std::string_view s);
+
+}  // namespace certdeploy

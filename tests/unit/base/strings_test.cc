@@ -1,0 +1,102 @@
+#include "base/strings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace certdeploy {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(AsciiToLowerTest, Table) {
+  struct Case {
+    std::string_view in, out;
+  };
+  const Case cases[] = {
+      {"", ""},
+      {"Alice@Contoso.COM", "alice@contoso.com"},
+      {"Content-Type", "content-type"},
+      {"already lower 123 !@#[`{", "already lower 123 !@#[`{"},
+      {"AZ@[", "az@["},                            // '@' and '[' sit right next to A and Z.
+      {"\xC3\x89T\xC3\x89", "\xC3\x89t\xC3\x89"},  // "ÉTÉ": UTF-8 bytes are never folded.
+      {std::string_view("A\0B", 3), std::string_view("a\0b", 3)},
+  };
+  for (const Case& c : cases) EXPECT_EQ(AsciiToLower(c.in), c.out) << c.in;
+}
+
+TEST(EqualsIgnoreCaseAsciiTest, Table) {
+  struct Case {
+    std::string_view a, b;
+    bool equal;
+  };
+  const Case cases[] = {
+      {"", "", true},
+      {"GET", "get", true},
+      {"Content-Type", "CONTENT-type", true},
+      {"oaepSha256", "OAEPSHA256", true},
+      {"get", "gets", false},
+      {"a", "b", false},
+      {"@", "`", false},                // 0x40 and 0x60 differ only in the case bit.
+      {"[", "{", false},                // So do 0x5B and 0x7B.
+      {"\xC3\xA9", "\xC3\x89", false},  // "é" vs "É": not ASCII, not folded.
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(EqualsIgnoreCaseAscii(c.a, c.b), c.equal) << c.a << " vs " << c.b;
+    EXPECT_EQ(EqualsIgnoreCaseAscii(c.b, c.a), c.equal) << c.b << " vs " << c.a;
+  }
+}
+
+TEST(StartsWithIgnoreCaseAsciiTest, Table) {
+  struct Case {
+    std::string_view s, prefix;
+    bool starts;
+  };
+  const Case cases[] = {
+      {"Bearer abc", "bearer ", true},
+      {"BASIC eA==", "basic ", true},
+      {"anything", "", true},
+      {"", "", true},
+      {"Bear", "bearer ", false},
+      {"Bearerabc", "bearer ", false},
+      {"", "a", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(StartsWithIgnoreCaseAscii(c.s, c.prefix), c.starts) << c.s << " / " << c.prefix;
+  }
+}
+
+TEST(SplitStringTest, KeepsEmptyPiecesAndAlwaysReturnsOne) {
+  EXPECT_THAT(SplitString("a=1&b=2", '&'), ElementsAre("a=1", "b=2"));
+  EXPECT_THAT(SplitString("a&&b", '&'), ElementsAre("a", "", "b"));
+  EXPECT_THAT(SplitString("", '&'), ElementsAre(""));
+  EXPECT_THAT(SplitString("&", '&'), ElementsAre("", ""));
+  EXPECT_THAT(SplitString("/beta/users/", '/'), ElementsAre("", "beta", "users", ""));
+  EXPECT_THAT(SplitString("no separator", '&'), ElementsAre("no separator"));
+}
+
+TEST(SplitStringTest, PiecesPointIntoTheInput) {
+  const std::string text = "x,y";
+  std::vector<std::string_view> pieces = SplitString(text, ',');
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].data(), text.data());
+  EXPECT_EQ(pieces[1].data(), text.data() + 2);
+}
+
+TEST(TrimAsciiWhitespaceTest, Table) {
+  struct Case {
+    std::string_view in, out;
+  };
+  const Case cases[] = {
+      {"", ""},
+      {"   ", ""},
+      {" \t120\r\n", "120"},
+      {"\v\fa b\f\v", "a b"},  // Inner whitespace stays.
+      {"x", "x"},
+      {"\xC2\xA0x\xC2\xA0", "\xC2\xA0x\xC2\xA0"},  // U+00A0 is not ASCII whitespace.
+      {std::string_view("\0x\0", 3), std::string_view("\0x\0", 3)},
+  };
+  for (const Case& c : cases) EXPECT_EQ(TrimAsciiWhitespace(c.in), c.out) << c.in;
+}
+
+}  // namespace
+}  // namespace certdeploy
