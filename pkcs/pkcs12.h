@@ -12,10 +12,13 @@
 //   "corrupt-pkcs12"  it starts as PKCS#12 but is truncated or damaged;
 //   "bad-password"    the MAC (integrity) check fails with this password;
 //   "no-private-key"  the file holds certificates only;
-//   "key-mismatch"    a private key is present but matches none of the certificates.
+//   "key-mismatch"    a private key is present but matches none of the certificates;
+//   "excessive-iterations"  the file asks for more key-derivation work than the limits below
+//                     (checked before any derivation runs, so such a file costs no KDF time).
 
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +29,19 @@
 #include "pkcs/certificate.h"
 
 namespace certdeploy::pkcs {
+
+// Limits on the work a PFX may ask for. PKCS#12 files carry their own key-derivation iteration
+// counts (the MAC's, each encrypted part's, each encrypted key's), and a hostile file can ask for
+// 2^31 - 1 of them: minutes of CPU per request. What real exporters write (sources in
+// docs/security.md, "PFX iteration bombs"): OpenSSL 2,048 (PKCS12_DEFAULT_ITER); Windows 2,000;
+// Java keytool 10,000 (legacy mode 100,000 for the MAC); GnuTLS and NSS/Firefox 600,000 for each
+// of the MAC, the certificates and the key (NSS 3.35 and 3.36.0 wrote 1,000,000). Other parsers
+// cap too: Go 1,048,576; .NET 300,000 per KDF and 1,000,000 per file; Java and BouncyCastle
+// 5,000,000. About 0.25 s per million PBKDF2-SHA256 iterations on one core here.
+inline constexpr int64_t kMaxKdfIterations = 1'000'000;       // One key derivation.
+inline constexpr int64_t kMaxTotalKdfIterations = 3'500'000;  // All of one file together.
+inline constexpr int kMaxBags = 256;                          // Parts and bags of one file.
+inline constexpr int kMaxBagNesting = 4;                      // Nested safe-contents bags.
 
 struct Pkcs12Contents {
   Certificate leaf;                 // The certificate whose public key matches the private key.

@@ -6,6 +6,8 @@
 //
 // Finding codes (severity):
 //   not-pkcs12, corrupt-pkcs12, bad-password, no-private-key, key-mismatch      (error)
+//   excessive-iterations  the file asks for more key-derivation work than pkcs12.h's limits
+//                       (refused before any derivation runs)                    (error)
 //   expired, not-yet-valid   the leaf, or a CA certificate of the chain, at options.now (error)
 //   expires-soon        the leaf expires within options.expires_soon_days       (warning)
 //   email-mismatch      the UPN equals (ignoring ASCII case) no rfc822Name SAN nor subject

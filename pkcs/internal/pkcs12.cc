@@ -1,8 +1,15 @@
 // pkcs/internal/pkcs12.cc: opening a PFX and classifying why it cannot be opened.
 //
 // The order of the checks is what makes the findings precise: DER decoding (not-pkcs12 vs
-// corrupt-pkcs12), then the MAC alone (bad-password), then decryption of the bags
+// corrupt-pkcs12), then the key-derivation work the file asks for (excessive-iterations, before
+// any derivation runs), then the MAC alone (bad-password), then decryption of the bags
 // (corrupt-pkcs12), then key/certificate matching (no-private-key, key-mismatch).
+//
+// The bags are walked here rather than by PKCS12_parse so that every key derivation's iteration
+// count is checked before that derivation runs: PKCS12_parse would run whatever the file says
+// (a MAC iteration count of 2^31-1 costs minutes of CPU). The walk follows PKCS#12 v1.1 (RFC
+// 7292) as PKCS12_parse does: the first private key is used, X.509 certificate bags are
+// collected in file order, nested safe-contents bags are followed.
 
 #include "pkcs/pkcs12.h"
 
@@ -21,13 +28,22 @@ namespace {
 using internal::EvpPkeyPtr;
 using internal::Pkcs12Ptr;
 using internal::X509Ptr;
-using internal::X509StackPtr;
+
+struct Pkcs7StackDeleter {
+  void operator()(STACK_OF(PKCS7) * s) const { sk_PKCS7_pop_free(s, PKCS7_free); }
+};
+struct SafeBagStackDeleter {
+  void operator()(STACK_OF(PKCS12_SAFEBAG) * s) const {
+    sk_PKCS12_SAFEBAG_pop_free(s, PKCS12_SAFEBAG_free);
+  }
+};
 
 constexpr std::string_view kNotPkcs12 = "not-pkcs12";
 constexpr std::string_view kCorrupt = "corrupt-pkcs12";
 constexpr std::string_view kBadPassword = "bad-password";
 constexpr std::string_view kNoPrivateKey = "no-private-key";
 constexpr std::string_view kKeyMismatch = "key-mismatch";
+constexpr std::string_view kExcessive = "excessive-iterations";
 
 Status Failure(std::string_view code, std::string message) {
   internal::DrainErrors();  // Leave the thread's error queue clean for the next caller.
@@ -127,14 +143,186 @@ bool UsesLegacyEncryption(const PKCS12* p12) {
   return legacy;
 }
 
-// Checks the MAC alone so that a wrong password is told apart from damaged contents.
-Status VerifyMac(PKCS12* p12, const SecretBytes& password, const char* pass) {
-  if (!PKCS12_mac_present(p12)) return OkStatus();
+// ---- Key-derivation work (pkcs12.h, kMaxKdfIterations) ----
+
+// The iteration count of an ASN.1 INTEGER, or -1 when it is negative or does not fit.
+int64_t IterationsOf(const ASN1_INTEGER* value) {
+  if (value == nullptr) return 1;  // DEFAULT 1 (the MAC's iterations field, RFC 7292 4).
+  int64_t out = 0;
+  if (ASN1_INTEGER_get_int64(&out, value) != 1) return -1;
+  return out;
+}
+
+// The key derivations decrypting with `alg` runs: `derivations` runs of `iterations` each.
+struct KdfCost {
+  int64_t iterations = 1;  // <= 0: not a positive number (refused as damage).
+  int derivations = 1;
+};
+
+// PBKDF2's count for PBES2 (RFC 8018 A.4; one derivation), the PKCS#12 PBE count for the legacy
+// algorithms (RFC 7292 appendix C; two derivations, key and IV), a cost-equivalent for scrypt
+// (RFC 7914: N * r * p block mixes). Algorithms without a password KDF count as one iteration
+// (their decryption fails later with a precise error).
+KdfCost KdfCostOf(const X509_ALGOR* alg) {
+  const ASN1_OBJECT* oid = nullptr;
+  const void* param = nullptr;
+  int param_type = 0;
+  X509_ALGOR_get0(&oid, &param_type, &param, alg);
+  if (oid == nullptr || param_type != V_ASN1_SEQUENCE) return {};
+  const ASN1_TYPE* type = alg->parameter;
+  const int nid = OBJ_obj2nid(oid);
+  if (nid == NID_pbes2) {
+    std::unique_ptr<PBE2PARAM, internal::Deleter<PBE2PARAM_free>> pbe2(
+        static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), type)));
+    if (pbe2 == nullptr || pbe2->keyfunc == nullptr || pbe2->keyfunc->parameter == nullptr) {
+      return {};
+    }
+    const int kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
+    if (kdf == NID_id_pbkdf2) {
+      std::unique_ptr<PBKDF2PARAM, internal::Deleter<PBKDF2PARAM_free>> pbkdf2(
+          static_cast<PBKDF2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
+                                                              pbe2->keyfunc->parameter)));
+      if (pbkdf2 == nullptr) return {};
+      return {IterationsOf(pbkdf2->iter), 1};
+    }
+    if (kdf == NID_id_scrypt) {
+      std::unique_ptr<SCRYPT_PARAMS, internal::Deleter<SCRYPT_PARAMS_free>> scrypt(
+          static_cast<SCRYPT_PARAMS*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS),
+                                                                pbe2->keyfunc->parameter)));
+      if (scrypt == nullptr) return {};
+      const int64_t n = IterationsOf(scrypt->costParameter);
+      const int64_t r = IterationsOf(scrypt->blockSize);
+      const int64_t p = IterationsOf(scrypt->parallelizationParameter);
+      if (n <= 0 || r <= 0 || p <= 0 || n > (int64_t{1} << 24) || r > 1024 || p > 1024) {
+        return {-1, 1};
+      }
+      return {n * r * p, 1};  // At most 2^44: no overflow.
+    }
+    return {};
+  }
+  std::unique_ptr<PBEPARAM, internal::Deleter<PBEPARAM_free>> pbe(
+      static_cast<PBEPARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), type)));
+  if (pbe == nullptr) return {};
+  return {IterationsOf(pbe->iter), 2};
+}
+
+// Counts the key-derivation iterations of one file against the limits of pkcs12.h.
+class KdfBudget {
+ public:
+  // `count` derivations of `iterations` each are about to run for `what`.
+  Status Charge(KdfCost cost, std::string_view what) { return Charge(cost.iterations, cost.derivations, what); }
+  Status Charge(int64_t iterations, int count, std::string_view what) {
+    if (iterations <= 0) {
+      return Failure(kCorrupt, "the PFX's " + std::string(what) +
+                                   " has an iteration count that is not a positive number");
+    }
+    if (iterations > kMaxKdfIterations) {
+      return Failure(kExcessive,
+                     "the PFX's " + std::string(what) + " asks for " + std::to_string(iterations) +
+                         " key-derivation iterations; certdeploy accepts at most " +
+                         std::to_string(kMaxKdfIterations) +
+                         " (Windows, macOS, OpenSSL and Java export 2,000 to 600,000)");
+    }
+    total_ += iterations * count;
+    if (total_ > kMaxTotalKdfIterations) {
+      return Failure(kExcessive, "the PFX asks for more than " +
+                                     std::to_string(kMaxTotalKdfIterations) +
+                                     " key-derivation iterations in all (MAC and every "
+                                     "encrypted part together)");
+    }
+    return OkStatus();
+  }
+  // One more bag; too many is refused (a file of thousands of tiny bags is work too).
+  Status CountBag() {
+    if (++bags_ > kMaxBags) {
+      return Failure(kExcessive, "the PFX holds more than " + std::to_string(kMaxBags) + " bags");
+    }
+    return OkStatus();
+  }
+
+ private:
+  int64_t total_ = 0;
+  int bags_ = 0;
+};
+
+// Charges the shrouded keys among `bags` (and nested bags), counting every bag.
+Status ChargeKeys(const STACK_OF(PKCS12_SAFEBAG) * bags, KdfBudget& budget, int depth) {
+  if (bags == nullptr) return OkStatus();
+  if (depth > kMaxBagNesting) {
+    return Failure(kExcessive, "the PFX nests its bags more than " +
+                                   std::to_string(kMaxBagNesting) + " levels deep");
+  }
+  for (int i = 0; i < sk_PKCS12_SAFEBAG_num(bags); ++i) {
+    const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, i);
+    RETURN_IF_ERROR(budget.CountBag());
+    switch (PKCS12_SAFEBAG_get_nid(bag)) {
+      case NID_pkcs8ShroudedKeyBag: {
+        const X509_ALGOR* alg = nullptr;
+        X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
+        if (alg != nullptr) {
+          RETURN_IF_ERROR(budget.Charge(KdfCostOf(alg), "encrypted private key"));
+        }
+        break;
+      }
+      case NID_safeContentsBag:
+        RETURN_IF_ERROR(ChargeKeys(PKCS12_SAFEBAG_get0_safes(bag), budget, depth + 1));
+        break;
+      default:
+        break;
+    }
+  }
+  return OkStatus();
+}
+
+// Charges every derivation that can be seen without the password: the MAC, each encrypted
+// part and each shrouded key in a plain part. (Keys inside encrypted parts are charged when
+// those parts have been decrypted, before the keys are.)
+Status ChargeVisible(const PKCS12* p12, bool empty_password, KdfBudget& budget) {
+  if (PKCS12_mac_present(p12)) {
+    const ASN1_INTEGER* iterations = nullptr;
+    PKCS12_get0_mac(nullptr, nullptr, nullptr, &iterations, p12);
+    // An empty password is tried both as no password and as an empty one (see VerifyMac).
+    RETURN_IF_ERROR(budget.Charge(IterationsOf(iterations), empty_password ? 2 : 1,
+                                  "integrity MAC"));
+  }
+  std::unique_ptr<STACK_OF(PKCS7), Pkcs7StackDeleter> safes(PKCS12_unpack_authsafes(p12));
+  if (safes == nullptr) return Failure(kCorrupt, "the PKCS#12 (PFX) file is damaged: " +
+                                                     internal::DrainErrors());
+  for (int i = 0; i < sk_PKCS7_num(safes.get()); ++i) {
+    PKCS7* p7 = sk_PKCS7_value(safes.get(), i);
+    RETURN_IF_ERROR(budget.CountBag());
+    const int type = OBJ_obj2nid(p7->type);
+    if (type == NID_pkcs7_encrypted && p7->d.encrypted != nullptr &&
+        p7->d.encrypted->enc_data != nullptr) {
+      RETURN_IF_ERROR(budget.Charge(KdfCostOf(p7->d.encrypted->enc_data->algorithm),
+                                    "encrypted certificate part"));
+    } else if (type == NID_pkcs7_data) {
+      std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), SafeBagStackDeleter> bags(
+          PKCS12_unpack_p7data(p7));
+      RETURN_IF_ERROR(ChargeKeys(bags.get(), budget, 0));
+    }
+  }
+  return OkStatus();
+}
+
+// Checks the MAC. An empty password is ambiguous: exporters encode it either as no password
+// (NULL) or as an empty BMPString; like PKCS12_parse we accept both and return which one
+// matched in `pass` (nullptr or ""), which then decrypts the bags. A file without a MAC is
+// opened with no password when the password is empty.
+Status VerifyMac(PKCS12* p12, const SecretBytes& password, const char*& pass) {
+  if (!PKCS12_mac_present(p12)) {
+    if (password.empty()) pass = nullptr;
+    return OkStatus();
+  }
   bool ok = false;
   if (password.empty()) {
-    // An empty password is ambiguous: exporters encode it either as no password (NULL) or as an
-    // empty BMPString; PKCS12_parse accepts both, so we do too.
-    ok = PKCS12_verify_mac(p12, nullptr, 0) == 1 || PKCS12_verify_mac(p12, "", 0) == 1;
+    if (PKCS12_verify_mac(p12, nullptr, 0) == 1) {
+      ok = true;
+      pass = nullptr;
+    } else if (PKCS12_verify_mac(p12, "", 0) == 1) {
+      ok = true;
+      pass = "";
+    }
   } else {
     ok = PKCS12_verify_mac(p12, pass, static_cast<int>(password.size())) == 1;
   }
@@ -148,6 +336,86 @@ Status VerifyMac(PKCS12* p12, const SecretBytes& password, const char* pass) {
   return Failure(kBadPassword,
                  "wrong password: the PFX integrity (MAC) check failed with the password given "
                  "(if the password is right, the file is damaged)");
+}
+
+// What the walk over the bags finds.
+struct Opened {
+  EvpPkeyPtr key;              // The first private key.
+  std::vector<X509Ptr> certs;  // Every X.509 certificate, in file order.
+};
+
+// A bag that should decrypt or decode did not: with a MAC that verified, the password is right,
+// so the contents are damaged or use an algorithm this build cannot decrypt.
+Status Undecryptable(bool has_mac, std::string_view what) {
+  if (!has_mac) {
+    return Failure(kBadPassword,
+                   "the PFX could not be decrypted with the password given (it has no "
+                   "integrity MAC, so a wrong password and damage look the same)");
+  }
+  return Failure(kCorrupt, "the PKCS#12 (PFX) contents are damaged or use an algorithm this "
+                           "build cannot decrypt: " + std::string(what) + " (" +
+                               internal::DrainErrors() + ")");
+}
+
+Status WalkBags(const STACK_OF(PKCS12_SAFEBAG) * bags, const char* pass, bool has_mac,
+                int depth, Opened& out) {
+  for (int i = 0; bags != nullptr && i < sk_PKCS12_SAFEBAG_num(bags); ++i) {
+    const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, i);
+    switch (PKCS12_SAFEBAG_get_nid(bag)) {
+      case NID_keyBag:
+        if (out.key != nullptr) break;
+        out.key.reset(EVP_PKCS82PKEY_ex(PKCS12_SAFEBAG_get0_p8inf(bag),
+                                        internal::LibraryContext(), nullptr));
+        if (out.key == nullptr) return Undecryptable(has_mac, "the private key");
+        break;
+      case NID_pkcs8ShroudedKeyBag: {
+        if (out.key != nullptr) break;  // Only the first key is used; the rest stay sealed.
+        PKCS8_PRIV_KEY_INFO* p8 =
+            PKCS12_decrypt_skey_ex(bag, pass, -1, internal::LibraryContext(), nullptr);
+        if (p8 == nullptr) return Undecryptable(has_mac, "the private key");
+        out.key.reset(EVP_PKCS82PKEY_ex(p8, internal::LibraryContext(), nullptr));
+        PKCS8_PRIV_KEY_INFO_free(p8);  // Wipes the key bytes.
+        if (out.key == nullptr) return Undecryptable(has_mac, "the private key");
+        break;
+      }
+      case NID_certBag: {
+        if (PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate) break;
+        X509Ptr cert(PKCS12_SAFEBAG_get1_cert(bag));
+        if (cert == nullptr) return Undecryptable(has_mac, "a certificate");
+        out.certs.push_back(std::move(cert));
+        break;
+      }
+      case NID_safeContentsBag:
+        RETURN_IF_ERROR(WalkBags(PKCS12_SAFEBAG_get0_safes(bag), pass, has_mac, depth + 1, out));
+        break;
+      default:
+        break;
+    }
+  }
+  return OkStatus();
+}
+
+// Decrypts the encrypted parts (after charging the keys they hide) and walks every bag.
+Status WalkSafes(const PKCS12* p12, const char* pass, KdfBudget& budget, Opened& out) {
+  const bool has_mac = PKCS12_mac_present(p12) == 1;
+  std::unique_ptr<STACK_OF(PKCS7), Pkcs7StackDeleter> safes(PKCS12_unpack_authsafes(p12));
+  if (safes == nullptr) return Undecryptable(has_mac, "the list of parts");
+  for (int i = 0; i < sk_PKCS7_num(safes.get()); ++i) {
+    PKCS7* p7 = sk_PKCS7_value(safes.get(), i);
+    const int type = OBJ_obj2nid(p7->type);
+    std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), SafeBagStackDeleter> bags;
+    if (type == NID_pkcs7_data) {
+      bags.reset(PKCS12_unpack_p7data(p7));
+    } else if (type == NID_pkcs7_encrypted) {
+      bags.reset(PKCS12_unpack_p7encdata(p7, pass, -1));
+      if (bags != nullptr) RETURN_IF_ERROR(ChargeKeys(bags.get(), budget, 0));
+    } else {
+      continue;  // Enveloped (public-key) parts are not used by PFX exports.
+    }
+    if (bags == nullptr) return Undecryptable(has_mac, "an encrypted part");
+    RETURN_IF_ERROR(WalkBags(bags.get(), pass, has_mac, 0, out));
+  }
+  return OkStatus();
 }
 
 bool KeyMatches(X509* cert, const EVP_PKEY* key) {
@@ -173,36 +441,15 @@ Result<Pkcs12Contents> ParsePkcs12(std::span<const uint8_t> pfx, const SecretByt
   c_password.Append(std::string_view("\0", 1));
   const char* pass = reinterpret_cast<const char*>(c_password.Reveal().data());
 
-  // PKCS12_parse checks the MAC itself; only when it fails is the MAC checked again on its own,
-  // to tell a wrong password from damage. (Checking first would run the MAC's key derivation
-  // twice for every good file: a third of the work for a modern PFX.)
-  EVP_PKEY* raw_key = nullptr;
-  X509* raw_cert = nullptr;
-  STACK_OF(X509)* raw_ca = nullptr;
-  int parsed =
-      PKCS12_parse(p12.get(), password.empty() ? nullptr : pass, &raw_key, &raw_cert, &raw_ca);
-  // The private key is only needed to find the leaf; EVP_PKEY_free wipes its secret parts.
-  EvpPkeyPtr key(raw_key);
-  X509Ptr cert(raw_cert);
-  X509StackPtr ca(raw_ca);
-  if (parsed != 1) {
-    const std::string parse_errors = internal::DrainErrors();
-    RETURN_IF_ERROR(VerifyMac(p12.get(), password, pass));
-    if (!PKCS12_mac_present(p12.get())) {
-      return Failure(kBadPassword,
-                     "the PFX could not be decrypted with the password given (it has no "
-                     "integrity MAC, so a wrong password and damage look the same)");
-    }
-    std::string message =
-        "the PKCS#12 (PFX) contents are damaged or use an algorithm this "
-        "build cannot decrypt: ";
-    return Failure(kCorrupt, message + parse_errors);
-  }
+  // Nothing is derived before the work the file asks for is known to be within bounds.
+  KdfBudget budget;
+  RETURN_IF_ERROR(ChargeVisible(p12.get(), password.empty(), budget));
+  RETURN_IF_ERROR(VerifyMac(p12.get(), password, pass));
+  Opened opened;
+  RETURN_IF_ERROR(WalkSafes(p12.get(), pass, budget, opened));
+  EvpPkeyPtr key = std::move(opened.key);  // Only used to find the leaf; freeing wipes it.
 
-  // Every certificate in file order; PKCS12_parse returns the one matching the key separately.
-  std::vector<X509Ptr> all;
-  if (cert != nullptr) all.push_back(std::move(cert));
-  while (ca != nullptr && sk_X509_num(ca.get()) > 0) all.emplace_back(sk_X509_shift(ca.get()));
+  std::vector<X509Ptr> all = std::move(opened.certs);
 
   if (key == nullptr) {
     return Failure(kNoPrivateKey, "the PFX contains no private key (" + std::to_string(all.size()) +
@@ -219,8 +466,8 @@ Result<Pkcs12Contents> ParsePkcs12(std::span<const uint8_t> pfx, const SecretByt
 
   Pkcs12Contents contents;
   contents.legacy_encryption = UsesLegacyEncryption(p12.get());
-  // The certificates PKCS12_parse decoded are used as they are: decoding them again from DER
-  // would cost more than the rest of the parse.
+  // The certificates the walk decoded are used as they are: decoding them again from DER would
+  // cost more than the rest of the parse.
   Result<Certificate> leaf = internal::CertificateFromX509(std::move(*leaf_it));
   if (!leaf.ok()) return Failure(kCorrupt, "the PFX holds a certificate that cannot be decoded");
   contents.leaf = *std::move(leaf);
@@ -239,7 +486,8 @@ Result<Pkcs12Contents> ParsePkcs12(std::span<const uint8_t> pfx, const SecretByt
 
 std::string_view Pkcs12FailureCode(const Status& status) {
   if (status.ok() || status.details() == nullptr) return "";
-  for (std::string_view code : {kNotPkcs12, kCorrupt, kBadPassword, kNoPrivateKey, kKeyMismatch}) {
+  for (std::string_view code :
+       {kNotPkcs12, kCorrupt, kBadPassword, kNoPrivateKey, kKeyMismatch, kExcessive}) {
     if (status.details()->service_code == code) return code;
   }
   return "";

@@ -49,6 +49,46 @@ cat sha1-root-user.pem sha1-root.pem impostor-ca.pem >"$c/sha1-impostor.pem"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
   -subj "/CN=Far Future Root" -days 2900000 -out "$c/far-future-root.pem" 2>/dev/null
 
+# Iteration bombs (docs/security.md): every iteration count of an openssl export (2048, for the
+# MAC, the encrypted certificates and the encrypted key) rewritten in the DER, descending into
+# OCTET STRINGs that hold DER. Writing a real 2^31-1 export would take minutes; these are refused
+# before any key derivation runs.
+python3 - "$c/aes-leaf.pfx" <<'PY'
+import sys
+def tlv(b, i):  # Strict: raises unless a whole TLV starts at i.
+    if i + 2 > len(b): raise ValueError("short")
+    tag = b[i]; i += 1; n = b[i]; i += 1
+    if n & 0x80:
+        k = n & 0x7f
+        if k == 0 or k > 4 or i + k > len(b): raise ValueError("length")
+        n = int.from_bytes(b[i:i + k], "big"); i += k
+    if i + n > len(b): raise ValueError("overrun")
+    return tag, i, n
+def length(n):
+    if n < 0x80: return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+def rewrite(b, old, new):
+    out, i = b"", 0
+    while i < len(b):
+        tag, start, n = tlv(b, i)
+        value = b[start:start + n]
+        if tag == 0x02 and int.from_bytes(value, "big", signed=True) == old:
+            value = new.to_bytes((new.bit_length() + 8) // 8, "big", signed=True)
+        elif tag & 0x20:
+            value = rewrite(value, old, new)
+        elif tag == 0x04:
+            try: value = rewrite(value, old, new)
+            except Exception: pass
+        out += bytes([tag]) + length(len(value)) + value
+        i = start + n
+    return out
+pfx = open(sys.argv[1], "rb").read()
+for name, count in (("iter-bomb-2147483647.pfx", 2147483647), ("iter-over-cap.pfx", 1000001)):
+    open(name, "wb").write(rewrite(pfx, 2048, count))
+PY
+mv iter-bomb-2147483647.pfx iter-over-cap.pfx "$c/"
+
 # ---- connector_key_fuzzer ----
 c=$corpus/connector_key_fuzzer
 cp connector.pub "$c/spki.pem"

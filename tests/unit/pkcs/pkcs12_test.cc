@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
+#include "tests/support/pfx_bombs.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_pki.h"
 
@@ -151,6 +152,87 @@ TEST(Pkcs12Test, FailureCodeIsEmptyForOtherStatuses) {
   details.service_code = "BadRequest";
   EXPECT_EQ(Pkcs12FailureCode(Status(StatusCode::kInvalidArgument, "x", details)), "");
 }
+
+// ---- Iteration bombs: refused before any key derivation runs ----
+
+namespace bombs {
+
+using ::certdeploy::testing::IterationRewrite;
+using ::certdeploy::testing::RewriteIterations;
+
+std::vector<uint8_t> Bomb(const char* fixture, IterationRewrite rewrite) {
+  std::vector<uint8_t> bytes = RewriteIterations(ReadPkiBytes(fixture), rewrite);
+  EXPECT_FALSE(bytes.empty());
+  return bytes;
+}
+
+TEST(Pkcs12IterationTest, MacIterationBombIsRefused) {
+  Result<Pkcs12Contents> r =
+      ParsePkcs12(Bomb("alice.pfx", {.mac = 2147483647}), FixturePassword());
+  ExpectFailure(r, "excessive-iterations");
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("2147483647"));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("integrity MAC"));
+}
+
+TEST(Pkcs12IterationTest, EncryptedPartAndKeyBombsAreRefused) {
+  ExpectFailure(ParsePkcs12(Bomb("alice.pfx", {.parts = 2147483647}), FixturePassword()),
+                "excessive-iterations");
+  ExpectFailure(ParsePkcs12(Bomb("alice.pfx", {.keys = 2147483647}), FixturePassword()),
+                "excessive-iterations");
+  // Legacy (RC2 / 3DES with SHA-1) parameters as well as PBES2.
+  ExpectFailure(ParsePkcs12(Bomb("alice-legacy.pfx", {.parts = 5000000}), FixturePassword()),
+                "excessive-iterations");
+  ExpectFailure(ParsePkcs12(Bomb("alice-legacy.pfx", {.keys = 5000000}), FixturePassword()),
+                "excessive-iterations");
+}
+
+TEST(Pkcs12IterationTest, OneMoreThanTheCapIsRefusedTheCapItselfIsNot) {
+  ExpectFailure(ParsePkcs12(Bomb("alice.pfx", {.mac = kMaxKdfIterations + 1}), FixturePassword()),
+                "excessive-iterations");
+  // At the cap the MAC runs (and fails: the rewrite kept the old MAC value).
+  ExpectFailure(ParsePkcs12(Bomb("alice.pfx", {.mac = kMaxKdfIterations}), FixturePassword()),
+                "bad-password");
+}
+
+TEST(Pkcs12IterationTest, TheWholeFileHasABudgetToo) {
+  // Each count is allowed on its own; together (the legacy KDF runs twice per part, key and
+  // IV) they exceed kMaxTotalKdfIterations.
+  const std::vector<uint8_t> heavy =
+      Bomb("alice-legacy.pfx", {.mac = 1000000, .parts = 1000000, .keys = 1000000});
+  Result<Pkcs12Contents> r = ParsePkcs12(heavy, FixturePassword());
+  ExpectFailure(r, "excessive-iterations");
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("in all"));
+}
+
+TEST(Pkcs12IterationTest, NonPositiveCountsAreDamage) {
+  ExpectFailure(ParsePkcs12(Bomb("alice.pfx", {.parts = -1}), FixturePassword()),
+                "corrupt-pkcs12");
+  ExpectFailure(ParsePkcs12(Bomb("alice.pfx", {.mac = 0}), FixturePassword()), "corrupt-pkcs12");
+}
+
+TEST(Pkcs12IterationTest, TheFuzzCorpusBombsAreRefused) {
+  // Made by tests/fuzz/make_corpus.sh: every count of an openssl export rewritten in the DER.
+  for (const char* name : {"iter-bomb-2147483647.pfx", "iter-over-cap.pfx"}) {
+    const std::vector<uint8_t> bytes = certdeploy::testing::ReadFileBytes(
+        std::string(CERTDEPLOY_SOURCE_DIR) + "/tests/fuzz/corpus/pkcs12_fuzzer/" + name);
+    ASSERT_FALSE(bytes.empty()) << name;
+    ExpectFailure(ParsePkcs12(bytes, FixturePassword()), "excessive-iterations");
+    // Without the MAC's count, the encrypted parts' counts are refused on their own.
+    const std::vector<uint8_t> no_mac_bomb =
+        RewriteIterations(bytes, {.mac = 2048});
+    ExpectFailure(ParsePkcs12(no_mac_bomb, FixturePassword()), "excessive-iterations");
+  }
+}
+
+TEST(Pkcs12IterationTest, RealExportsAreWellWithinTheLimits) {
+  // The fixtures are openssl exports (2,048 iterations, modern and legacy): they open.
+  EXPECT_THAT(ParsePkcs12(ReadPkiBytes("alice.pfx"), FixturePassword()).status(), IsOk());
+  EXPECT_THAT(ParsePkcs12(ReadPkiBytes("alice-legacy.pfx"), FixturePassword()).status(), IsOk());
+  static_assert(kMaxKdfIterations >= 1000000, "NSS 3.35 exports used 1,000,000 iterations");
+  static_assert(kMaxTotalKdfIterations >= 3 * 1000000, "MAC + certificates + key at 1,000,000");
+}
+
+}  // namespace bombs
 
 }  // namespace
 }  // namespace certdeploy::pkcs
