@@ -31,4 +31,8 @@ namespace certdeploy {
 // may be called from several threads at once; each call has its own threads.
 void ParallelFor(size_t n, int max_threads, const std::function<void(size_t)>& fn);
 
+// The number of threads the machine runs at once (std::thread::hardware_concurrency), at least 1:
+// the natural max_threads for CPU-bound work.
+int HardwareThreads();
+
 }  // namespace certdeploy

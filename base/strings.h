@@ -36,4 +36,14 @@ std::vector<std::string_view> SplitString(std::string_view s, char separator);
 // TrimAsciiWhitespace(" \t120\r\n") is "120"; TrimAsciiWhitespace("  ") is "".
 std::string_view TrimAsciiWhitespace(std::string_view s);
 
+// `s` without leading and trailing bytes that occur in `chars`: TrimAny(" \ta b\t", " \t") is
+// "a b". The view points into `s`.
+std::string_view TrimAny(std::string_view s, std::string_view chars);
+
+// A value a client sent, made safe for a log line: printable ASCII is kept, every other byte
+// (control characters, escapes, UTF-8) becomes '?', and past `max_bytes` it is cut and ends with
+// "...(N bytes)". ForLog("GET") is "GET"; ForLog(std::string(4000, 'X'), 8) is
+// "XXXXXXXX...(4000 bytes)". Use it for anything from a request before logging it.
+std::string ForLog(std::string_view untrusted, size_t max_bytes = 64);
+
 }  // namespace certdeploy

@@ -76,7 +76,9 @@ struct CheckedRow {
   SystemTime not_before{};    // The leaf's validity.
   SystemTime not_after{};
   pkcs::Chain chain;          // The leaf's CA certificates, path order.
-  std::string pfx;            // The bytes, with RowCheckOptions::keep_pfx_bytes.
+  // The bytes, with RowCheckOptions::keep_pfx_bytes. The caller wipes them (SecureWipe) when
+  // done: they hold the encrypted private key.
+  std::string pfx;
   std::string sealed_password;            // With seal_to: base64 RSA-OAEP ciphertext.
   std::string connector_key_fingerprint;  // With seal_to.
 };

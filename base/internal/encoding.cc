@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "base/secret.h"
+
 namespace certdeploy {
 namespace {
 
@@ -92,6 +94,7 @@ std::optional<std::string> Decode(std::string_view text, const DecodeTable& tabl
     }
   }
   if (!options.nonzero_trailing_bits && bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    SecureWipe(out.data(), out.size());  // It may be key material (see the header).
     return std::nullopt;
   }
   return out;

@@ -28,4 +28,8 @@ void ParallelFor(size_t n, int max_threads, const std::function<void(size_t)>& f
   for (std::thread& t : pool) t.join();
 }
 
+int HardwareThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace certdeploy

@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <algorithm>
+
 namespace certdeploy {
 namespace {
 
@@ -47,6 +49,26 @@ std::string_view TrimAsciiWhitespace(std::string_view s) {
   while (!s.empty() && IsAsciiWhitespace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsAsciiWhitespace(s.back())) s.remove_suffix(1);
   return s;
+}
+
+std::string_view TrimAny(std::string_view s, std::string_view chars) {
+  while (!s.empty() && chars.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
+  while (!s.empty() && chars.find(s.back()) != std::string_view::npos) s.remove_suffix(1);
+  return s;
+}
+
+std::string ForLog(std::string_view untrusted, size_t max_bytes) {
+  std::string out;
+  const size_t keep = std::min(untrusted.size(), max_bytes);
+  out.reserve(keep + 24);
+  for (size_t i = 0; i < keep; ++i) {
+    const auto c = static_cast<unsigned char>(untrusted[i]);
+    out += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
+  }
+  if (untrusted.size() > max_bytes) {
+    out += "...(" + std::to_string(untrusted.size()) + " bytes)";
+  }
+  return out;
 }
 
 }  // namespace certdeploy

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "base/file.h"
+#include "base/parallel_for.h"
 #include "base/time_format.h"
 #include "base/status_macros.h"
 #include "config/config.h"
@@ -94,7 +95,7 @@ std::optional<int> PlanFromManifest(const std::string& manifest_path, Reporter& 
   const SystemTime now = RealClock().Now();
   deploy::DesiredStateOptions desired_options;
   desired_options.now = now;
-  desired_options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  desired_options.threads = HardwareThreads();
   Result<deploy::DesiredState> desired =
       deploy::BuildDesiredState(s.config, s.manifest.manifest, desired_options);
   if (!desired.ok()) return r.Usage(desired.status());

@@ -14,7 +14,9 @@ namespace {
 
 constexpr size_t kMaxManifestBytes = 256 << 20;
 
-std::string Trim(std::string_view s) { return std::string(TrimAsciiWhitespace(s)); }
+// Fields lose surrounding spaces and tabs (a CSV convenience); nothing else is trimmed.
+std::string_view TrimField(std::string_view s) { return TrimAny(s, " \t"); }
+std::string Trim(std::string_view s) { return std::string(TrimField(s)); }
 
 std::string Resolve(const std::filesystem::path& base, const std::string& p) {
   std::filesystem::path path(p);
@@ -71,7 +73,7 @@ Result<Columns> MapHeader(const CsvRecord& header) {
 
 bool IsBlank(const CsvRecord& r) {
   return std::all_of(r.fields.begin(), r.fields.end(),
-                     [](const std::string& f) { return Trim(f).empty(); });
+                     [](const std::string& f) { return TrimField(f).empty(); });
 }
 
 }  // namespace

@@ -25,7 +25,11 @@ constexpr std::pair<ActionKind, const char*> kKinds[] = {
 // Reads a date-time as FormatRfc3339Utc writes it ("2026-11-28T11:49:53Z"; any RFC 3339
 // date-time SystemTime can hold is accepted). False, leaving `out` as it was, otherwise.
 bool ParseUtc(const std::string& s, SystemTime& out) {
-  Result<SystemTime> t = ParseRfc3339(s);
+  // Clamped like the Graph reader: a plan may carry an observed record's dates, and Graph's
+  // "no date" (0001-01-01, 9999-12-31) is written as the nearest instant SystemTime holds.
+  Rfc3339Options options;
+  options.clamp_to_representable = true;
+  Result<SystemTime> t = ParseRfc3339(s, options);
   if (!t.ok()) return false;
   out = *t;
   return true;

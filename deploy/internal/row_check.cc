@@ -8,6 +8,8 @@
 
 #include "base/file.h"
 #include "base/parallel_for.h"
+#include "base/random.h"
+#include "base/secret.h"
 #include "pkcs/digest.h"
 #include "pkcs/pkcs12.h"
 
@@ -19,13 +21,26 @@ pkcs::Finding Error(std::string code, std::string message) {
 }
 
 // Opening a PFX costs three PBKDF2 derivations; manifests often reuse one file (shared test
-// certificates, benchmarks), so opened contents are cached by file and password digest.
+// certificates, benchmarks), so opened contents are cached by file and password digest. The
+// digest is salted with a random value of this cache, so the keys say nothing about a password
+// outside it; the cache (and its keys) lives for one CheckManifestRows call.
 class OpenCache {
  public:
+  OpenCache() {
+    for (int i = 0; i < 2; ++i) salt_ += std::to_string(RealRandom().Next()) + ":";
+  }
+  ~OpenCache() {
+    for (auto& [key, value] : cache_) SecureWipe(const_cast<char*>(key.data()), key.size());
+  }
+  OpenCache(const OpenCache&) = delete;
+  OpenCache& operator=(const OpenCache&) = delete;
+
   std::shared_ptr<const Result<pkcs::Pkcs12Contents>> Open(const std::string& pfx_sha256,
                                                            std::span<const uint8_t> pfx,
                                                            const SecretBytes& password) {
-    const std::string key = pfx_sha256 + "/" + pkcs::Sha256Hex(password.Reveal());
+    SecretBytes salted{std::string_view(salt_)};
+    salted.Append(password.RevealAsString());
+    const std::string key = pfx_sha256 + "/" + pkcs::Sha256Hex(salted.Reveal());
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = cache_.find(key);
@@ -38,6 +53,7 @@ class OpenCache {
   }
 
  private:
+  std::string salt_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Result<pkcs::Pkcs12Contents>>> cache_;
 };
@@ -123,6 +139,7 @@ CheckedRow CheckRow(const config::ManifestRow& row, const RowCheckOptions& optio
   }
   std::span<const uint8_t> pfx(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size());
   Check(pfx, *password, options, &cache, out);
+  SecureWipe(bytes->data(), bytes->size());  // The PFX holds the private key (encrypted).
   return out;
 }
 

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <thread>
 
 #include "base/file.h"
+#include "base/parallel_for.h"
 #include "base/time_format.h"
 #include "config/manifest.h"
 #include "deploy/desired_state.h"
@@ -30,8 +30,6 @@ struct RowOutcome {
   std::vector<pkcs::Finding> findings;
   bool valid = false;
 };
-
-int Cores() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 // Rows whose PFX or password file is outside the inbox become manifest problems.
 void ConfineRows(const std::string& inbox, config::Manifest& manifest) {
@@ -113,7 +111,7 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   const std::string& inbox = ctx.service().inbox;
   std::vector<PreparedItem> prepared = PrepareRows(
       prepare, manifest->rows,
-      [&inbox](const std::string& path) { return ResolveInboxPath(inbox, path); }, Cores());
+      [&inbox](const std::string& path) { return ResolveInboxPath(inbox, path); }, HardwareThreads());
   std::vector<RowOutcome> outcomes(manifest->rows.size());
   for (size_t i = 0; i < outcomes.size(); ++i) {
     RowOutcome& o = outcomes[i];
@@ -171,7 +169,7 @@ Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_p
   const SystemTime now = ctx.deps.clock->Now();
   deploy::DesiredStateOptions options;
   options.now = now;
-  options.threads = Cores();
+  options.threads = HardwareThreads();
   Result<deploy::DesiredState> desired =
       deploy::BuildDesiredState(*ctx.deps.config, *manifest, options);
   if (!desired.ok()) return desired.status();

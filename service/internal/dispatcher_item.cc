@@ -2,14 +2,11 @@
 
 #include "service/internal/dispatcher_item.h"
 
-#include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
 #include "deploy/desired_state.h"
 #include "deploy/row_check.h"
-#include "pkcs/digest.h"
 
 namespace certdeploy::service {
 namespace {

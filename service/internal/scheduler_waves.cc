@@ -1,11 +1,12 @@
 // Waves, ISO 8601 durations and RFC 3339 times for rollouts.
 
 #include "service/internal/scheduler_waves.h"
-#include "base/time_format.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+
+#include "base/time_format.h"
 
 namespace certdeploy::service {
 namespace {

@@ -1,4 +1,4 @@
-// api_body_fuzzer: the daemon's REST API handler (service/internal/api.h) in process, with hostile
+// api_body_fuzzer: the daemon's REST API handler (service/api.h) in process, with hostile
 // request bodies. No network at all: the Api gets no Graph client (dry runs and plans answer 503),
 // a FakeClock, a deterministic Random and a SQLite store in a private temporary directory; the
 // inbox is tests/fuzz/data/inbox (a manifest, PFX files and a password file), read only.

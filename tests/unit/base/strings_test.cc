@@ -98,5 +98,22 @@ TEST(TrimAsciiWhitespaceTest, Table) {
   for (const Case& c : cases) EXPECT_EQ(TrimAsciiWhitespace(c.in), c.out) << c.in;
 }
 
+TEST(TrimAnyTest, TrimsOnlyTheGivenBytes) {
+  EXPECT_EQ(TrimAny(" \ta b\t ", " \t"), "a b");
+  EXPECT_EQ(TrimAny("\ra\r", " \t"), "\ra\r");
+  EXPECT_EQ(TrimAny("xxx", "x"), "");
+  EXPECT_EQ(TrimAny("abc", ""), "abc");
+}
+
+TEST(ForLogTest, KeepsPrintableAsciiReplacesTheRestAndBoundsTheLength) {
+  EXPECT_EQ(ForLog("GET"), "GET");
+  EXPECT_EQ(ForLog("a\r\nInjected: 1"), "a??Injected: 1");
+  EXPECT_EQ(ForLog("\xe2\x80\xae" "x"), "???x");
+  EXPECT_EQ(ForLog(std::string(4000, 'X'), 8), "XXXXXXXX...(4000 bytes)");
+  EXPECT_EQ(ForLog("12345678", 8), "12345678");
+  EXPECT_EQ(ForLog(""), "");
+  EXPECT_LE(ForLog(std::string(1 << 20, '\x01')).size(), 64u + 24u);
+}
+
 }  // namespace
 }  // namespace certdeploy

@@ -209,6 +209,19 @@ TEST(PlanFormatTest, JsonRoundTripKeepsActionsAndHoldsNoSecrets) {
   EXPECT_EQ(RenderPlanText(*back), RenderPlanText(p));
 }
 
+TEST(PlanFormatTest, GraphsNoDateValuesSurviveTheRoundTrip) {
+  // An observed record with Graph's "no date" (0001-01-01, 9999-12-31), clamped on reading,
+  // reaches a plan's action and must read back.
+  Plan p = ComputePlan(OneUserOnIos(), {}, kNow);
+  ASSERT_FALSE(p.actions.empty());
+  p.actions.back().not_before = SystemTime::min();
+  p.actions.back().not_after = SystemTime::max();
+  Result<Plan> back = PlanFromJson(nlohmann::json::parse(PlanToJson(p).dump()));
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->actions.back().not_after,
+            std::chrono::time_point_cast<std::chrono::seconds>(SystemTime::max()));
+}
+
 TEST(PlanFormatTest, RejectsOtherVersionsAndGarbage) {
   EXPECT_FALSE(PlanFromJson(nlohmann::json::parse(R"({"schemaVersion":2})")).ok());
   EXPECT_FALSE(PlanFromJson(nlohmann::json::parse(R"([1,2])")).ok());
