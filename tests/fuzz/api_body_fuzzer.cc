@@ -44,8 +44,6 @@ namespace {
 constexpr char kHrKey[] = "hr-key-0123456789";    // enroll, read
 constexpr char kOpsKey[] = "ops-key-0123456789";  // rollouts, read
 
-};
-
 struct Fixture {
   std::filesystem::path dir;
   testing::FakeClock clock{SystemTime(std::chrono::seconds(std::stoll(ReadData("now.txt"))))};
