@@ -137,7 +137,22 @@ struct ServiceConfig {
   std::chrono::milliseconds request_timeout{10000};  // requestTimeoutMillis.
   // idleTimeoutMillis: a keep-alive connection idle this long is closed.
   std::chrono::milliseconds idle_timeout{30000};
-  size_t max_header_bytes = 16384;  // Request line plus headers; larger gets 431.
+  // Request line plus header fields, and a chunked body's trailer with them; larger gets 431.
+  // At most 48 KiB (http::kMaxHeaderLimit).
+  size_t max_header_bytes = 16384;
+  // Open connections from one client address; more are closed at once (the global cap is
+  // fixed at 1024), so one client cannot lock everyone else out.
+  size_t max_connections_per_client = 128;
+  // PFX work (opening, validating and sealing a PFX: CPU-bound) per API key at once; a further
+  // request from that key gets 429 with Retry-After. All keys together run at most one PFX check
+  // per core, and keep two HTTP workers free for everything else (/healthz, reads).
+  int pfx_workers_per_key = 4;
+  // How long a request may wait for and do PFX work; past it the request gets 503 and nothing is
+  // stored (the client has most likely given up).
+  std::chrono::milliseconds pfx_work_deadline{20000};
+  // SIGTERM/SIGINT: how long in-flight work may take to finish; then the leases still held are
+  // handed back to the queue and the process exits.
+  std::chrono::seconds shutdown_timeout{20};
 };
 
 struct Config {

@@ -79,13 +79,21 @@ struct TlsOptions {
   // renegotiation. The key must be unencrypted PEM (protect it with file permissions).
 };
 
+// The largest ServerOptions::header_limit: Beast keeps field offsets in 16 bits, so no header
+// field may reach 64 KiB, and the connection's read buffer (header_limit plus one 16 KiB read)
+// must stay below that.
+inline constexpr size_t kMaxHeaderLimit = 48 * 1024;
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free port.
   std::optional<TlsOptions> tls;       // Plain HTTP only when absent, and then only on loopback
                                        // unless allow_plain_non_loopback (tests never set it).
   bool allow_plain_non_loopback = false;
   size_t body_limit = 1 << 20;      // Bytes; larger bodies get 413 before being buffered.
-  size_t header_limit = 16 * 1024;  // Bytes; larger headers get 431.
+  // Bytes of the request line and header fields, and separately of a chunked body's trailer
+  // fields (each counted with the header); larger gets 431, however the bytes arrive. At most
+  // kMaxHeaderLimit.
+  size_t header_limit = 16 * 1024;
   // Whole request, header and body together, from its first byte (slow drips are cut). Also how
   // long a new connection may stay silent before its first request.
   std::chrono::milliseconds read_timeout{10000};
@@ -94,6 +102,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30000};   // Keep-alive between requests.
   std::chrono::milliseconds drain_timeout{10000};  // Stop(): wait this long for in-flight.
   size_t max_connections = 1024;  // Further connections are accepted and closed at once.
+  // Open connections from one client address (IPv4, or IPv6 address) at a time; further ones
+  // from it are accepted and closed at once, so that one client cannot take every slot.
+  size_t max_connections_per_client = 128;
   int io_threads = 2;             // Sockets, TLS and HTTP parsing only.
   int handler_threads = 8;        // Handlers run here; a slow handler never stalls I/O.
 };
@@ -101,7 +112,7 @@ struct ServerOptions {
 // Counters for /metrics. Monotonic.
 struct ServerStats {
   uint64_t connections_accepted = 0;
-  uint64_t connections_rejected = 0;  // Over max_connections.
+  uint64_t connections_rejected = 0;  // Over max_connections or max_connections_per_client.
   uint64_t requests = 0;              // Requests passed to the handler.
   uint64_t rejected_too_large = 0;    // 413 and 431.
   uint64_t bad_requests = 0;          // 400: unparseable HTTP or an invalid request path.

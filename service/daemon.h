@@ -66,6 +66,11 @@ class Daemon {
   void StopAccepting();
   // Wakes the loop early (new work was queued). Thread-safe.
   void Wake() LOCKS_EXCLUDED(mu_);
+  // For a stop that cannot wait any longer (service.shutdownTimeoutSeconds passed): every item
+  // this replica still holds goes back to the queue now (store::JobStore::HandBackLeases), so
+  // that the next process or replica claims it at once instead of after the lease. Returns how
+  // many. Thread-safe; the process is expected to exit right after.
+  Result<int> HandBackLeases();
 
   // One pass of the loop: dispatcher election, scheduler.RunDue(), one dispatcher batch.
   // Returns how long the loop would wait before the next pass (zero when more work may be

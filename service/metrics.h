@@ -12,8 +12,9 @@
 //   certdeploy_http_requests_total{route,method,code} counter
 //   certdeploy_http_request_duration_seconds{route,method} histogram
 // Gauges about items are read from the JobStore at scrape time; Graph counters from the tenant's
-// WriteBudget. Label values are route templates ("/v1/enrollments/{id}"), never raw paths, so the
-// number of series stays bounded.
+// WriteBudget. Label values are route templates ("/v1/enrollments/{id}") or "unmatched", never
+// raw paths, and methods outside the known set are "other", so the number of series stays
+// bounded whatever clients send.
 
 #pragma once
 
@@ -43,7 +44,14 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // One REST request handled.
+  // The method as a label: one of GET HEAD POST PUT PATCH DELETE OPTIONS, else "other". A
+  // client chooses the method, so the raw text never becomes a label (each distinct value would
+  // be a new series, kept forever).
+  static std::string_view MethodLabel(std::string_view method);
+
+  // One REST request handled. `route` must be a route template or "unmatched" (never the raw
+  // path); `method` is labelled with MethodLabel; `status` is the status sent. Together they keep
+  // the number of series bounded.
   void ObserveHttp(std::string_view route, std::string_view method, int status, Duration latency)
       LOCKS_EXCLUDED(mu_);
   // One dispatcher outcome: "succeeded", "failed", "retried", "cancelled", "reconciled".

@@ -70,6 +70,11 @@ class JobStore {
   // Aborted when that does not hold (the lease was lost: stop working on the item); NotFound if
   // there is no such item; InvalidArgument for a running update without a positive lease.
   virtual Status Checkpoint(const CheckpointUpdate& update) = 0;
+  // Every item running under a lease of `owner` goes back to the queue at once (lease cleared,
+  // error_code "handed-back" with `reason`), for a process that must stop before its work is
+  // done. Returns how many. A later Checkpoint by `owner` on such an item is refused (Aborted),
+  // as for any lost lease, and the next claim reads Graph before resending anything.
+  virtual Result<int> HandBackLeases(std::string_view owner, std::string_view reason) = 0;
   // Counts by status and up to `max_failures` failed items, for a rollout, a wave or the queue.
   // The counts and the failures are read separately and may be a moment apart.
   virtual Result<ItemSummary> SummarizeItems(const ItemFilter& filter, int max_failures) = 0;
@@ -135,6 +140,9 @@ class JobStoreWrapper : public JobStore {
     return target_.ClaimNext(request);
   }
   Status Checkpoint(const CheckpointUpdate& update) override { return target_.Checkpoint(update); }
+  Result<int> HandBackLeases(std::string_view owner, std::string_view reason) override {
+    return target_.HandBackLeases(owner, reason);
+  }
   Result<ItemSummary> SummarizeItems(const ItemFilter& filter, int max_failures) override {
     return target_.SummarizeItems(filter, max_failures);
   }

@@ -4,6 +4,10 @@
 #include <signal.h>
 
 #include <ostream>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "base/log.h"
@@ -56,14 +60,44 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   out << (*daemon)->url() << std::endl;
 
   service::Daemon& d = **daemon;
-  std::thread waiter([&d, &signals] {
+  const std::chrono::seconds deadline = config->service->shutdown_timeout;
+  std::mutex mu;
+  std::condition_variable ran_out;
+  bool finished = false;
+  std::thread waiter([&] {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0 || sig == SIGUSR1) return;
-    CD_LOG_INFO("certdeploy serve: received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    CD_LOG_INFO("certdeploy serve: received {}; stopping within {} s",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", deadline.count());
     d.RequestStop();
+    // The hard deadline: work still running then (a Graph write waiting for the budget, a
+    // handler still checking a PFX) is abandoned; what this replica holds goes back to the queue
+    // and the process exits. Nothing is lost: the next claim reads Graph before resending.
+    std::thread watchdog([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      if (ran_out.wait_for(lock, deadline, [&] { return finished; })) return;
+      Result<int> handed = d.HandBackLeases();
+      if (handed.ok()) {
+        CD_LOG_WARN("certdeploy serve: not stopped after {} s; handed {} item(s) back to the "
+                    "queue; exiting",
+                    deadline.count(), *handed);
+      } else {
+        CD_LOG_ERROR("certdeploy serve: not stopped after {} s; handing items back failed ({}); "
+                     "their leases expire instead; exiting",
+                     deadline.count(), handed.status());
+      }
+      spdlog::default_logger()->flush();
+      std::_Exit(kExitOk);
+    });
     d.StopAccepting();
+    watchdog.join();
   });
   d.Run();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+  }
+  ran_out.notify_all();
   pthread_kill(waiter.native_handle(), SIGUSR1);
   waiter.join();
   daemon->reset();

@@ -233,7 +233,9 @@ class Loader {
     CheckKeys(n, "service", {"listen", "tls", "store", "inbox", "apiKeys", "maxBodyBytes",
                              "retainPfxAfterSuccess", "haltOnFailurePercent", "workers",
                              "leaseSeconds", "batchSize", "pollMillis", "requestTimeoutMillis",
-                             "idleTimeoutMillis", "maxHeaderBytes"});
+                             "idleTimeoutMillis", "maxHeaderBytes", "maxConnectionsPerClient",
+                             "pfxWorkersPerKey", "pfxWorkDeadlineMillis",
+                             "shutdownTimeoutSeconds"});
     ServiceConfig s;
     s.listen = String(n, "service", "listen", false, s.listen);
     std::string host;
@@ -268,7 +270,14 @@ class Loader {
     s.idle_timeout =
         std::chrono::milliseconds(Int(n, "service", "idleTimeoutMillis", 30000, 100, 3600000));
     s.max_header_bytes =
-        static_cast<size_t>(Int(n, "service", "maxHeaderBytes", 16384, 1024, 1 << 20));
+        static_cast<size_t>(Int(n, "service", "maxHeaderBytes", 16384, 1024, 48 * 1024));
+    s.max_connections_per_client =
+        static_cast<size_t>(Int(n, "service", "maxConnectionsPerClient", 128, 1, 65536));
+    s.pfx_workers_per_key = Int(n, "service", "pfxWorkersPerKey", 4, 1, 256);
+    s.pfx_work_deadline = std::chrono::milliseconds(
+        Int(n, "service", "pfxWorkDeadlineMillis", 20000, 100, 600000));
+    s.shutdown_timeout =
+        std::chrono::seconds(Int(n, "service", "shutdownTimeoutSeconds", 20, 1, 3600));
     out = std::move(s);
   }
 

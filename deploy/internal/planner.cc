@@ -190,13 +190,16 @@ class Planner {
       manifest_users.insert(AsciiToLower(d.upn));
       std::string what = d.upn + "  " + d.thumbprint + "  " + std::string(pkcs::PurposeName(d.purpose)) +
                          "  (line " + std::to_string(d.line) + ")";
-      if (!seen.insert(a.key).second) {
-        a.kind = ActionKind::kSkipUserPfx;
-        a.description = what + "  duplicate of an earlier row";
-      } else if (auto it = present.find(a.key); it != present.end()) {
+      // A record already in the tenant is "already imported" for every row naming it, so that
+      // each of them carries the record's id (the daemon counts such an item done).
+      const bool first = seen.insert(a.key).second;
+      if (auto it = present.find(a.key); it != present.end()) {
         a.kind = ActionKind::kSkipUserPfx;
         a.record_id = it->second->id;
         a.description = what + "  already imported";
+      } else if (!first) {
+        a.kind = ActionKind::kSkipUserPfx;
+        a.description = what + "  duplicate of an earlier row";
       } else {
         a.kind = ActionKind::kImportUserPfx;
         a.description = what + "  expires " + FormatRfc3339Utc(d.not_after);

@@ -40,18 +40,25 @@ ServerResponse ServerCore::Invoke(const ServerRequest& request) const {
   try {
     return handler(request);
   } catch (const std::exception& e) {
-    CD_LOG_ERROR("http: handler threw {} for {} {}", typeid(e).name(), request.method,
-                 request.path);
+    CD_LOG_ERROR("http: handler threw {} for {} {}", typeid(e).name(), ForLog(request.method, 16),
+                 ForLog(request.path));
   } catch (...) {
-    CD_LOG_ERROR("http: handler threw a non-std exception for {} {}", request.method, request.path);
+    CD_LOG_ERROR("http: handler threw a non-std exception for {} {}", ForLog(request.method, 16),
+                 ForLog(request.path));
   }
   return ServerResponse::Problem(500, "Internal Server Error",
                                  "The server failed to handle the request.");
 }
 
-bool ServerCore::TryAddConnection() {
+bool ServerCore::TryAddConnection(const std::string& client) {
   std::lock_guard<std::mutex> lock(mu);
   if (open_connections >= options.max_connections) return false;
+  size_t& mine = open_by_client[client];
+  if (mine >= options.max_connections_per_client) {
+    if (mine == 0) open_by_client.erase(client);
+    return false;
+  }
+  ++mine;
   ++open_connections;
   return true;
 }
@@ -63,11 +70,13 @@ uint64_t ServerCore::Register(const std::shared_ptr<SessionBase>& session) {
   return id;
 }
 
-void ServerCore::RemoveConnection(uint64_t id) {
+void ServerCore::RemoveConnection(uint64_t id, const std::string& client) {
   {
     std::lock_guard<std::mutex> lock(mu);
     sessions.erase(id);
     --open_connections;
+    auto it = open_by_client.find(client);
+    if (it != open_by_client.end() && --it->second == 0) open_by_client.erase(it);
   }
   cv.notify_all();
 }
@@ -159,9 +168,15 @@ Status ValidateOptions(const ServerOptions& o) {
   if (o.io_threads < 1 || o.handler_threads < 1) {
     return InvalidArgumentError("io_threads and handler_threads must be at least 1");
   }
-  if (o.max_connections < 1 || o.body_limit < 1 || o.header_limit < 1 ||
-      o.header_limit > UINT32_MAX) {
-    return InvalidArgumentError("max_connections, body_limit and header_limit must be positive");
+  if (o.max_connections < 1 || o.max_connections_per_client < 1 || o.body_limit < 1 ||
+      o.header_limit < 1) {
+    return InvalidArgumentError(
+        "max_connections, max_connections_per_client, body_limit and header_limit must be "
+        "positive");
+  }
+  if (o.header_limit > kMaxHeaderLimit) {
+    return InvalidArgumentError("header_limit may be at most " + std::to_string(kMaxHeaderLimit) +
+                                " bytes");
   }
   for (auto t : {o.read_timeout, o.write_timeout, o.handshake_timeout, o.idle_timeout}) {
     if (t.count() <= 0) return InvalidArgumentError("HTTP server timeouts must be positive");
@@ -295,7 +310,10 @@ void ServerImpl::OnAccept(const error_code& ec, tcp::socket socket) {
     return;
   }
   backing_off_ = false;
-  if (!core_->TryAddConnection()) {
+  error_code remote_ec;
+  const tcp::endpoint remote = socket.remote_endpoint(remote_ec);
+  std::string client = remote_ec ? std::string("unknown") : remote.address().to_string();
+  if (!core_->TryAddConnection(client)) {
     ++core_->stats.connections_rejected;
     error_code ignored;
     socket.close(ignored);
@@ -303,7 +321,7 @@ void ServerImpl::OnAccept(const error_code& ec, tcp::socket socket) {
     ++core_->stats.connections_accepted;
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    StartSession(core_, std::move(socket));
+    StartSession(core_, std::move(socket), std::move(client));
   }
   DoAccept();
 }

@@ -63,11 +63,13 @@ struct ServerCore {
   // Runs the handler, turning exceptions into a 500 problem response. Called on a worker thread.
   ServerResponse Invoke(const ServerRequest& request) const;
 
-  // Connection bookkeeping. TryAddConnection() reserves a slot (false when at max_connections);
-  // Register() records the session for Stop(); RemoveConnection() releases the slot.
-  bool TryAddConnection();
+  // Connection bookkeeping. TryAddConnection() reserves a slot for a connection from `client`
+  // (its address without the port): false when at max_connections, or at
+  // max_connections_per_client for that address. Register() records the session for Stop();
+  // RemoveConnection() releases the slot.
+  bool TryAddConnection(const std::string& client);
   uint64_t Register(const std::shared_ptr<SessionBase>& session);
-  void RemoveConnection(uint64_t id);
+  void RemoveConnection(uint64_t id, const std::string& client);
   // Calls fn on every live session.
   template <typename Fn>
   void ForEachSession(Fn fn) {
@@ -86,12 +88,15 @@ struct ServerCore {
   std::mutex mu;
   std::condition_variable cv;
   size_t open_connections = 0;                              // Guarded by mu.
+  std::map<std::string, size_t> open_by_client;             // Guarded by mu.
   uint64_t next_session_id = 1;                             // Guarded by mu.
   std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;  // Guarded by mu.
 };
 
 // Creates the plain or TLS session for an accepted socket (a slot was already reserved with
 // TryAddConnection) and starts it on the socket's strand.
-void StartSession(const std::shared_ptr<ServerCore>& core, boost::asio::ip::tcp::socket socket);
+// `client` is the peer's address without the port (the key of open_by_client).
+void StartSession(const std::shared_ptr<ServerCore>& core, boost::asio::ip::tcp::socket socket,
+                  std::string client);
 
 }  // namespace certdeploy::http::internal

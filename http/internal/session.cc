@@ -91,6 +91,13 @@ bool ToServerRequest(Request& msg, ServerRequest& out) {
   return true;
 }
 
+// The size of the request line and every field (header and trailer) as sent.
+size_t FieldBytes(const Request& msg) {
+  size_t n = msg.method_string().size() + msg.target().size() + 12;  // " HTTP/1.1\r\n"
+  for (const auto& field : msg) n += field.name_string().size() + field.value().size() + 4;
+  return n + 2;
+}
+
 bool IsValidResponse(const ServerResponse& r) {
   if (r.status < 200 || r.status > 599) return false;
   for (const auto& [name, value] : r.headers) {
@@ -109,15 +116,20 @@ class Session final : public SessionBase {
   using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
  public:
-  Session(std::shared_ptr<ServerCore> core, tcp::socket&& socket, std::string peer)
+  Session(std::shared_ptr<ServerCore> core, tcp::socket&& socket, std::string peer,
+          std::string client)
       : core_(std::move(core)),
         opts_(core_->options),
         stream_(MakeStream(*core_, std::move(socket))),
         executor_(stream_.get_executor()),
-        peer_(std::move(peer)) {
+        peer_(std::move(peer)),
+        client_(std::move(client)),
+        // Bounded: the unparsed bytes of a header or a trailer must fit (larger: 431). This is
+        // what keeps a trailer field from reaching Beast's 64 KiB field size, which throws.
+        buffer_(opts_.header_limit + kReadChunk) {
     buffer_.reserve(kReadChunk);
   }
-  ~Session() override { core_->RemoveConnection(id_); }
+  ~Session() override { core_->RemoveConnection(id_, client_); }
 
   void Start(uint64_t id) {
     id_ = id;
@@ -208,13 +220,17 @@ class Session final : public SessionBase {
   void ReadHeader() {
     state_ = State::kReading;
     Tcp().expires_after(opts_.read_timeout);  // Covers header and body together.
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = Self()](error_code ec, size_t) { self->OnHeader(ec); });
+    http::async_read_header(stream_, buffer_, *parser_, [self = Self()](error_code ec, size_t n) {
+      self->OnHeader(ec, n);
+    });
   }
 
-  void OnHeader(error_code ec) {
+  // `n`: the bytes the parser took for the request line and header fields. Beast's own limit
+  // lets up to twice header_limit through when they arrive at once; this check does not.
+  void OnHeader(error_code ec, size_t n) {
     if (state_ == State::kClosed) return;
     if (ec) return OnReadError(ec);
+    if (n > opts_.header_limit) return OnReadError(http::error::header_limit);
     const Request& msg = parser_->get();
     version_ = msg.version() == 10 ? 10 : 11;
     head_ = msg.method() == http::verb::head;
@@ -250,9 +266,9 @@ class Session final : public SessionBase {
     }
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       ++core_->stats.rejected_too_large;
-      return SendError(
-          431, "Request Header Fields Too Large",
-          "The request header exceeds " + std::to_string(opts_.header_limit) + " bytes.");
+      return SendError(431, "Request Header Fields Too Large",
+                       "The request header (or a chunked body's trailer) exceeds " +
+                           std::to_string(opts_.header_limit) + " bytes.");
     }
     if (ec == beast::error::timeout) {
       ++core_->stats.timeouts;
@@ -268,6 +284,8 @@ class Session final : public SessionBase {
 
   void Dispatch() {
     Request& msg = parser_->get();
+    // Trailer fields join the header fields; together they are held to header_limit too.
+    if (FieldBytes(msg) > opts_.header_limit) return OnReadError(http::error::header_limit);
     request_keep_alive_ = msg.keep_alive();
     ServerRequest request;
     if (!ToServerRequest(msg, request)) {
@@ -389,6 +407,7 @@ class Session final : public SessionBase {
   Stream stream_;
   const net::any_io_executor executor_;  // The connection's strand.
   const std::string peer_;
+  const std::string client_;  // The peer's address without the port.
   uint64_t id_ = 0;
 
   // Everything below is used only on the strand.
@@ -407,27 +426,30 @@ class Session final : public SessionBase {
 };
 
 template <bool kTls>
-void StartTyped(const std::shared_ptr<ServerCore>& core, tcp::socket socket, std::string peer) {
-  auto session = std::make_shared<Session<kTls>>(core, std::move(socket), std::move(peer));
+void StartTyped(const std::shared_ptr<ServerCore>& core, tcp::socket socket, std::string peer,
+                std::string client) {
+  auto session = std::make_shared<Session<kTls>>(core, std::move(socket), std::move(peer),
+                                                 std::move(client));
   session->Start(core->Register(session));
 }
 
 }  // namespace
 
-void StartSession(const std::shared_ptr<ServerCore>& core, tcp::socket socket) {
+void StartSession(const std::shared_ptr<ServerCore>& core, tcp::socket socket,
+                  std::string client) {
   error_code ec;
   tcp::endpoint remote = socket.remote_endpoint(ec);
   std::string peer = ec ? std::string("unknown") : EndpointText(remote);
   try {
     if (core->tls_context) {
-      StartTyped<true>(core, std::move(socket), std::move(peer));
+      StartTyped<true>(core, std::move(socket), std::move(peer), client);
     } else {
-      StartTyped<false>(core, std::move(socket), std::move(peer));
+      StartTyped<false>(core, std::move(socket), std::move(peer), client);
     }
   } catch (const std::exception& e) {
     // Only SSL_new failing (out of memory) gets here; the session never existed.
     CD_LOG_ERROR("http: cannot start a session: {}", e.what());
-    core->RemoveConnection(0);
+    core->RemoveConnection(0, client);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "base/log.h"
+#include "base/parallel_for.h"
 #include "base/strings.h"
 #include "pkcs/digest.h"
 #include "service/internal/api_handlers.h"
@@ -124,7 +125,7 @@ struct Api::Impl {
     if (pattern == "/v1/enrollments/{id}") return GetEnrollment(ctx, id);
     if (pattern == "/v1/rollouts") return CreateRollout(ctx, caller, r);
     if (pattern == "/v1/rollouts/{id}") return GetRollout(ctx, id);
-    if (pattern == "/v1/rollouts/{id}/plan") return GetRolloutPlan(ctx, id, r);
+    if (pattern == "/v1/rollouts/{id}/plan") return GetRolloutPlan(ctx, caller, id, r);
     const std::string action = pattern.substr(pattern.rfind('/') + 1);
     return RolloutAction(ctx, caller, id, action);
   }
@@ -195,18 +196,25 @@ struct Api::Impl {
   }
 };
 
-Api::Api(ApiDeps deps) : impl_(std::make_unique<Impl>(Impl{ApiContext{std::move(deps)}})) {}
+Api::Api(ApiDeps deps) : impl_(std::make_unique<Impl>(Impl{ApiContext{std::move(deps), nullptr}})) {
+  // One PFX job per core, and two handler threads always left for everything else.
+  const config::ServiceConfig& service = impl_->ctx.service();
+  const int spare = std::max(1, service.workers - 2);
+  const int slots = std::min(HardwareThreads(), spare);
+  impl_->ctx.pfx_gate =
+      std::make_unique<PfxGate>(slots, std::max(0, spare - slots), service.pfx_workers_per_key);
+}
 
 Api::~Api() = default;
 
 http::ServerResponse Api::Handle(const http::ServerRequest& request) {
   const SteadyTime start = impl_->ctx.deps.clock->SteadyNow();
-  std::string route = "(unmatched)";
+  std::string route = "unmatched";
   http::ServerResponse response = impl_->Handle(request, route);
   const Duration elapsed = impl_->ctx.deps.clock->SteadyNow() - start;
   impl_->ctx.deps.metrics->ObserveHttp(route, request.method, response.status, elapsed);
-  // Method, route template and status only: never the body or the query.
-  CD_LOG_INFO("{} {} -> {} ({} ms)", request.method, route, response.status,
+  // Method label, route template and status only: never the body, the query or the raw method.
+  CD_LOG_INFO("{} {} -> {} ({} ms)", Metrics::MethodLabel(request.method), route, response.status,
               std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
   return response;
 }

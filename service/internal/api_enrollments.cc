@@ -183,11 +183,22 @@ http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, con
   std::optional<EnrollmentRequest> req =
       ParseRequest(r, ctx.deps.config->pfx.intended_purpose, problem);
   if (!req) return problem.ToResponse();
+  // The PFX work is bounded (pfx_gate.h) and has a deadline: a request still waiting for, or
+  // doing, PFX work after service.pfxWorkDeadlineMillis stores nothing (its client has most
+  // likely given up; it may retry).
+  const SteadyTime deadline = ctx.deps.clock->SteadyNow() + ctx.service().pfx_work_deadline;
+  Result<PfxGate::Ticket> ticket = ctx.pfx_gate->Enter(caller.key_name, deadline);
+  if (!ticket.ok()) return Busy(ticket.status()).ToResponse();
   PrepareContext prepare{*ctx.deps.config, *ctx.deps.connector_key, ctx.deps.trust_bundle,
                          ctx.deps.clock->Now()};
   std::span<const uint8_t> pfx(reinterpret_cast<const uint8_t*>(req->pfx.data()), req->pfx.size());
   PreparedItem prepared = PrepareItem(prepare, pfx, req->password, req->upn, req->purpose);
   req->password.Clear();
+  if (ctx.deps.clock->SteadyNow() > deadline) {
+    return Busy(UnavailableError("checking the PFX took longer than the request deadline; "
+                                 "nothing was stored, retry"))
+        .ToResponse();
+  }
   if (!prepared.deployable) {
     if (!req->dry_run) {
       std::string codes;

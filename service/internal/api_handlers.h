@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "deploy/plan.h"
 #include "pkcs/validate.h"
 #include "service/api.h"
+#include "service/internal/pfx_gate.h"
 #include "service/internal/scheduler_waves.h"
 
 namespace certdeploy::service {
@@ -31,6 +33,7 @@ struct Problem {
   std::string detail;
   std::vector<pkcs::Finding> findings;  // 422 validation only.
   std::vector<std::string> allow;       // 405 only: the Allow header.
+  int retry_after_seconds = 0;          // 429/503: a Retry-After header when positive.
 
   http::ServerResponse ToResponse() const;
 };
@@ -40,6 +43,9 @@ Problem NotFound(std::string detail);                        // 404
 Problem Unprocessable(std::string slug, std::string detail,  // 422
                       std::vector<pkcs::Finding> findings = {});
 Problem Conflict(std::string detail);  // 409
+// What PfxGate::Enter refused: ResourceExhausted 429 (this key is busy), else 503; both with
+// Retry-After.
+Problem Busy(const Status& status);
 // Maps a store or Graph failure: NotFound 404, Aborted/FailedPrecondition 409, Unavailable and
 // DeadlineExceeded 503, anything else 500 (with a generic detail: internal messages may name
 // tables).
@@ -56,6 +62,8 @@ std::string ApiTime(SystemTime t);
 // The shared state of the handlers (Api::Impl holds one).
 struct ApiContext {
   ApiDeps deps;
+  // Bounds PFX work (opening, validating, sealing) across requests; see pfx_gate.h.
+  std::unique_ptr<PfxGate> pfx_gate;
   const config::ServiceConfig& service() const { return *deps.config->service; }
   void Audit(const Caller& caller, std::string action, std::string upn, std::string thumbprint,
              std::string outcome, std::string detail) const;
@@ -68,7 +76,8 @@ http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
 // Rollouts (api_rollouts.cc).
 http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
 http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id);
-http::ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const http::ServerRequest& r);
+http::ServerResponse GetRolloutPlan(ApiContext& ctx, const Caller& caller, const std::string& id,
+                                    const http::ServerRequest& r);
 http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
                              const std::string& action);
 
@@ -78,6 +87,10 @@ http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const 
 // checked (so the answer does not reveal which files exist elsewhere). NotFound for a missing
 // file inside. The result is the canonical path of an existing regular file.
 Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string& requested);
+
+// `text` with every mention of the inbox's location removed, so that "/srv/inbox/users/a.pfx"
+// reads "users/a.pfx": what answers and item errors show a client.
+std::string HideInbox(const std::string& inbox, std::string text);
 
 // The work items of a new rollout: every manifest row read, validated and sealed (rows that are
 // malformed or not deployable become failed items carrying their findings), each assigned to its

@@ -4,7 +4,9 @@
 #include <filesystem>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "base/parallel_for.h"
+#include "base/strings.h"
 #include "base/time_format.h"
 #include "config/manifest.h"
 #include "deploy/desired_state.h"
@@ -50,7 +52,24 @@ void ConfineRows(const std::string& inbox, config::Manifest& manifest) {
 
 }  // namespace
 
+std::string HideInbox(const std::string& inbox, std::string text) {
+  if (inbox.empty()) return text;
+  std::error_code ec;
+  const std::string root = fs::canonical(inbox, ec).string();
+  for (std::string prefix : {fs::path(inbox).lexically_normal().string(), root}) {
+    if (prefix.empty()) continue;
+    if (prefix.back() != '/') prefix += '/';
+    for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at)) {
+      text.erase(at, prefix.size());
+    }
+  }
+  return text;
+}
+
 Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string& requested) {
+  // Messages name the path relative to the inbox (shortened), never where the inbox is on this
+  // host: a client learns nothing about the server's file system from an error.
+  const std::string shown = "'" + ForLog(HideInbox(inbox, requested), 200) + "'";
   if (inbox.empty()) return FailedPreconditionError("service.inbox is not configured");
   if (requested.empty()) return InvalidArgumentError("the path is empty");
   if (requested.find('\0') != std::string::npos) {
@@ -58,12 +77,15 @@ Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string
   }
   fs::path path(requested);
   for (const fs::path& part : path) {
-    if (part == "..") return InvalidArgumentError("'" + requested + "': '..' is not allowed");
+    if (part == "..") return InvalidArgumentError(shown + ": '..' is not allowed");
   }
   if (path.is_relative()) path = fs::path(inbox) / path;
   std::error_code ec;
   const fs::path root = fs::canonical(inbox, ec);
-  if (ec) return UnavailableError("the inbox " + inbox + " is not accessible: " + ec.message());
+  if (ec) {
+    CD_LOG_ERROR("the inbox {} is not accessible: {}", inbox, ec.message());
+    return UnavailableError("the inbox is not accessible");
+  }
   auto inside = [](const fs::path& p, const fs::path& dir) {
     const std::string prefix = dir.lexically_normal().string();
     const std::string s = p.lexically_normal().string();
@@ -73,15 +95,13 @@ Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string
   // Lexically first, so that a path outside the inbox gets the same answer whether or not it
   // exists (no probing for files elsewhere on the host).
   if (!inside(path, inbox) && !inside(path, root)) {
-    return InvalidArgumentError("'" + requested + "' is outside the inbox " + root.string());
+    return InvalidArgumentError(shown + " is outside the inbox");
   }
   const fs::path resolved = fs::canonical(path, ec);  // Follows every symlink.
-  if (ec) return NotFoundError("'" + requested + "' does not exist in the inbox");
-  if (!inside(resolved, root)) {
-    return InvalidArgumentError("'" + requested + "' is outside the inbox " + root.string());
-  }
+  if (ec) return NotFoundError(shown + " does not exist in the inbox");
+  if (!inside(resolved, root)) return InvalidArgumentError(shown + " is outside the inbox");
   if (!fs::is_regular_file(resolved, ec)) {
-    return InvalidArgumentError("'" + requested + "' is not a regular file");
+    return InvalidArgumentError(shown + " is not a regular file");
   }
   return resolved.string();
 }
@@ -89,8 +109,12 @@ Result<std::string> ResolveInboxPath(const std::string& inbox, const std::string
 Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& manifest_path,
                                         const std::string& rollout_id,
                                         const std::vector<Wave>& waves) {
+  const std::string& inbox = ctx.service().inbox;
   Result<config::Manifest> manifest = config::LoadManifest(manifest_path);
-  if (!manifest.ok()) return manifest.status();
+  if (!manifest.ok()) {
+    return Status(manifest.status().code(),
+                  HideInbox(inbox, std::string(manifest.status().message())));
+  }
   // A row naming a file outside the inbox refuses the whole rollout before any file is read.
   ManifestItems out;
   for (const config::ManifestRow& row : manifest->rows) {
@@ -108,7 +132,6 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   const SystemTime now = ctx.deps.clock->Now();
   const PrepareContext prepare{*ctx.deps.config, *ctx.deps.connector_key, ctx.deps.trust_bundle,
                                now};
-  const std::string& inbox = ctx.service().inbox;
   std::vector<PreparedItem> prepared = PrepareRows(
       prepare, manifest->rows,
       [&inbox](const std::string& path) { return ResolveInboxPath(inbox, path); }, HardwareThreads());
@@ -117,6 +140,7 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
     RowOutcome& o = outcomes[i];
     o.line = manifest->rows[i].line;
     o.findings = std::move(prepared[i].findings);
+    for (pkcs::Finding& f : o.findings) f.message = HideInbox(inbox, std::move(f.message));
     o.valid = prepared[i].deployable;
     if (o.valid) {
       o.item = std::move(prepared[i].item);
@@ -130,7 +154,7 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   for (const config::ManifestProblem& p : manifest->problems) {
     RowOutcome o;
     o.line = p.line;
-    o.findings.push_back(RowError("manifest-row", p.message));
+    o.findings.push_back(RowError("manifest-row", HideInbox(inbox, p.message)));
     outcomes.push_back(std::move(o));
   }
   std::sort(outcomes.begin(), outcomes.end(),

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "base/time_format.h"
 #include "deploy/plan.h"
 #include "service/internal/api_handlers.h"
@@ -113,6 +114,11 @@ http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const 
   rollout.status = store::RolloutStatus::kScheduled;
   ManifestItems items;
   if (!req->dry_run) {
+    // Every row's PFX is opened: PFX work, bounded like an enrollment's (pfx_gate.h). A large
+    // manifest may take longer than an enrollment's deadline; once admitted it runs to the end.
+    Result<PfxGate::Ticket> ticket = ctx.pfx_gate->Enter(
+        caller.key_name, ctx.deps.clock->SteadyNow() + ctx.service().pfx_work_deadline);
+    if (!ticket.ok()) return Busy(ticket.status()).ToResponse();
     Result<ManifestItems> built = BuildRolloutItems(ctx, *manifest, rollout.id, req->waves);
     if (!built.ok()) {
       if (built.status().code() == StatusCode::kInvalidArgument ||
@@ -138,8 +144,8 @@ http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const 
             "rollout " + rollout.id + " (" + rollout.name + "): " +
                 std::to_string(items.items.size()) + " items, " + std::to_string(items.invalid) +
                 " invalid, starts " + FormatRfc3339Utc(rollout.start_at));
-  CD_LOG_INFO("rollout {} '{}' scheduled: {} items ({} invalid)", rollout.id, rollout.name,
-              items.items.size(), items.invalid);
+  CD_LOG_INFO("rollout {} '{}' scheduled: {} items ({} invalid)", rollout.id,
+              ForLog(rollout.name), items.items.size(), items.invalid);
   if (ctx.deps.wake) ctx.deps.wake();
   http::ServerResponse resp = JsonResponse(201, {{"id", rollout.id}, {"status", "scheduled"}});
   resp.headers.emplace("location", "/v1/rollouts/" + rollout.id);
@@ -202,9 +208,13 @@ http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
   return http::ServerResponse::Json(200, body.dump());
 }
 
-http::ServerResponse GetRolloutPlan(ApiContext& ctx, const std::string& id, const http::ServerRequest& req) {
+http::ServerResponse GetRolloutPlan(ApiContext& ctx, const Caller& caller, const std::string& id,
+                                    const http::ServerRequest& req) {
   Result<store::Rollout> r = ctx.deps.store->GetRollout(id);
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
+  Result<PfxGate::Ticket> ticket = ctx.pfx_gate->Enter(
+      caller.key_name, ctx.deps.clock->SteadyNow() + ctx.service().pfx_work_deadline);
+  if (!ticket.ok()) return Busy(ticket.status()).ToResponse();
   Result<deploy::Plan> plan = PlanManifest(ctx, r->manifest_path);
   if (!plan.ok()) {
     const StatusCode code = plan.status().code();

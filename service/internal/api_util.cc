@@ -61,6 +61,9 @@ http::ServerResponse Problem::ToResponse() const {
   r.status = status;
   r.headers.emplace("content-type", "application/problem+json");
   if (status == 401) r.headers.emplace("www-authenticate", "Bearer realm=\"certdeploy\"");
+  if (retry_after_seconds > 0) {
+    r.headers.emplace("retry-after", std::to_string(retry_after_seconds));
+  }
   if (!allow.empty()) {
     std::string methods;
     for (const std::string& m : allow) methods += (methods.empty() ? "" : ", ") + m;
@@ -84,6 +87,15 @@ Problem Unprocessable(std::string slug, std::string detail, std::vector<pkcs::Fi
 
 Problem Conflict(std::string detail) {
   return Make(409, "urn:certdeploy:problem:conflict", std::move(detail));
+}
+
+Problem Busy(const Status& status) {
+  Problem p = status.code() == StatusCode::kResourceExhausted
+                  ? Make(429, "urn:certdeploy:problem:too-many-requests",
+                         std::string(status.message()))
+                  : Make(503, "urn:certdeploy:problem:unavailable", std::string(status.message()));
+  p.retry_after_seconds = p.status == 429 ? 1 : 2;
+  return p;
 }
 
 Problem FromStatus(const Status& status, std::string_view what) {

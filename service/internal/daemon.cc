@@ -164,6 +164,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   }
   http.body_limit = service.max_body_bytes;
   http.header_limit = service.max_header_bytes;
+  http.max_connections_per_client = service.max_connections_per_client;
   http.read_timeout = service.request_timeout;
   http.handshake_timeout = http.read_timeout;
   http.idle_timeout = service.idle_timeout;
@@ -176,6 +177,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   CD_LOG_INFO("certdeploy serve: listening on {}, store {}, replica {}", p.server->url(),
               StoreKind(service.store), p.owner);
   return daemon;
+}
+
+Result<int> Daemon::HandBackLeases() {
+  return parts_->store->HandBackLeases(parts_->owner,
+                                       "the daemon stopped before this item finished");
 }
 
 std::string Daemon::url() const { return parts_->server ? parts_->server->url() : ""; }

@@ -90,12 +90,20 @@ void GraphCounters(std::ostringstream& out, const graph::WriteBudgetStats& g) {
 
 }  // namespace
 
+std::string_view Metrics::MethodLabel(std::string_view method) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 void Metrics::ObserveHttp(std::string_view route, std::string_view method, int status,
                           Duration latency) {
   const double seconds = std::chrono::duration<double>(latency).count();
+  const std::string_view method_label = MethodLabel(method);
   MutexLock lock(mu_);
-  ++requests_[{std::string(route), std::string(method), status}];
-  Histogram& h = latency_[{std::string(route), std::string(method)}];
+  ++requests_[{std::string(route), std::string(method_label), status}];
+  Histogram& h = latency_[{std::string(route), std::string(method_label)}];
   ++h.count;
   h.sum += seconds;
   for (size_t i = 0; i < kBuckets.size(); ++i) {

@@ -286,6 +286,25 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
   return status;
 }
 
+Result<int> SqlJobStore::HandBackLeases(std::string_view owner, std::string_view reason) {
+  if (owner.empty()) return InvalidArgumentError("HandBackLeases needs the lease owner");
+  MutexLock lock(mu_);
+  const SqlParam params[] = {SqlParam::Text(owner), SqlParam::Text(reason),
+                             SqlParam::Int(ToEpochMs(clock_.Now()))};
+  int count = 0;
+  RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(
+        std::vector<SqlRow> rows,
+        Query("UPDATE work_items SET status = 'queued', lease_owner = '', "
+              "lease_expires_at = NULL, error_code = 'handed-back', error_message = $2, "
+              "updated_at = $3 WHERE status = 'running' AND lease_owner = $1 RETURNING id",
+              params));
+    count = static_cast<int>(rows.size());
+    return OkStatus();
+  }));
+  return count;
+}
+
 Result<ItemSummary> SqlJobStore::SummarizeItems(const ItemFilter& filter, int max_failures) {
   if (max_failures < 0) return InvalidArgumentError("max_failures must be >= 0");
   std::vector<SqlParam> params;

@@ -31,6 +31,8 @@ class SqlJobStore : public JobStore {
   Result<WorkItem> FindByIdempotencyKey(std::string_view key) override LOCKS_EXCLUDED(mu_);
   Result<std::vector<WorkItem>> ClaimNext(const ClaimRequest& request) override LOCKS_EXCLUDED(mu_);
   Status Checkpoint(const CheckpointUpdate& update) override LOCKS_EXCLUDED(mu_);
+  Result<int> HandBackLeases(std::string_view owner, std::string_view reason) override
+      LOCKS_EXCLUDED(mu_);
   Result<ItemSummary> SummarizeItems(const ItemFilter& filter, int max_failures) override
       LOCKS_EXCLUDED(mu_);
   Status CreateRollout(const Rollout& rollout, std::span<const WorkItem> items) override

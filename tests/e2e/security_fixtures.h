@@ -9,7 +9,9 @@
 
 #pragma once
 
+#include <gtest/gtest.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -21,6 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/encoding.h"
+#include "store/job_store.h"
 #include "tests/e2e/plan_apply_fixtures.h"
 #include "tests/support/http_test_client.h"
 
@@ -123,5 +128,92 @@ long RssKiB(pid_t pid);
 bool WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
 std::string ReadFileBytes(const std::string& path);
+
+// One sandbox for the suite; a fresh daemon (store, inbox) for every test.
+class HostileClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    suite_dir_ = new TempDir;
+    sandbox_ = new SandboxProcess(suite_dir_->path().string());
+    cert_ = new ServerCert(MakeServerCert(suite_dir_->path().string()));
+  }
+  static void TearDownTestSuite() {
+    delete sandbox_;
+    delete cert_;
+    delete suite_dir_;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(sandbox_->started());
+    ConfigOptions options;
+    options.extra = SecurityServiceYaml(*cert_, dir_.File("state.db"), dir_.File("inbox"),
+                                        ExtraServiceYaml());
+    config_ = WriteConfig(dir_, sandbox_->url(), options);
+    daemon_ = std::make_unique<DaemonProcess>(config_, dir_.File("daemon.log"));
+    ASSERT_TRUE(daemon_->started()) << ReadFileBytes(dir_.File("daemon.log"));
+    https_ = std::make_unique<Https>(daemon_->port(), cert_->cert_file);
+  }
+
+  // More `service:` keys for a suite's daemons (indented two spaces, one per line).
+  virtual std::string ExtraServiceYaml() const { return ""; }
+
+  // Stops the daemon (SIGTERM, exit 0) and opens its store.
+  std::unique_ptr<store::JobStore> StopAndOpenStore() {
+    EXPECT_EQ(daemon_->Stop(SIGTERM), 0);
+    auto store = store::OpenJobStore("sqlite:" + dir_.File("state.db"), RealClock());
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::string Metrics() { return https_->Call("GET", "/metrics", kReadKey).body; }
+
+  // A JSON enrollment body for `upn` with the PFX at `pfx_file` and the PKI password.
+  static std::string EnrollmentBody(const std::string& upn, const std::string& pfx_file,
+                                    bool dry_run = false) {
+    nlohmann::json body = {{"userPrincipalName", upn},
+                           {"pfx", Base64Encode(ReadFileBytes(pfx_file))},
+                           {"password", ReadFileBytes(kPki + "/password.txt")}};
+    if (dry_run) body["dryRun"] = true;
+    return body.dump();
+  }
+
+  // Waits until every enrollment in `ids` reads "succeeded".
+  bool AllSucceed(const std::vector<std::string>& ids) {
+    return WaitUntil(
+        [&] {
+          for (const std::string& id : ids) {
+            if (https_->Call("GET", "/v1/enrollments/" + id, kReadKey).Json().value("status", "") !=
+                "succeeded") {
+              return false;
+            }
+          }
+          return true;
+        },
+        std::chrono::seconds(60));
+  }
+
+  static inline TempDir* suite_dir_ = nullptr;
+  static inline SandboxProcess* sandbox_ = nullptr;
+  static inline ServerCert* cert_ = nullptr;
+  TempDir dir_;
+  std::string config_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<Https> https_;
+};
+
+
+// The stable error body: RFC 9457 problem+json whose `status` repeats the HTTP status.
+inline void ExpectProblem(const HttpReply& r, int status, const std::string& type,
+                   const std::string& what) {
+  EXPECT_EQ(r.status, status) << what << ": " << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/problem+json") << what;
+  nlohmann::json body = r.Json();
+  ASSERT_TRUE(body.is_object()) << what << ": " << r.body;
+  EXPECT_EQ(body.value("type", ""), type) << what;
+  EXPECT_EQ(body.value("status", 0), status) << what;
+  EXPECT_FALSE(body.value("title", "").empty()) << what;
+  EXPECT_FALSE(body.value("detail", "").empty()) << what;
+}
+
 
 }  // namespace certdeploy::testing

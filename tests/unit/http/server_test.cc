@@ -194,6 +194,77 @@ TEST(HttpServerTest, HugeHeaderGets431) {
   EXPECT_EQ(server->stats().rejected_too_large, 1u);
 }
 
+TEST(HttpServerTest, HeaderLimitHoldsWhenTheWholeHeaderArrivesInOneWrite) {
+  ServerOptions options;  // header_limit 16 KiB
+  auto server = StartOrDie(options, Echo);
+  ASSERT_NE(server, nullptr);
+  std::string fields;
+  for (int i = 0; i < 300; ++i) fields += "X-H" + std::to_string(i) + ": " + std::string(90, 'v') + "\r\n";
+  ASSERT_GT(fields.size(), options.header_limit);
+  ASSERT_LT(fields.size(), 2 * options.header_limit);  // What Beast alone lets through.
+  auto client = TestClient::Connect(server->port());
+  ASSERT_TRUE(client->Send(Get("/", fields)));  // One write.
+  std::optional<RawResponse> response = client->ReadResponse();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 431);
+  // Just under the limit is served.
+  auto ok = TestClient::Connect(server->port());
+  const size_t cut = fields.find("X-H150:");  // 150 whole fields, about 14.9 KB.
+  ASSERT_TRUE(ok->Send(Get("/", fields.substr(0, cut))));
+  std::optional<RawResponse> served = ok->ReadResponse();
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->status, 200);
+}
+
+TEST(HttpServerTest, OversizedTrailerGets431InsteadOfADroppedConnection) {
+  auto server = StartOrDie({}, Echo);
+  ASSERT_NE(server, nullptr);
+  auto client = TestClient::Connect(server->port());
+  const std::string request =
+      "POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+      "X-Trailer: " + std::string(70 * 1024, 'a') + "\r\n\r\n";
+  client->Send(request);  // The server may answer and close before it has read everything.
+  std::optional<RawResponse> response = client->ReadResponse();
+  ASSERT_TRUE(response.has_value()) << "the connection was dropped without an answer";
+  EXPECT_EQ(response->status, 431);
+  // The server is still serving.
+  auto next = TestClient::Connect(server->port());
+  ASSERT_TRUE(next->Send(Get("/after")));
+  std::optional<RawResponse> after = next->ReadResponse();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->status, 200);
+}
+
+TEST(HttpServerTest, TrailerFieldsCountTowardTheHeaderLimit) {
+  ServerOptions options;
+  options.header_limit = 4096;
+  auto server = StartOrDie(options, Echo);
+  ASSERT_NE(server, nullptr);
+  auto chunked = [](const std::string& header_pad, const std::string& trailer_pad) {
+    return "POST /t HTTP/1.1\r\nHost: t\r\nX-Pad: " + header_pad +
+           "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: " + trailer_pad +
+           "\r\n\r\n";
+  };
+  // Each part alone is under 4096 bytes; together they are not.
+  auto over = TestClient::Connect(server->port());
+  over->Send(chunked(std::string(2500, 'h'), std::string(2500, 't')));
+  std::optional<RawResponse> refused = over->ReadResponse();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 431);
+  auto under = TestClient::Connect(server->port());
+  ASSERT_TRUE(under->Send(chunked(std::string(1000, 'h'), std::string(1000, 't'))));
+  std::optional<RawResponse> served = under->ReadResponse();
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->status, 200);
+  EXPECT_EQ(served->body, "POST /t hello");
+}
+
+TEST(HttpServerTest, HeaderLimitAboveTheParserMaximumIsRefused) {
+  ServerOptions options;
+  options.header_limit = kMaxHeaderLimit + 1;
+  EXPECT_EQ(Server::Start(options, Echo).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(HttpServerTest, GarbageAndBadPathsGet400AndClose) {
   auto server = StartOrDie({}, Echo);
   ASSERT_NE(server, nullptr);
@@ -302,6 +373,47 @@ TEST(HttpServerTest, ConnectionsOverTheCapAreClosed) {
     served = d->Send(Get("/d")) && d->ReadResponse(milliseconds(200)).has_value();
   }
   EXPECT_TRUE(served);
+}
+
+// A TCP socket bound to `address` (a loopback address other than 127.0.0.1), not connected.
+int SocketFrom(const char* address) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, address, &local.sin_addr);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)), 0);
+  return fd;
+}
+
+TEST(HttpServerTest, OneClientCannotTakeEveryConnectionSlot) {
+  ServerOptions options;
+  options.max_connections = 10;
+  options.max_connections_per_client = 2;
+  auto server = StartOrDie(options, Echo);
+  ASSERT_NE(server, nullptr);
+  auto a = TestClient::Connect(server->port());
+  auto b = TestClient::Connect(server->port());
+  ASSERT_TRUE(a->Send(Get("/a")) && a->ReadResponse().has_value());
+  ASSERT_TRUE(b->Send(Get("/b")) && b->ReadResponse().has_value());
+  auto c = TestClient::Connect(server->port());  // A third from 127.0.0.1: closed at once.
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->WaitForClose());
+  EXPECT_TRUE(Eventually([&] { return server->stats().connections_rejected == 1; }));
+  // Another address is served meanwhile.
+  auto other = TestClient::Connect(server->port(), SocketFrom("127.0.0.2"));
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Send(Get("/other")));
+  std::optional<RawResponse> served = other->ReadResponse();
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->status, 200);
+  // Closing one of the first client's connections gives it its slot back.
+  a.reset();
+  bool again = false;
+  for (int i = 0; i < 50 && !again; ++i) {
+    auto d = TestClient::Connect(server->port());
+    again = d->Send(Get("/d")) && d->ReadResponse(milliseconds(200)).has_value();
+  }
+  EXPECT_TRUE(again);
 }
 
 TEST(HttpServerTest, AcceptBacksOffOnEmfileAndRecovers) {

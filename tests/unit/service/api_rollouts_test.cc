@@ -138,6 +138,8 @@ TEST_F(RolloutApiTest, ManifestsMustBeInsideTheInbox) {
     RawResponse r = Post("/v1/rollouts", {{"name", "x"}, {"manifest", c.manifest}});
     EXPECT_EQ(r.status, 422) << c.manifest;
     EXPECT_EQ(h_->Json(r)["type"], "urn:certdeploy:problem:" + c.type) << c.manifest;
+    // Answers never say where the inbox is on the host.
+    EXPECT_THAT(r.body, Not(HasSubstr(h_->inbox().string()))) << c.manifest;
   }
   // An absolute path inside the inbox is fine.
   EXPECT_EQ(Post("/v1/rollouts",
@@ -151,6 +153,7 @@ TEST_F(RolloutApiTest, ManifestsMustBeInsideTheInbox) {
     nlohmann::json problem = h_->Json(r);
     EXPECT_EQ(problem["type"], "urn:certdeploy:problem:manifest-outside-inbox") << manifest;
     EXPECT_EQ(problem["findings"][0]["code"], "path-outside-inbox") << manifest;
+    EXPECT_THAT(r.body, Not(HasSubstr(h_->inbox().string()))) << manifest;
   }
 }
 

@@ -287,6 +287,25 @@ TEST_F(DispatcherTest, AStoreFailureWhileClaimingIsReturnedAndNothingIsClaimed) 
   EXPECT_EQ(retry->succeeded, 1);
 }
 
+TEST_F(DispatcherTest, TheSameCertificateEnrolledSeveralTimesIsImportedOnceAndAllSucceed) {
+  for (int i = 0; i < 5; ++i) Enroll("alice.pfx", "alice@contoso.com", "dup-" + std::to_string(i));
+  Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
+  Result<DispatchResult> r = dispatcher.RunOnce();
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->claimed, 5);
+  EXPECT_EQ(r->succeeded, 5);
+  EXPECT_EQ(r->handed_back, 0);
+  EXPECT_EQ(Count("POST", kPfxPath), 1);
+  for (int i = 0; i < 5; ++i) {
+    store::WorkItem item = Item("dup-" + std::to_string(i));
+    EXPECT_EQ(item.status, store::ItemStatus::kSucceeded) << item.error_message;
+  }
+  // Enrolled again later, once it is in the tenant: found present, not imported again.
+  Enroll("alice.pfx", "alice@contoso.com", "dup-later");
+  ASSERT_EQ(dispatcher.RunOnce()->succeeded, 1);
+  EXPECT_EQ(Count("POST", kPfxPath), 1);
+}
+
 TEST_F(DispatcherTest, ALostResponseIsReconciledByReadingNotByResending) {
   store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   graph_.Inject({"POST", kPfxPath, Fault::kDropAfterApply});

@@ -357,6 +357,37 @@ TEST_P(StoreTest, ExpiredLeaseIsReclaimableAndFencesTheOldOwner) {
               IsOk());
 }
 
+TEST_P(StoreTest, HandBackLeasesQueuesAnOwnersItemsAtOnceAndFencesIt) {
+  ASSERT_OK_AND_ASSIGN(auto store, Open());
+  ASSERT_THAT(store->CreateItems({{Enrollment("a"), Enrollment("b"), Enrollment("c")}}), IsOk());
+  ASSERT_OK_AND_ASSIGN(auto mine,
+                       store->ClaimNext({.owner = "alpha", .lease = minutes(5), .limit = 2}));
+  ASSERT_THAT(mine, SizeIs(2));
+  ASSERT_OK_AND_ASSIGN(auto theirs, store->ClaimNext({.owner = "beta", .lease = minutes(5)}));
+  ASSERT_THAT(theirs, SizeIs(1));
+
+  ASSERT_OK_AND_ASSIGN(int handed, store->HandBackLeases("alpha", "shutdown deadline passed"));
+  EXPECT_EQ(handed, 2);
+  for (const WorkItem& item : mine) {
+    ASSERT_OK_AND_ASSIGN(WorkItem now, store->GetItem(item.id));
+    EXPECT_EQ(now.status, ItemStatus::kQueued);
+    EXPECT_EQ(now.lease_owner, "");
+    EXPECT_EQ(now.error_code, "handed-back");
+    EXPECT_EQ(now.error_message, "shutdown deadline passed");
+    // The old owner's late write is refused.
+    EXPECT_THAT(store->Checkpoint({.id = item.id, .owner = "alpha",
+                                   .status = ItemStatus::kSucceeded}),
+                StatusIs(StatusCode::kAborted));
+  }
+  ASSERT_OK_AND_ASSIGN(WorkItem other, store->GetItem(theirs[0].id));
+  EXPECT_EQ(other.status, ItemStatus::kRunning) << "another owner's lease is untouched";
+  // Claimable again at once, without waiting for the lease.
+  ASSERT_OK_AND_ASSIGN(auto again, store->ClaimNext({.owner = "gamma", .lease = minutes(5),
+                                                     .limit = 5}));
+  EXPECT_THAT(again, SizeIs(2));
+  EXPECT_THAT(store->HandBackLeases("", "x"), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_P(StoreTest, ClaimNextHonoursFilterAndOrder) {
   ASSERT_OK_AND_ASSIGN(auto store, Open());
   ASSERT_THAT(store->CreateItems({{Enrollment("e1")}}), IsOk());
