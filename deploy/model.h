@@ -20,6 +20,11 @@
 
 namespace certdeploy::deploy {
 
+// Outlook's identifiers in the stores: the Android package (Google Play) and the iOS bundle id
+// (App Store), as Intune's app configuration and certificate access settings name them.
+inline constexpr char kOutlookAndroidPackage[] = "com.microsoft.office.outlook";
+inline constexpr char kOutlookIosBundleId[] = "com.microsoft.Office.Outlook";
+
 // "#microsoft.graph.iosTrustedRootCertificate", "#microsoft.graph.windows81TrustedRootCertificate".
 std::string TrustedRootType(config::Platform platform);
 // "#microsoft.graph.iosImportedPFXCertificateProfile", ...

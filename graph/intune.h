@@ -55,7 +55,8 @@ enum class UserPfxPaddingScheme { kNone, kPkcs1, kOaepSha1, kOaepSha256, kOaepSh
 
 std::string_view ToString(UserPfxIntendedPurpose purpose);
 std::string_view ToString(UserPfxPaddingScheme scheme);
-// Case-sensitive camelCase names. Errors: kInvalidArgument.
+// camelCase names, compared ignoring case (the IntunePfxImport module sends "SmimeEncryption").
+// Errors: kInvalidArgument.
 Result<UserPfxIntendedPurpose> ParseUserPfxIntendedPurpose(std::string_view name);
 Result<UserPfxPaddingScheme> ParseUserPfxPaddingScheme(std::string_view name);
 

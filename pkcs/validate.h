@@ -50,6 +50,10 @@ enum class Purpose { kUnassigned, kSmimeEncryption, kSmimeSigning, kVpn, kWifi }
 std::string_view PurposeName(Purpose purpose);  // "smimeEncryption", ...
 // Accepts the Graph spelling, case-insensitively. InvalidArgument lists the valid names.
 Result<Purpose> ParsePurpose(std::string_view name);
+// ParsePurpose for what a user asks to import: also refuses "vpn", which Intune does not support
+// as the intended purpose of an imported PFX ("Configure and use imported PKCS certificates with
+// Intune", https://learn.microsoft.com/intune/intune-service/protect/certificates-imported-pfx-configure).
+Result<Purpose> ParseImportPurpose(std::string_view name);
 
 enum class Severity { kError, kWarning };
 std::string_view SeverityName(Severity severity);  // "error" | "warning"

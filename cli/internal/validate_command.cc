@@ -135,7 +135,7 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err) 
     err << "certdeploy validate: --expires-soon-days must be >= 0\n";
     return kExitUsage;
   }
-  Result<pkcs::Purpose> purpose = pkcs::ParsePurpose(args.purpose);
+  Result<pkcs::Purpose> purpose = pkcs::ParseImportPurpose(args.purpose);
   if (!purpose.ok()) {
     err << "certdeploy validate: --purpose: " << purpose.status().message() << "\n";
     return kExitUsage;

@@ -211,7 +211,7 @@ class Loader {
     YAML::Node n = Section(root, "pfx", false);
     CheckKeys(n, "pfx", {"intendedPurpose", "expiresSoonDays", "pruneExpired"});
     std::string purpose = String(n, "pfx", "intendedPurpose", false, "smimeEncryption");
-    Result<pkcs::Purpose> parsed = pkcs::ParsePurpose(purpose);
+    Result<pkcs::Purpose> parsed = pkcs::ParseImportPurpose(purpose);
     if (!parsed.ok()) Fail(n["intendedPurpose"], "pfx.intendedPurpose", std::string(parsed.status().message()));
     p.intended_purpose = *parsed;
     p.expires_soon_days = Int(n, "pfx", "expiresSoonDays", 30, 0, 3650);

@@ -145,7 +145,7 @@ Result<Manifest> ParseManifest(std::string_view csv, const std::string& origin) 
       }
     }
     if (cols->purpose >= 0 && !Trim(r.fields[cols->purpose]).empty()) {
-      Result<pkcs::Purpose> purpose = pkcs::ParsePurpose(Trim(r.fields[cols->purpose]));
+      Result<pkcs::Purpose> purpose = pkcs::ParseImportPurpose(Trim(r.fields[cols->purpose]));
       if (!purpose.ok()) {
         problem("intendedPurpose: " + std::string(purpose.status().message()));
         continue;

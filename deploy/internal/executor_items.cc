@@ -40,19 +40,22 @@ struct Tally {
   bool reconciled = false;
 };
 
-// Sends a write up to `max_attempts` times. After kUnknownOutcome (or kAlreadyExists when
-// `verify_conflict`) it calls `applied` to read whether the write took effect: yes -> done
-// (reconciled); no -> resend (a 409 that reads as absent is a failure); the read failed -> fail
-// without resending.
+// Sends a write up to `max_attempts` times. After kUnknownOutcome (or, when `verify_refusal`, a
+// 409 or 400) it calls `applied` to read whether the write took effect: yes -> done (reconciled);
+// no -> resend (a refusal that reads as absent is a failure); the read failed -> fail without
+// resending. `verify_refusal` is for userPfxCertificate creates: Graph documents no 409 for a
+// second record with the same user and thumbprint, and the import service answers it with an
+// opaque 400, so a refused create is read back before it counts as a failure.
 Status Write(int max_attempts, const std::function<Status()>& send,
-             const std::function<Result<bool>()>& applied, bool verify_conflict, Tally& tally) {
+             const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally) {
   Status last;
   for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
     ++tally.sent;
     Status s = send();
     if (s.ok()) return s;
     const bool unknown = s.code() == StatusCode::kUnknownOutcome;
-    const bool conflict = verify_conflict && s.code() == StatusCode::kAlreadyExists;
+    const bool conflict = verify_refusal && (s.code() == StatusCode::kAlreadyExists ||
+                                             s.code() == StatusCode::kInvalidArgument);
     if (unknown || conflict) {
       Result<bool> done = applied();
       if (!done.ok()) {
@@ -63,11 +66,12 @@ Status Write(int max_attempts, const std::function<Status()>& send,
       }
       if (*done) {
         CD_LOG_INFO("executor: write outcome was {}; a read shows it applied",
-                    unknown ? "unknown" : "a conflict");
+                    unknown ? "unknown" : "a refusal");
         tally.reconciled = true;
         return OkStatus();
       }
       if (conflict) {
+        if (s.code() == StatusCode::kInvalidArgument) return s;  // A refusal of this record.
         return Restate(s.code(), std::string(s.message()) + " (yet no such record could be read)",
                        s);
       }
@@ -207,7 +211,15 @@ Status ImportPfx(const Action& a, ItemContext& ctx, Tally& tally, std::string& i
     if (!found.empty()) id = found.front().id;
     return !found.empty();
   };
-  return Write(ctx.options.max_attempts, send, applied, /*verify_conflict=*/true, tally);
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, /*verify_refusal=*/true, tally));
+  if (id.empty()) {  // Created, but the answer carried no id: look it up.
+    Result<bool> found = applied();
+    if (!found.ok() || !*found) {
+      CD_LOG_WARN("executor: imported {} for {}, but its record id could not be read back",
+                  a.thumbprint, ForLog(a.upn));
+    }
+  }
+  return OkStatus();
 }
 
 Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
@@ -317,11 +329,23 @@ nlohmann::json TrustedProfileBody(const Action& a) {
 
 nlohmann::json ImportedProfileBody(const Action& a) {
   std::string purpose(pkcs::PurposeName(a.purpose));
-  return {{"@odata.type", a.odata_type},
-          {"displayName", a.display_name},
-          {"description", "Managed by certdeploy: delivers the imported " + purpose +
-                              " certificates (userPfxCertificates) to devices."},
-          {"intendedPurpose", purpose}};
+  nlohmann::json body = {{"@odata.type", a.odata_type},
+                         {"displayName", a.display_name},
+                         {"description", "Managed by certdeploy: delivers the imported " + purpose +
+                                             " certificates (userPfxCertificates) to devices."},
+                         {"intendedPurpose", purpose}};
+  if (a.platform == config::Platform::kAndroidDeviceOwner) {
+    // Fully managed Android: pre-grant Outlook access to the certificate so that it is used
+    // without a certificate picker. certificateAccessType (userApproval | specificApps) and
+    // silentCertificateAccessDetails exist on this type only:
+    // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-androiddeviceownerimportedpfxcertificateprofile?view=graph-rest-beta
+    // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-androiddeviceownersilentcertificateaccess?view=graph-rest-beta
+    body["certificateAccessType"] = "specificApps";
+    body["silentCertificateAccessDetails"] = nlohmann::json::array(
+        {{{"@odata.type", "#microsoft.graph.androidDeviceOwnerSilentCertificateAccess"},
+          {"packageId", kOutlookAndroidPackage}}});
+  }
+  return body;
 }
 
 std::vector<nlohmann::json> AssignmentBodies(const Action& a) {

@@ -10,6 +10,11 @@
 
 namespace certdeploy::deploy {
 
+// Every type below is a Graph beta deviceConfiguration subtype; docs/graph-types.md lists each
+// with its Microsoft Graph reference page. Android Enterprise work profile is the one platform
+// whose two types differ in prefix: the trusted root is androidWorkProfileTrustedRootCertificate,
+// the imported PFX is androidForWorkImportedPFXCertificateProfile (Graph has no
+// androidWorkProfileImportedPFXCertificateProfile).
 std::string TrustedRootType(config::Platform platform) {
   switch (platform) {
     case config::Platform::kIos: return "#microsoft.graph.iosTrustedRootCertificate";
@@ -28,7 +33,7 @@ std::string ImportedPfxType(config::Platform platform) {
     case config::Platform::kIos: return "#microsoft.graph.iosImportedPFXCertificateProfile";
     case config::Platform::kMacOs: return "#microsoft.graph.macOSImportedPFXCertificateProfile";
     case config::Platform::kAndroidWorkProfile:
-      return "#microsoft.graph.androidWorkProfileImportedPFXCertificateProfile";
+      return "#microsoft.graph.androidForWorkImportedPFXCertificateProfile";
     case config::Platform::kAndroidDeviceOwner:
       return "#microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile";
     case config::Platform::kWindows: return "#microsoft.graph.windows10ImportedPFXCertificateProfile";

@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "pkcs/certificate.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::deploy {
@@ -27,6 +28,20 @@ bool IsTrustedType(const std::string& type) {
 std::string StringField(const nlohmann::json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The SHA-1 of the certificate a trusted profile carries: `base64` is the Edm.Binary
+// trustedRootCertificate, which holds the bytes of the file the profile was made from. certdeploy
+// uploads DER; the Intune portal uploads a ".cer" as given, which is often PEM text. "" when the
+// value is absent (null) or is neither.
+std::string CarriedCertificateSha1(const std::string& base64) {
+  std::optional<std::string> bytes = Base64Decode(base64, kLenientBase64);
+  if (!bytes || bytes->empty()) return "";
+  if (bytes->find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
+    Result<std::vector<pkcs::Certificate>> pem = pkcs::ParseCertificatesPem(*bytes);
+    return pem.ok() && pem->size() == 1 ? pem->front().sha1 : "";
+  }
+  return pkcs::Sha1Hex(*bytes);
 }
 
 ObservedUserPfx FromRecord(const graph::UserPfxCertificate& r) {
@@ -80,9 +95,7 @@ std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& con
   profile.odata_type = type;
   profile.display_name = StringField(configuration, "displayName");
   if (trusted) {
-    std::optional<std::string> der =
-        Base64Decode(StringField(configuration, "trustedRootCertificate"), kLenientBase64);
-    if (der && !der->empty()) profile.cert_sha1 = pkcs::Sha1Hex(*der);
+    profile.cert_sha1 = CarriedCertificateSha1(StringField(configuration, "trustedRootCertificate"));
   } else {
     Result<pkcs::Purpose> purpose =
         pkcs::ParsePurpose(StringField(configuration, "intendedPurpose"));
@@ -117,7 +130,9 @@ Result<std::vector<ObservedProfile>> ListManagedProfiles(graph::IntuneApi& intun
       return InternalError("a deviceConfiguration of type " + profile->odata_type +
                            " from Graph has no id");
     }
-    if (IsTrustedType(profile->odata_type) && !c.contains("trustedRootCertificate")) {
+    // A list may leave the certificate out (or null); the single GET carries it.
+    auto carried = c.find("trustedRootCertificate");
+    if (IsTrustedType(profile->odata_type) && (carried == c.end() || carried->is_null())) {
       Result<nlohmann::json> full = intune.GetDeviceConfiguration(profile->id);
       if (!full.ok()) return full.status().WithContext("reading profile " + profile->id);
       std::optional<ObservedProfile> read = ObservedProfileFromJson(*full);

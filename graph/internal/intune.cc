@@ -102,14 +102,16 @@ std::string_view ToString(UserPfxPaddingScheme scheme) {
 
 Result<UserPfxIntendedPurpose> ParseUserPfxIntendedPurpose(std::string_view name) {
   for (size_t i = 0; i < kPurposeNames.size(); ++i) {
-    if (kPurposeNames[i] == name) return static_cast<UserPfxIntendedPurpose>(i);
+    if (EqualsIgnoreCaseAscii(kPurposeNames[i], name)) {
+      return static_cast<UserPfxIntendedPurpose>(i);
+    }
   }
   return InvalidArgumentError("unknown userPfxIntendedPurpose \"" + std::string(name) + "\"");
 }
 
 Result<UserPfxPaddingScheme> ParseUserPfxPaddingScheme(std::string_view name) {
   for (size_t i = 0; i < kPaddingNames.size(); ++i) {
-    if (kPaddingNames[i] == name) return static_cast<UserPfxPaddingScheme>(i);
+    if (EqualsIgnoreCaseAscii(kPaddingNames[i], name)) return static_cast<UserPfxPaddingScheme>(i);
   }
   return InvalidArgumentError("unknown userPfxPaddingScheme \"" + std::string(name) + "\"");
 }
@@ -242,8 +244,17 @@ Result<std::vector<UserPfxCertificate>> IntuneApi::ListUserPfxCertificatesForUse
 
 Result<UserPfxCertificate> IntuneApi::CreateUserPfxCertificate(const UserPfxCertificate& record) {
   ASSIGN_OR_RETURN(GraphResponse response, client_.Post(kUserPfxPath, ToJson(record)));
-  if (!response.body.is_object()) return record;  // 201/204 without a body: nothing to parse.
-  return UserPfxCertificateFromJson(response.body);
+  // Any 2xx means the record was created. Nothing documents which fields the answer carries
+  // (the service already redacts the blob and the password), so only the id is taken from it;
+  // a missing or partial body never turns a committed import into a failure.
+  UserPfxCertificate created = record;
+  created.encrypted_pfx_blob.clear();
+  created.encrypted_pfx_password.clear();
+  if (response.body.is_object()) {
+    auto id = response.body.find("id");
+    if (id != response.body.end() && id->is_string()) created.id = id->get<std::string>();
+  }
+  return created;
 }
 
 Status IntuneApi::PatchUserPfxCertificate(std::string_view id, const nlohmann::json& fields) {

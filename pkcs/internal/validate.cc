@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "base/time_format.h"
 #include "pkcs/pkcs12.h"
@@ -183,6 +184,16 @@ Result<Purpose> ParsePurpose(std::string_view name) {
   std::string valid;
   for (std::string_view n : kPurposeNames) valid += (valid.empty() ? "" : ", ") + std::string(n);
   return InvalidArgumentError("unknown purpose " + Quoted(name) + "; valid purposes: " + valid);
+}
+
+Result<Purpose> ParseImportPurpose(std::string_view name) {
+  ASSIGN_OR_RETURN(Purpose purpose, ParsePurpose(name));
+  if (purpose == Purpose::kVpn) {
+    return InvalidArgumentError(
+        "purpose 'vpn' is not supported for imported PFX certificates (Intune does not deliver "
+        "them to VPN profiles); valid purposes: unassigned, smimeEncryption, smimeSigning, wifi");
+  }
+  return purpose;
 }
 
 std::string_view SeverityName(Severity severity) {

@@ -254,11 +254,19 @@ std::optional<Refusal> ValidateConfigBody(const json& body, const TypeSpec* type
           return refuse("trustedRootCertificate not base64",
                         "Invalid value for property 'trustedRootCertificate': not base64.");
         }
-        auto cert = pkcs::ParseCertificateDer(
-            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der->data()), der->size()));
+        // Intune keeps the bytes of the uploaded .cer file as given: DER, or PEM text holding
+        // one certificate (what the portal stores when an admin uploads a PEM file).
+        Result<pkcs::Certificate> cert = InvalidArgumentError("empty");
+        if (der->find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
+          auto pem = pkcs::ParseCertificatesPem(*der);
+          if (pem.ok() && pem->size() == 1) cert = pem->front();
+        } else {
+          cert = pkcs::ParseCertificateDer(std::span<const uint8_t>(
+              reinterpret_cast<const uint8_t*>(der->data()), der->size()));
+        }
         if (!cert.ok()) {
           return refuse("trustedRootCertificate not a certificate",
-                        "Invalid value for property 'trustedRootCertificate': not a DER "
+                        "Invalid value for property 'trustedRootCertificate': not a DER or PEM "
                         "certificate.");
         }
         if (!cert->is_ca) {

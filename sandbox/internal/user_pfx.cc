@@ -55,6 +55,17 @@ Reply Refuse(const RequestContext& ctx, const Refusal& refusal) {
   return reply;
 }
 
+// The member of `members` that `literal` names, in its camelCase spelling. Case is not
+// significant: the IntunePfxImport module serialises its enums with Newtonsoft's default
+// StringEnumConverter ("SmimeEncryption", "OaepSha512"), and the service accepts them.
+std::optional<std::string> EnumMember(const std::set<std::string>& members,
+                                      const std::string& literal) {
+  for (const std::string& m : members) {
+    if (EqualsIgnoreCaseAscii(m, literal)) return m;
+  }
+  return std::nullopt;
+}
+
 std::optional<Refusal> ParseFields(const json& body, bool create, PfxInput* in) {
   for (const auto& [key, value] : body.items()) {
     if (!kRequired.count(key) && !kOptional.count(key)) {
@@ -91,11 +102,13 @@ std::optional<Refusal> ParseFields(const json& body, bool create, PfxInput* in) 
     if (!value.is_string()) return literal_error("Edm.String");
     std::string s = value.get<std::string>();
     if (key == "intendedPurpose") {
-      if (!kPurposes.count(s)) return literal_error("microsoft.graph.userPfxIntendedPurpose");
-      in->intended_purpose = s;
+      std::optional<std::string> member = EnumMember(kPurposes, s);
+      if (!member) return literal_error("microsoft.graph.userPfxIntendedPurpose");
+      in->intended_purpose = *member;
     } else if (key == "paddingScheme") {
-      if (!kPaddings.count(s)) return literal_error("microsoft.graph.userPfxPaddingScheme");
-      in->padding_scheme = s;
+      std::optional<std::string> member = EnumMember(kPaddings, s);
+      if (!member) return literal_error("microsoft.graph.userPfxPaddingScheme");
+      in->padding_scheme = *member;
     } else if (key == "encryptedPfxBlob") {
       auto bytes = Base64Decode(s);
       if (!bytes) return literal_error("Edm.Binary");
@@ -200,8 +213,9 @@ Reply Create(const Operation& op, TenantCore& core) {
   record.cert_not_after = facts.not_after;
   std::lock_guard<std::mutex> lock(core.mu);
   if (core.state.pfx.count(record.id)) {
-    Reply reply = GraphError(ctx, 409, "Conflict",
-                             "A userPfxCertificate with id '" + record.id + "' already exists.");
+    // Graph documents no 409 here: a second record with the same user and thumbprint is refused
+    // by the import service with the same opaque 400 as any other refusal.
+    Reply reply = Refuse(ctx, Intune(ctx, "userPfxCertificate: a record with this id exists"));
     reply.duplicate = true;
     return reply;
   }

@@ -84,7 +84,7 @@ std::optional<EnrollmentRequest> ParseRequest(const http::ServerRequest& r, pkcs
   if (body->contains("intendedPurpose")) {
     const nlohmann::json& p = (*body)["intendedPurpose"];
     Result<pkcs::Purpose> purpose =
-        p.is_string() ? pkcs::ParsePurpose(p.get<std::string>())
+        p.is_string() ? pkcs::ParseImportPurpose(p.get<std::string>())
                       : Result<pkcs::Purpose>(InvalidArgumentError("expected a string"));
     if (!purpose.ok()) {
       // Never echo the value: a client that mixed up its fields may have put a secret there.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/strings.h"
+#include "tests/support/loopback_http.h"
 #include "tests/support/user_pfx.h"
 
 namespace certdeploy::testing {
@@ -88,6 +89,42 @@ nlohmann::json SandboxProcess::Get(const std::string& path) const {
   std::string body = response.substr(split + 4);
   if (headers.find("transfer-encoding: chunked") != std::string::npos) body = Unchunk(body);
   return nlohmann::json::parse(body, nullptr, false);
+}
+
+std::pair<int, nlohmann::json> SandboxProcess::Post(const std::string& path,
+                                                    const nlohmann::json& body) const {
+  const int port = std::stoi(url_.substr(url_.rfind(':') + 1));
+  LoopbackRequest token;
+  token.method = "POST";
+  token.path = "/contoso.onmicrosoft.com/oauth2/v2.0/token";
+  token.content_type = "application/x-www-form-urlencoded";
+  token.body = "grant_type=client_credentials&client_id=" + kClientId + "&client_secret=" +
+               kClientSecret + "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
+  LoopbackReply granted = LoopbackCall(port, token);
+  nlohmann::json grant = granted.Json();
+  if (granted.status != 200 || !grant.is_object() || !grant.contains("access_token")) {
+    return {granted.status, grant};
+  }
+  LoopbackRequest request;
+  request.method = "POST";
+  request.path = path;
+  request.bearer = grant["access_token"].get<std::string>();
+  request.body = body.dump();
+  LoopbackReply reply = LoopbackCall(port, request);
+  return {reply.status, reply.Json()};
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::map<std::string, int> CountByType(const nlohmann::json& state) {
+  std::map<std::string, int> out;
+  for (const auto& c : state["deviceConfigurations"]) ++out[c["@odata.type"].get<std::string>()];
+  return out;
 }
 
 std::string WriteConfig(const TempDir& dir, const std::string& url, const ConfigOptions& o) {

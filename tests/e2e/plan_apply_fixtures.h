@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/background_process.h"
@@ -47,6 +48,8 @@ class SandboxProcess {
   bool started() const { return !url_.empty(); }
   // GET {url}{path} -> parsed JSON body (null on any failure).
   nlohmann::json Get(const std::string& path) const;
+  // POST {url}{path} with `body` as the app (a token fetched first) -> {status, parsed body}.
+  std::pair<int, nlohmann::json> Post(const std::string& path, const nlohmann::json& body) const;
   nlohmann::json Stats() const { return Get("/_sandbox/stats"); }
   nlohmann::json State() const { return Get("/_sandbox/state"); }
 
@@ -75,6 +78,12 @@ CommandResult Certdeploy(const std::vector<std::string>& args,
 // Returns the file paths, in order. Failures are reported as test failures (empty result).
 std::vector<std::string> MakeUserPfxFiles(const std::string& dir,
                                           const std::vector<std::string>& upns);
+
+// The whole file at `path` ("" when unreadable).
+std::string ReadText(const std::string& path);
+
+// "#microsoft.graph.iosTrustedRootCertificate" -> count, from /_sandbox/state.
+std::map<std::string, int> CountByType(const nlohmann::json& state);
 
 // The stats counter `name` (0 when absent).
 uint64_t Counter(const nlohmann::json& stats, const std::string& name);

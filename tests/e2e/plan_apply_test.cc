@@ -22,26 +22,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string Sha1OfBase64(const std::string& b64) {
   std::optional<std::string> der = Base64Decode(b64);
   if (!der) return "";
   unsigned char md[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(der->data()), der->size(), md);
   return HexEncode(std::span<const uint8_t>(md));
-}
-
-// "#microsoft.graph.iosTrustedRootCertificate" -> count, from /_sandbox/state.
-std::map<std::string, int> CountByType(const nlohmann::json& state) {
-  std::map<std::string, int> out;
-  for (const auto& c : state["deviceConfigurations"]) ++out[c["@odata.type"].get<std::string>()];
-  return out;
 }
 
 class PlanApplyTest : public ::testing::Test {

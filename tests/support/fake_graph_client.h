@@ -31,7 +31,9 @@ namespace certdeploy::testing {
 
 class FakeGraphClient : public graph::GraphClient {
  public:
-  enum class Fault { kDropAfterApply, kLoseBeforeApply, kError };
+  // kBareAnswer applies the write and answers 201 with an empty body (a 2xx whose fields are
+  // missing).
+  enum class Fault { kDropAfterApply, kLoseBeforeApply, kError, kBareAnswer };
   struct FaultRule {
     std::string method;       // "POST", "GET", ...
     std::string path_prefix;  // Matched against the path without its query.
@@ -182,7 +184,9 @@ class FakeGraphClient : public graph::GraphClient {
       if (rule.fault == Fault::kError) return rule.error;
       if (rule.fault == Fault::kLoseBeforeApply) return UnknownOutcomeError("injected: lost");
       Result<graph::GraphResponse> applied = Route(method, path, query, body);
-      (void)applied;
+      if (rule.fault == Fault::kBareAnswer && applied.ok()) {
+        return Ok(nlohmann::json::object(), 201);
+      }
       return UnknownOutcomeError("injected: response dropped after commit");
     }
     return Route(method, path, query, body);
@@ -243,7 +247,9 @@ class FakeGraphClient : public graph::GraphClient {
       std::string id = "u-" + Lower(body->at("userPrincipalName")) + "-" +
                        body->at("thumbprint").get<std::string>();
       if (pfx_.count(id)) {
-        return GraphError(StatusCode::kAlreadyExists, 409, "Conflict", "record exists: " + id);
+        // As the import service does: no documented 409, an opaque 400.
+        return GraphError(StatusCode::kInvalidArgument, 400, "BadRequest",
+                          "An error has occurred - Operation ID (for customer support): " + id);
       }
       nlohmann::json r = *body;
       r["id"] = id;

@@ -29,8 +29,8 @@ LoopbackReply LoopbackCall(int port, const LoopbackRequest& request) {
     if (!request.idempotency_key.empty()) {
       text += "Idempotency-Key: " + request.idempotency_key + "\r\n";
     }
-    if (request.method == "POST") {
-      text += "Content-Type: application/json\r\nContent-Length: " +
+    if (request.method == "POST" || request.method == "PATCH") {
+      text += "Content-Type: " + request.content_type + "\r\nContent-Length: " +
               std::to_string(request.body.size()) + "\r\n";
     }
     text += "\r\n" + request.body;

@@ -19,7 +19,8 @@ struct LoopbackRequest {
   std::string method = "GET";
   std::string path;
   std::string bearer;           // Authorization: Bearer <bearer>, when not empty.
-  std::string body;             // Sent as application/json with POST.
+  std::string body;             // Sent with POST and PATCH.
+  std::string content_type = "application/json";
   std::string idempotency_key;  // Idempotency-Key header, when not empty.
   std::chrono::seconds timeout{30};  // Send and receive timeouts of the socket.
 };

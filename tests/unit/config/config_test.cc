@@ -115,6 +115,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
                 "connector: {publicKeyFile: k}\npfx: {intendedPurpose: email}\n",
                 "pfx.intendedPurpose"},
+        BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
+                "connector: {publicKeyFile: k}\npfx: {intendedPurpose: vpn}\n",
+                "'vpn' is not supported for imported PFX"},
         BadCase{"tenant: [unclosed\n", "cfg.yaml"},
         BadCase{"- a\n- b\n", "expected a mapping"}));
 

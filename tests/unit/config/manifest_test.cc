@@ -111,6 +111,17 @@ TEST(ManifestTest, BadPurposeIsARowProblem) {
   EXPECT_THAT(m->problems[0].message, HasSubstr("intendedPurpose"));
 }
 
+TEST(ManifestTest, VpnPurposeIsARowProblemNamingWhy) {
+  Result<Manifest> m = ParseManifest(
+      "userPrincipalName,pfxFile,passwordFile,intendedPurpose\na@b.com,a.pfx,p.txt,vpn\n"
+      "c@b.com,c.pfx,p.txt,SmimeSigning\n",
+      "/m.csv");
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(m->rows.size(), 1u);  // The other row is kept.
+  ASSERT_EQ(m->problems.size(), 1u);
+  EXPECT_THAT(m->problems[0].message, HasSubstr("'vpn' is not supported for imported PFX"));
+}
+
 TEST(ManifestTest, BadHeadersFailTheFile) {
   EXPECT_THAT(ParseManifest("", "/m.csv"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("empty")));
   EXPECT_THAT(ParseManifest("userPrincipalName,pfxFile\n", "/m.csv"),

@@ -276,6 +276,46 @@ TEST_F(ExecutorTest, ConflictIsVerifiedByReadingThenCountsAsDone) {
   EXPECT_EQ(graph_.PfxCount(), 1u);
 }
 
+TEST_F(ExecutorTest, DuplicateImportRefusedWith400IsReadBackAndCountsAsDone) {
+  DesiredState d = Desired(1);
+  Plan plan = PlanFor(d);
+  ExecutionReport first = ExecutePlan(plan, graph_, options_);
+  ASSERT_EQ(first.failed(), 0);
+  // A stale plan runs again: the import service answers the second create with its opaque 400.
+  ExecutionReport again = ExecutePlan(plan, graph_, options_);
+  const ItemResult& item = again.items.back();
+  EXPECT_TRUE(item.ok) << item.status;
+  EXPECT_TRUE(item.reconciled);
+  EXPECT_EQ(item.object_id, "u-user0@contoso.com-" + d.pfx[0].thumbprint);
+  EXPECT_EQ(graph_.PfxCount(), 1u);
+}
+
+TEST_F(ExecutorTest, A400ThatReadsAbsentIsTheRefusalAsGraphGaveIt) {
+  Plan plan = PlanFor(Desired(1));
+  StatusDetails details{400, "BadRequest", "req-400", std::nullopt};
+  graph_.Inject({"POST", kPfxPath, Fault::kError,
+                 Status(StatusCode::kInvalidArgument, "HTTP 400: An error has occurred", details)});
+  ExecutionReport report = ExecutePlan(plan, graph_, options_);
+  const ItemResult& item = report.items.back();
+  EXPECT_FALSE(item.ok);
+  EXPECT_THAT(item.status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(item.status.message(), "HTTP 400: An error has occurred");
+  EXPECT_EQ(item.attempts, 1);
+  EXPECT_EQ(graph_.PfxCount(), 0u);
+}
+
+TEST_F(ExecutorTest, ImportAnsweredWithAnEmpty201SucceedsAndFindsItsId) {
+  DesiredState d = Desired(1);
+  Plan plan = PlanFor(d);
+  graph_.Inject({"POST", kPfxPath, Fault::kBareAnswer});
+  ExecutionReport report = ExecutePlan(plan, graph_, options_);
+  const ItemResult& item = report.items.back();
+  EXPECT_TRUE(item.ok) << item.status;
+  EXPECT_EQ(item.attempts, 1);
+  EXPECT_EQ(item.object_id, "u-user0@contoso.com-" + d.pfx[0].thumbprint);
+  EXPECT_EQ(graph_.PfxCount(), 1u);
+}
+
 TEST_F(ExecutorTest, ConflictThatCannotBeReadBackFails) {
   Plan plan = PlanFor(Desired(1));
   StatusDetails details{409, "Conflict", "req-409", std::nullopt};

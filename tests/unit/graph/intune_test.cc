@@ -121,9 +121,12 @@ TEST(UserPfxCertificateJsonTest, RejectsMalformedRecords) {
   EXPECT_THAT(UserPfxCertificateFromJson(j),
               StatusIs(StatusCode::kInternal, HasSubstr("startDateTime")));
   j["startDateTime"] = "2026-01-01T00:00:00Z";
-  j["paddingScheme"] = "OaepSha256";
+  j["paddingScheme"] = "oaepSha257";
   EXPECT_THAT(UserPfxCertificateFromJson(j),
               StatusIs(StatusCode::kInternal, HasSubstr("paddingScheme")));
+  j["paddingScheme"] = "OaepSha256";  // The IntunePfxImport module's spelling.
+  ASSERT_THAT(UserPfxCertificateFromJson(j), IsOk());
+  EXPECT_EQ(UserPfxCertificateFromJson(j)->padding_scheme, UserPfxPaddingScheme::kOaepSha256);
   j.erase("id");
   EXPECT_THAT(UserPfxCertificateFromJson(j), StatusIs(StatusCode::kInternal, HasSubstr("id")));
 }
@@ -140,7 +143,11 @@ TEST(UserPfxCertificateJsonTest, EnumNamesRoundTrip) {
     EXPECT_EQ(*ParseUserPfxPaddingScheme(ToString(s)), s);
   }
   EXPECT_EQ(ToString(UserPfxPaddingScheme::kOaepSha512), "oaepSha512");
-  EXPECT_THAT(ParseUserPfxIntendedPurpose("SmimeSigning"), StatusIs(StatusCode::kInvalidArgument));
+  // The module's PascalCase spellings name the same members; anything else is refused.
+  EXPECT_EQ(*ParseUserPfxIntendedPurpose("SmimeSigning"), UserPfxIntendedPurpose::kSmimeSigning);
+  EXPECT_EQ(*ParseUserPfxPaddingScheme("OaepSha512"), UserPfxPaddingScheme::kOaepSha512);
+  EXPECT_THAT(ParseUserPfxIntendedPurpose("smime-signing"),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(IntuneApiTest, GetsAUserWithAnApostropheInTheUpn) {

@@ -120,10 +120,9 @@ TEST_F(DeviceConfigurationsTest, TrustedRootMustBeBase64DerOfACa) {
   json not_b64 = RootBody();
   not_b64["trustedRootCertificate"] = "-----BEGIN CERTIFICATE-----";
   ExpectRejected(not_b64, "deviceConfiguration: trustedRootCertificate not base64");
-  json pem_b64 = RootBody();
-  pem_b64["trustedRootCertificate"] =
-      Base64Encode(certdeploy::testing::ReadPkiText("ca.pem"));
-  ExpectRejected(pem_b64, "deviceConfiguration: trustedRootCertificate not a certificate");
+  json garbage = RootBody();
+  garbage["trustedRootCertificate"] = Base64Encode("not a certificate at all");
+  ExpectRejected(garbage, "deviceConfiguration: trustedRootCertificate not a certificate");
   json missing = RootBody();
   missing.erase("trustedRootCertificate");
   ExpectRejected(missing, "deviceConfiguration: missing property");
@@ -133,6 +132,19 @@ TEST_F(DeviceConfigurationsTest, TrustedRootMustBeBase64DerOfACa) {
   EXPECT_EQ(
       Call("POST", kConfigs, RootBody("macOSTrustedRootCertificate", "root-b-cross.der")).status,
       201);
+}
+
+TEST_F(DeviceConfigurationsTest, TrustedRootMadeFromAPemFileIsKeptAsUploaded) {
+  // The portal uploads a .cer as given; PEM text is a certificate file too.
+  const std::string pem = certdeploy::testing::ReadPkiText("ca.pem");
+  json body = RootBody();
+  body["trustedRootCertificate"] = Base64Encode(pem);
+  ServerResponse r = Call("POST", kConfigs, body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(BodyOf(r)["trustedRootCertificate"], Base64Encode(pem));
+  json two = RootBody();  // A bundle is not one certificate.
+  two["trustedRootCertificate"] = Base64Encode(pem + certdeploy::testing::ReadPkiText("root-a.pem"));
+  ExpectRejected(two, "deviceConfiguration: trustedRootCertificate not a certificate");
 }
 
 TEST_F(DeviceConfigurationsTest, DuplicateTrustedRootsAreCounted) {

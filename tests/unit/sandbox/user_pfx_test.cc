@@ -95,15 +95,16 @@ TEST_F(UserPfxTest, PatchWithTheFullRecordRechecksTheConnector) {
   EXPECT_EQ(tenant_->State()["userPfxCertificates"][0]["paddingScheme"], "oaepSha384");
 }
 
-TEST_F(UserPfxTest, DuplicateCreateIsAConflictAndCounted) {
+TEST_F(UserPfxTest, DuplicateCreateIsTheOpaqueRefusalAndCounted) {
   json body = PfxBody("alice.pfx", "alice@contoso.com");
   ASSERT_EQ(Call("POST", kPfxPath, body).status, 201);
   ServerResponse again = Call("POST", kPfxPath, body);
-  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.status, 400) << again.body;  // Graph documents no 409 here.
+  EXPECT_THAT(again.body, HasSubstr("An error has occurred"));
   EXPECT_EQ(Stats().duplicates, 1u);
   // Same user in another case is the same user, hence the same id.
   body["userPrincipalName"] = "Alice@Contoso.com";
-  EXPECT_EQ(Call("POST", kPfxPath, body).status, 409);
+  EXPECT_EQ(Call("POST", kPfxPath, body).status, 400);
   EXPECT_EQ(Stats().duplicates, 2u);
   EXPECT_EQ(tenant_->State()["userPfxCertificates"].size(), 1u);
 }
@@ -169,10 +170,25 @@ TEST_F(UserPfxTest, RefusesDeprecatedPaddings) {
   ServerResponse r = Call("POST", kPfxPath, body);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Stats().rejections["userPfxCertificate: unsupported paddingScheme"], 2u);
-  body["paddingScheme"] = "OaepSha256";  // PascalCase is not the enum member.
+  body["paddingScheme"] = "OaepSha1";  // In any spelling.
+  r = Call("POST", kPfxPath, body);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Stats().rejections["userPfxCertificate: unsupported paddingScheme"], 3u);
+  body["paddingScheme"] = "oaep-sha256";  // Not a member at all.
   r = Call("POST", kPfxPath, body);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Stats().rejections["userPfxCertificate: invalid paddingScheme"], 1u);
+}
+
+TEST_F(UserPfxTest, AcceptsTheModulesPascalCaseEnumsAndAnswersInCamelCase) {
+  // The IntunePfxImport module serialises its enums PascalCase; the service accepts them.
+  json body = PfxBody("alice.pfx", "alice@contoso.com", "oaepSha512");
+  body["intendedPurpose"] = "SmimeEncryption";
+  body["paddingScheme"] = "OaepSha512";
+  ServerResponse r = Call("POST", kPfxPath, body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(BodyOf(r)["intendedPurpose"], "smimeEncryption");
+  EXPECT_EQ(BodyOf(r)["paddingScheme"], "oaepSha512");
 }
 
 TEST_F(UserPfxTest, RefusesUppercaseThumbprint) {
@@ -193,7 +209,7 @@ TEST_F(UserPfxTest, RefusesDatesWithoutOffset) {
 TEST_F(UserPfxTest, RefusesWrongEnumMissingPropertyAndBadBase64) {
   json body = PfxBody("alice.pfx", "alice@contoso.com");
   json b1 = body;
-  b1["intendedPurpose"] = "SmimeEncryption";
+  b1["intendedPurpose"] = "smime encryption";
   ExpectRejected(b1, "userPfxCertificate: invalid intendedPurpose");
   json b2 = body;
   b2.erase("keyName");

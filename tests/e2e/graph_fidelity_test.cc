@@ -1,0 +1,124 @@
+// End-to-end tests of what `certdeploy apply` sends for each platform and how it reads what an
+// admin made in the portal, against `certdeploy sandbox`. The expected type names are Graph's
+// (docs/graph-types.md cites the reference page of each), never the product's own tables.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "base/encoding.h"
+#include "tests/e2e/plan_apply_fixtures.h"
+
+namespace certdeploy::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class GraphFidelityTest : public ::testing::Test {
+ protected:
+  void Start(const std::vector<std::string>& platforms) {
+    sandbox_ = std::make_unique<SandboxProcess>(dir_.path().string());
+    ASSERT_TRUE(sandbox_->started()) << ReadText(dir_.File("sandbox.log"));
+    ConfigOptions options;
+    options.platforms = platforms;
+    config_ = WriteConfig(dir_, sandbox_->url(), options);
+  }
+  std::string PkiManifest(const std::vector<std::string>& names) {
+    std::string csv = "userPrincipalName,pfxFile,passwordFile\n";
+    for (const std::string& n : names) {
+      csv += n + "@contoso.com," + kPki + "/" + n + ".pfx," + kPki + "/password.txt\n";
+    }
+    return dir_.Write("manifest.csv", csv);
+  }
+  CommandResult Apply(const std::string& manifest) {
+    return Certdeploy({"apply", "--config", config_, "--manifest", manifest, "--yes"});
+  }
+  uint64_t Writes() { return Counter(sandbox_->Stats(), "writes"); }
+
+  TempDir dir_;
+  std::unique_ptr<SandboxProcess> sandbox_;
+  std::string config_;
+};
+
+struct PlatformCase {
+  std::string platform;       // As config names it.
+  std::string trusted_type;   // Graph's @odata.type of its trusted certificate profile.
+  std::string imported_type;  // Graph's @odata.type of its imported-PFX profile.
+};
+
+class PlatformTypesTest : public GraphFidelityTest,
+                          public ::testing::WithParamInterface<PlatformCase> {};
+
+TEST_P(PlatformTypesTest, ApplyCreatesGraphsTypesAndASecondApplyWritesNothing) {
+  const PlatformCase& c = GetParam();
+  Start({c.platform});
+  const std::string manifest = PkiManifest({"alice", "bob"});
+  CommandResult first = Apply(manifest);
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  nlohmann::json state = sandbox_->State();
+  std::map<std::string, int> types = CountByType(state);
+  EXPECT_EQ(types.size(), 2u) << state["deviceConfigurations"].dump();
+  EXPECT_EQ(types["#microsoft.graph." + c.trusted_type], 3);  // Issuing CA, cross, root.
+  EXPECT_EQ(types["#microsoft.graph." + c.imported_type], 1);
+  EXPECT_EQ(state["userPfxCertificates"].size(), 2u);
+  for (const auto& profile : state["deviceConfigurations"]) {
+    if (profile["@odata.type"] != "#microsoft.graph." + c.imported_type) continue;
+    EXPECT_EQ(profile["intendedPurpose"], "smimeEncryption");
+    if (c.platform == "androidDeviceOwner") {  // Outlook gets the certificate without a picker.
+      EXPECT_EQ(profile["certificateAccessType"], "specificApps");
+      ASSERT_EQ(profile["silentCertificateAccessDetails"].size(), 1u) << profile.dump();
+      EXPECT_EQ(profile["silentCertificateAccessDetails"][0]["packageId"],
+                "com.microsoft.office.outlook");
+    } else {
+      EXPECT_FALSE(profile.contains("certificateAccessType")) << profile.dump();
+    }
+  }
+  const uint64_t writes = Writes();
+  CommandResult second = Apply(manifest);
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_THAT(second.out, HasSubstr("No changes"));
+  EXPECT_EQ(Writes(), writes);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryPlatform, PlatformTypesTest,
+    ::testing::Values(
+        PlatformCase{"ios", "iosTrustedRootCertificate", "iosImportedPFXCertificateProfile"},
+        PlatformCase{"macos", "macOSTrustedRootCertificate", "macOSImportedPFXCertificateProfile"},
+        PlatformCase{"androidWorkProfile", "androidWorkProfileTrustedRootCertificate",
+                     "androidForWorkImportedPFXCertificateProfile"},
+        PlatformCase{"androidDeviceOwner", "androidDeviceOwnerTrustedRootCertificate",
+                     "androidDeviceOwnerImportedPFXCertificateProfile"},
+        PlatformCase{"windows", "windows81TrustedRootCertificate",
+                     "windows10ImportedPFXCertificateProfile"}),
+    [](const ::testing::TestParamInfo<PlatformCase>& info) { return info.param.platform; });
+
+TEST_F(GraphFidelityTest, RootProfileMadeInThePortalFromAPemFileIsNotDuplicated) {
+  Start({"ios"});
+  // What the portal stores when an admin uploads root-a.pem: base64 of the PEM text itself.
+  const std::string pem = ReadText(kPki + "/root-a.pem");
+  ASSERT_THAT(pem, HasSubstr("-----BEGIN CERTIFICATE-----"));
+  auto [status, created] = sandbox_->Post(
+      "/beta/deviceManagement/deviceConfigurations",
+      {{"@odata.type", "#microsoft.graph.iosTrustedRootCertificate"},
+       {"displayName", "Root A (uploaded by hand)"},
+       {"trustedRootCertificate", Base64Encode(pem)},
+       {"certFileName", "root-a.pem"}});
+  ASSERT_EQ(status, 201) << created.dump();
+
+  CommandResult apply = Apply(PkiManifest({"alice"}));
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  std::map<std::string, int> types = CountByType(sandbox_->State());
+  EXPECT_EQ(types["#microsoft.graph.iosTrustedRootCertificate"], 3)
+      << "the PEM-made root profile was not recognised";
+  // The hand-made profile is the one now assigned to the group.
+  for (const auto& c : sandbox_->State()["deviceConfigurations"]) {
+    if (c["id"] == created["id"]) EXPECT_EQ(c["assignments"].size(), 1u) << c.dump();
+  }
+}
+
+}  // namespace
+}  // namespace certdeploy::testing
