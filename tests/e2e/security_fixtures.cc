@@ -75,7 +75,8 @@ std::string SecurityServiceYaml(const ServerCert& cert, const std::string& store
          key("admin", kAdminKey, "enroll, rollouts, read");
 }
 
-DaemonProcess::DaemonProcess(const std::string& config, const std::string& log, bool unprivileged) {
+DaemonProcess::DaemonProcess(const std::string& config, const std::string& log, bool unprivileged,
+                             const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv;
   if (unprivileged && ::getuid() == 0) {
     argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
@@ -84,8 +85,9 @@ DaemonProcess::DaemonProcess(const std::string& config, const std::string& log, 
     argv.push_back(arg);
   }
   argv.push_back(config);
-  process_ = std::make_unique<BackgroundProcess>(
-      argv, std::map<std::string, std::string>{{"CERTDEPLOY_CLIENT_SECRET", kClientSecret}}, log);
+  std::map<std::string, std::string> all_env = env;
+  all_env["CERTDEPLOY_CLIENT_SECRET"] = kClientSecret;
+  process_ = std::make_unique<BackgroundProcess>(argv, all_env, log);
   const std::string url = process_->ReadLine(std::chrono::seconds(60));
   if (url.rfind("https://127.0.0.1:", 0) == 0) port_ = std::atoi(url.c_str() + 18);
 }

@@ -74,7 +74,9 @@ std::string SecurityServiceYaml(const ServerCert& cert, const std::string& store
 // `setpriv --reuid=65534 --regid=65534 --clear-groups`.
 class DaemonProcess {
  public:
-  DaemonProcess(const std::string& config, const std::string& log, bool unprivileged = false);
+  // `env` is added to the daemon's environment.
+  DaemonProcess(const std::string& config, const std::string& log, bool unprivileged = false,
+                const std::map<std::string, std::string>& env = {});
   int port() const { return port_; }
   pid_t pid() const { return process_->pid(); }
   bool started() const { return port_ != 0; }
@@ -149,13 +151,15 @@ class HostileClientTest : public ::testing::Test {
     options.extra = SecurityServiceYaml(*cert_, dir_.File("state.db"), dir_.File("inbox"),
                                         ExtraServiceYaml());
     config_ = WriteConfig(dir_, sandbox_->url(), options);
-    daemon_ = std::make_unique<DaemonProcess>(config_, dir_.File("daemon.log"));
+    daemon_ = std::make_unique<DaemonProcess>(config_, dir_.File("daemon.log"), false, ExtraEnv());
     ASSERT_TRUE(daemon_->started()) << ReadFileBytes(dir_.File("daemon.log"));
     https_ = std::make_unique<Https>(daemon_->port(), cert_->cert_file);
   }
 
   // More `service:` keys for a suite's daemons (indented two spaces, one per line).
   virtual std::string ExtraServiceYaml() const { return ""; }
+  // More environment variables for a suite's daemons.
+  virtual std::map<std::string, std::string> ExtraEnv() const { return {}; }
 
   // Stops the daemon (SIGTERM, exit 0) and opens its store.
   std::unique_ptr<store::JobStore> StopAndOpenStore() {
