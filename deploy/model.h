@@ -62,11 +62,20 @@ struct InvalidRow {
   std::vector<pkcs::Finding> findings;  // At least one error.
 };
 
+// The connector key every record should be sealed to (config.connector). Empty fields are not
+// compared (a DesiredState built without a config).
+struct DesiredSeal {
+  std::string provider_name;
+  std::string key_name;
+  std::string padding_scheme;  // "oaepSha512", ...
+};
+
 struct DesiredState {
   std::vector<DesiredTrustedProfile> trusted;    // One per CA certificate per platform.
   std::vector<DesiredImportedProfile> imported;  // One per purpose per platform (if enabled).
   std::vector<DesiredUserPfx> pfx;
   std::vector<InvalidRow> invalid;
+  DesiredSeal seal;            // Records sealed otherwise are re-sealed (updateUserPfx).
   config::AssignTo assign_to;  // Applied to every profile above; empty groups: leave as is.
   bool prune_expired = false;
 };
@@ -97,6 +106,10 @@ struct ObservedUserPfx {
   pkcs::Purpose purpose = pkcs::Purpose::kUnassigned;
   SystemTime not_before;
   SystemTime not_after;
+  // The connector key the record is sealed to.
+  std::string provider_name;
+  std::string key_name;
+  std::string padding_scheme;  // camelCase ("oaepSha512").
 };
 
 struct ObservedState {

@@ -22,6 +22,8 @@ enum class ActionKind {
   kCreateImportedPfxProfile,  // +
   kAssignProfile,             // ~ (replaces the whole assignment set)
   kImportUserPfx,             // +
+  kUpdateUserPfx,             // ~ PATCH an existing record: re-sealed to the configured connector
+                              //   key, and/or another intendedPurpose (needs the PFX, like +)
   kSkipUserPfx,               // = same user + thumbprint already present
   kUnchangedProfile,          // = profile present with the desired assignments
   kDeleteUserPfx,             // - expired record superseded by a newer one (pruneExpired only)
@@ -53,7 +55,7 @@ struct Action {
   std::string pfx_file;
   std::string pfx_sha256;
   std::string thumbprint;
-  std::string record_id;          // Existing record (skip/delete), else "".
+  std::string record_id;          // Existing record (skip/update/delete), else "".
   pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
   SystemTime not_before;
   SystemTime not_after;

@@ -122,7 +122,10 @@ std::vector<std::string> ChangedImports(const deploy::Plan& plan, const config::
   std::vector<std::string> changed;
   auto rows = RowsByLine(m);
   for (const deploy::Action& a : plan.actions) {
-    if (a.kind != deploy::ActionKind::kImportUserPfx) continue;
+    if (a.kind != deploy::ActionKind::kImportUserPfx &&
+        a.kind != deploy::ActionKind::kUpdateUserPfx) {
+      continue;
+    }
     auto it = rows.find(a.line);
     if (it == rows.end() || it->second->upn != a.upn || it->second->pfx_file != a.pfx_file) {
       changed.push_back("manifest line " + std::to_string(a.line));

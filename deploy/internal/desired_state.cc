@@ -6,6 +6,7 @@
 #include <map>
 
 #include "deploy/row_check.h"
+#include "pkcs/seal.h"
 
 namespace certdeploy::deploy {
 
@@ -29,6 +30,8 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
   DesiredState desired;
   desired.assign_to = config.profiles.assign_to;
   desired.prune_expired = config.pfx.prune_expired;
+  desired.seal = {config.connector.provider_name, config.connector.key_name,
+                  std::string(pkcs::PaddingSchemeName(config.connector.padding))};
   std::map<std::string, const pkcs::ChainElement*> distinct;  // By SHA-1: one profile per CA.
   for (const pkcs::ChainElement& e : cas) distinct.emplace(e.cert.sha1, &e);
   std::vector<pkcs::Purpose> purposes;

@@ -25,14 +25,15 @@ const Phase kPhases[] = {
     {"trusted profiles", {ActionKind::kCreateTrustedProfile}},
     {"imported-PFX profiles", {ActionKind::kCreateImportedPfxProfile}},
     {"assignments", {ActionKind::kAssignProfile}},
-    {"user PFX", {ActionKind::kImportUserPfx}},
+    {"user PFX", {ActionKind::kImportUserPfx, ActionKind::kUpdateUserPfx}},
     {"user PFX", {ActionKind::kDeleteUserPfx}},
 };
 
 bool IsWrite(ActionKind kind) {
   return kind == ActionKind::kCreateTrustedProfile ||
          kind == ActionKind::kCreateImportedPfxProfile || kind == ActionKind::kAssignProfile ||
-         kind == ActionKind::kImportUserPfx || kind == ActionKind::kDeleteUserPfx;
+         kind == ActionKind::kImportUserPfx || kind == ActionKind::kUpdateUserPfx ||
+         kind == ActionKind::kDeleteUserPfx;
 }
 
 std::string UserPurpose(const Action& a) {

@@ -222,6 +222,26 @@ Status ImportPfx(const Action& a, ItemContext& ctx, Tally& tally, std::string& i
   return OkStatus();
 }
 
+// PATCH of an existing record with the whole record: a fresh blob and the password sealed to
+// the configured connector key (the IntunePfxImport module's -IsUpdate does the same). PATCH
+// with the same body is idempotent; after an unknown outcome the record is read, and the write
+// counts as applied once it carries the wanted key, padding and purpose.
+Status UpdatePfx(const Action& a, ItemContext& ctx, Tally& tally) {
+  ASSIGN_OR_RETURN(graph::UserPfxCertificate record, BuildRecord(a, ctx.options));
+  record.id = a.record_id;
+  const nlohmann::json body = graph::ToJson(record);
+  auto send = [&]() -> Status { return ctx.intune.PatchUserPfxCertificate(a.record_id, body); };
+  auto applied = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(graph::GraphResponse r,
+                     ctx.client.Get(kUserPfxPath + graph::PercentEncodePathSegment(a.record_id)));
+    ASSIGN_OR_RETURN(graph::UserPfxCertificate now, graph::UserPfxCertificateFromJson(r.body));
+    return now.provider_name == record.provider_name && now.key_name == record.key_name &&
+           now.padding_scheme == record.padding_scheme &&
+           now.intended_purpose == record.intended_purpose;
+  };
+  return Write(ctx.options.max_attempts, send, applied, false, tally);
+}
+
 Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
   bool already_gone = false;
   auto send = [&]() -> Status {
@@ -277,6 +297,10 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
       break;
     case ActionKind::kImportUserPfx:
       s = ImportPfx(a, ctx, tally, result.object_id);
+      break;
+    case ActionKind::kUpdateUserPfx:
+      result.object_id = a.record_id;
+      s = UpdatePfx(a, ctx, tally);
       break;
     case ActionKind::kDeleteUserPfx:
       result.object_id = a.record_id;

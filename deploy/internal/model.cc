@@ -70,7 +70,8 @@ std::string DigestObservedState(const ObservedState& observed) {
   for (const ObservedUserPfx& r : observed.pfx) {
     std::ostringstream line;
     line << "pfx|" << r.id << "|" << r.thumbprint << "|" << pkcs::PurposeName(r.purpose) << "|"
-         << FormatRfc3339Utc(r.not_after);
+         << FormatRfc3339Utc(r.not_after) << "|" << r.provider_name << "|" << r.key_name << "|"
+         << r.padding_scheme;
     lines.push_back(line.str());
   }
   std::sort(lines.begin(), lines.end());

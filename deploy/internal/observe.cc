@@ -54,6 +54,9 @@ ObservedUserPfx FromRecord(const graph::UserPfxCertificate& r) {
   out.purpose = purpose.ok() ? *purpose : pkcs::Purpose::kUnassigned;
   out.not_before = r.start_date_time;
   out.not_after = r.expiration_date_time;
+  out.provider_name = r.provider_name;
+  out.key_name = r.key_name;
+  out.padding_scheme = std::string(graph::ToString(r.padding_scheme));
   return out;
 }
 

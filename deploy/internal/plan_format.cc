@@ -16,6 +16,7 @@ constexpr std::pair<ActionKind, const char*> kKinds[] = {
     {ActionKind::kCreateImportedPfxProfile, "createImportedPfxProfile"},
     {ActionKind::kAssignProfile, "assignProfile"},
     {ActionKind::kImportUserPfx, "importUserPfx"},
+    {ActionKind::kUpdateUserPfx, "updateUserPfx"},
     {ActionKind::kSkipUserPfx, "skipUserPfx"},
     {ActionKind::kUnchangedProfile, "unchangedProfile"},
     {ActionKind::kDeleteUserPfx, "deleteUserPfx"},
@@ -70,7 +71,8 @@ char ActionMarker(ActionKind kind) {
     case ActionKind::kCreateTrustedProfile:
     case ActionKind::kCreateImportedPfxProfile:
     case ActionKind::kImportUserPfx: return '+';
-    case ActionKind::kAssignProfile: return '~';
+    case ActionKind::kAssignProfile:
+    case ActionKind::kUpdateUserPfx: return '~';
     case ActionKind::kDeleteUserPfx: return '-';
     case ActionKind::kSkipUserPfx:
     case ActionKind::kUnchangedProfile: return '=';
@@ -124,6 +126,7 @@ json PlanToJson(const Plan& plan) {
         }
         break;
       case ActionKind::kImportUserPfx:
+      case ActionKind::kUpdateUserPfx:
       case ActionKind::kSkipUserPfx:
       case ActionKind::kDeleteUserPfx:
       case ActionKind::kInvalid:

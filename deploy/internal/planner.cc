@@ -194,9 +194,20 @@ class Planner {
       // each of them carries the record's id (the daemon counts such an item done).
       const bool first = seen.insert(a.key).second;
       if (auto it = present.find(a.key); it != present.end()) {
-        a.kind = ActionKind::kSkipUserPfx;
-        a.record_id = it->second->id;
-        a.description = what + "  already imported";
+        const std::string changes = RecordChanges(*it->second, d);
+        if (changes.empty()) {
+          a.kind = ActionKind::kSkipUserPfx;
+          a.record_id = it->second->id;
+          a.description = what + "  already imported";
+        } else if (first) {
+          a.kind = ActionKind::kUpdateUserPfx;
+          a.record_id = it->second->id;
+          a.description = what + "  " + changes;
+          note_newest(d.upn, d.purpose, d.not_after);
+        } else {  // The first row's update decides for this one too.
+          a.kind = ActionKind::kSkipUserPfx;
+          a.description = what + "  duplicate of an earlier row";
+        }
       } else if (!first) {
         a.kind = ActionKind::kSkipUserPfx;
         a.description = what + "  duplicate of an earlier row";
@@ -234,6 +245,27 @@ class Planner {
     }
   }
 
+  // What an existing record lacks, as "keyName OldKey -> NewKey; ..."; "" when it is as wanted.
+  // The seal fields are compared only when the desired state names them.
+  std::string RecordChanges(const ObservedUserPfx& r, const DesiredUserPfx& d) const {
+    std::string out;
+    auto compare = [&out](const char* field, const std::string& have, const std::string& want) {
+      if (want.empty() || have == want) return;
+      out += (out.empty() ? "" : "; ") + std::string(field) + " " +
+             (have.empty() ? "(none)" : have) + " -> " + want;
+    };
+    compare("providerName", r.provider_name, desired_.seal.provider_name);
+    compare("keyName", r.key_name, desired_.seal.key_name);
+    compare("paddingScheme", r.padding_scheme, desired_.seal.padding_scheme);
+    if (!out.empty()) out = "re-seal to the configured connector key: " + out;
+    if (r.purpose != d.purpose) {
+      out += (out.empty() ? "" : "; ") + std::string("intendedPurpose ") +
+             std::string(pkcs::PurposeName(r.purpose)) + " -> " +
+             std::string(pkcs::PurposeName(d.purpose));
+    }
+    return out;
+  }
+
   const DesiredState& desired_;
   const ObservedState& observed_;
   const SystemTime now_;
@@ -255,7 +287,8 @@ PlanSummary Plan::Summary() const {
       case ActionKind::kCreateTrustedProfile:
       case ActionKind::kCreateImportedPfxProfile:
       case ActionKind::kImportUserPfx: ++s.add; break;
-      case ActionKind::kAssignProfile: ++s.change; break;
+      case ActionKind::kAssignProfile:
+      case ActionKind::kUpdateUserPfx: ++s.change; break;
       case ActionKind::kDeleteUserPfx: ++s.remove; break;
       case ActionKind::kSkipUserPfx:
       case ActionKind::kUnchangedProfile: ++s.unchanged; break;

@@ -63,6 +63,11 @@ PhasedPlan SplitByPhase(const deploy::Plan& plan) {
   return phases;
 }
 
+// The actions that write a work item's record: an import, or the re-seal of its record.
+bool Writes(deploy::ActionKind kind) {
+  return kind == deploy::ActionKind::kImportUserPfx || kind == deploy::ActionKind::kUpdateUserPfx;
+}
+
 // Item problems that another attempt cannot fix.
 bool ItemProblem(StatusCode code) {
   return code == StatusCode::kInvalidArgument || code == StatusCode::kFailedPrecondition ||
@@ -293,7 +298,7 @@ void Dispatcher::RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
   std::map<size_t, const deploy::ItemResult*> by_action;
   for (const deploy::ItemResult& r : report.items) {
     by_action[r.action_index] = &r;
-    if (r.kind == deploy::ActionKind::kImportUserPfx) by_key[r.key] = &r;
+    if (Writes(r.kind)) by_key[r.key] = &r;
   }
   for (size_t i = 0; i < imports.actions.size(); ++i) {
     const deploy::Action& a = imports.actions[i];
@@ -304,7 +309,7 @@ void Dispatcher::RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
       continue;
     }
     const deploy::ItemResult* r = nullptr;
-    if (a.kind == deploy::ActionKind::kImportUserPfx) {
+    if (Writes(a.kind)) {
       auto it = by_action.find(i);
       if (it != by_action.end()) r = it->second;
     } else if (a.kind == deploy::ActionKind::kSkipUserPfx) {

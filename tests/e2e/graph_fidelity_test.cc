@@ -120,5 +120,42 @@ TEST_F(GraphFidelityTest, RootProfileMadeInThePortalFromAPemFileIsNotDuplicated)
   }
 }
 
+TEST_F(GraphFidelityTest, ConnectorKeyRotationReSealsEveryRecordOnce) {
+  Start({"ios"});
+  // Records imported while the connector's key was OldKey.
+  const std::string rotated = ReadText(config_);
+  std::string old = rotated;
+  old.replace(old.find("connector:\n"), 11, "connector:\n  keyName: OldKey\n");
+  dir_.Write("config.yaml", old);
+  const std::string manifest = PkiManifest({"alice", "bob"});
+  CommandResult first = Apply(manifest);
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  for (const auto& r : sandbox_->State()["userPfxCertificates"]) EXPECT_EQ(r["keyName"], "OldKey");
+
+  // The key rotates: the config names the new key, and plan shows a re-seal per record.
+  dir_.Write("config.yaml", rotated);
+  CommandResult plan = Certdeploy({"plan", "--config", config_, "--manifest", manifest});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("~ updateUserPfx"));
+  EXPECT_THAT(plan.out, HasSubstr("keyName OldKey -> PFXEncryptionKey"));
+  EXPECT_THAT(plan.out, HasSubstr("Plan: 0 to add, 2 to change, 0 to remove"));
+
+  const uint64_t writes = Writes();
+  CommandResult apply = Apply(manifest);
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  EXPECT_EQ(Writes(), writes + 2);  // One PATCH per record, nothing else.
+  nlohmann::json state = sandbox_->State();
+  ASSERT_EQ(state["userPfxCertificates"].size(), 2u);
+  for (const auto& r : state["userPfxCertificates"]) EXPECT_EQ(r["keyName"], "PFXEncryptionKey");
+  // The sandbox ran its connector check on each new seal and refused none.
+  nlohmann::json stats = sandbox_->Stats();
+  EXPECT_TRUE(stats["rejections"].empty()) << stats.dump();
+  EXPECT_EQ(Counter(stats, "duplicates"), 0u);
+
+  CommandResult again = Apply(manifest);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("No changes"));
+}
+
 }  // namespace
 }  // namespace certdeploy::testing

@@ -268,6 +268,16 @@ class FakeGraphClient : public graph::GraphClient {
         pfx_posted_.erase(id);
         return Ok(nullptr, 204);
       }
+      if (method == "PATCH") {  // Graph answers 200 with the record.
+        for (const auto& [k, v] : body->items()) {
+          if (k == "id" && v != id) {
+            return GraphError(StatusCode::kInvalidArgument, 400, "BadRequest", "id changed");
+          }
+          pfx_posted_[id][k] = v;
+          if (k != "encryptedPfxBlob" && k != "encryptedPfxPassword") pfx_[id][k] = v;
+        }
+        return Ok(pfx_[id]);
+      }
     }
     return GraphError(StatusCode::kInvalidArgument, 400, "BadRequest",
                       "FakeGraphClient: unsupported " + method + " " + path);

@@ -4,6 +4,8 @@
 
 #include "deploy/executor.h"
 
+#include "deploy/observe.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -314,6 +316,60 @@ TEST_F(ExecutorTest, ImportAnsweredWithAnEmpty201SucceedsAndFindsItsId) {
   EXPECT_EQ(item.attempts, 1);
   EXPECT_EQ(item.object_id, "u-user0@contoso.com-" + d.pfx[0].thumbprint);
   EXPECT_EQ(graph_.PfxCount(), 1u);
+}
+
+// A tenant holding user0's record sealed to OldKey, and the desired state naming the executor's
+// (default) key: the plan re-seals it.
+Plan ReSealPlan(FakeGraphClient& graph, DesiredState& d) {
+  d.seal = {"Microsoft Software Key Storage Provider", "PFXEncryptionKey", "oaepSha512"};
+  graph.AddPfx({{"id", "u-user0@contoso.com-" + d.pfx[0].thumbprint},
+                {"userPrincipalName", "user0@contoso.com"},
+                {"thumbprint", d.pfx[0].thumbprint},
+                {"intendedPurpose", "smimeEncryption"},
+                {"providerName", "Microsoft Software Key Storage Provider"},
+                {"keyName", "OldKey"},
+                {"paddingScheme", "oaepSha512"},
+                {"startDateTime", "2026-01-01T00:00:00Z"},
+                {"expirationDateTime", "2027-01-01T00:00:00Z"}});
+  graph::IntuneApi intune(graph);
+  Result<ObservedState> observed = ReadObservedState(intune, {"user0@contoso.com"});
+  EXPECT_TRUE(observed.ok()) << observed.status();
+  return ComputePlan(d, observed.value_or(ObservedState{}), kNow);
+}
+
+TEST_F(ExecutorTest, ReSealPatchesTheRecordWithAFreshBlobAndPassword) {
+  DesiredState d = Desired(1);
+  Plan plan = ReSealPlan(graph_, d);
+  ASSERT_EQ(plan.actions.back().kind, ActionKind::kUpdateUserPfx) << plan.actions.back().description;
+  ExecutionReport report = ExecutePlan(plan, graph_, options_);
+  const ItemResult& item = report.items.back();
+  EXPECT_TRUE(item.ok) << item.status;
+  EXPECT_EQ(item.object_id, "u-user0@contoso.com-" + d.pfx[0].thumbprint);
+  ASSERT_THAT(graph_.PfxRecords(), SizeIs(1));
+  const nlohmann::json record = graph_.PfxRecords()[0];
+  EXPECT_EQ(record["keyName"], "PFXEncryptionKey");
+  EXPECT_EQ(record["encryptedPfxPassword"], "sealed-" + std::to_string(
+                                                std::string("S3cret-pw-line-2").size()));
+  EXPECT_EQ(record["encryptedPfxBlob"], Base64Encode("pfx-bytes-of-user0@contoso.com"));
+  int patches = 0, posts = 0;
+  for (const auto& r : graph_.Requests()) {
+    if (r.path.rfind(kPfxPath, 0) != 0) continue;
+    patches += r.method == "PATCH";
+    posts += r.method == "POST";
+  }
+  EXPECT_EQ(patches, 1);
+  EXPECT_EQ(posts, 0);
+}
+
+TEST_F(ExecutorTest, ReSealWithALostAnswerIsReadBackNotResent) {
+  DesiredState d = Desired(1);
+  Plan plan = ReSealPlan(graph_, d);
+  graph_.Inject({"PATCH", kPfxPath, Fault::kDropAfterApply});
+  ExecutionReport report = ExecutePlan(plan, graph_, options_);
+  const ItemResult& item = report.items.back();
+  EXPECT_TRUE(item.ok) << item.status;
+  EXPECT_TRUE(item.reconciled);
+  EXPECT_EQ(item.attempts, 1);
 }
 
 TEST_F(ExecutorTest, ConflictThatCannotBeReadBackFails) {

@@ -173,6 +173,71 @@ TEST(PlannerTest, NoPruneWithoutTheOption) {
   EXPECT_EQ(ComputePlan(OneUserOnIos(), WithExpired(), kNow).Summary().remove, 0);
 }
 
+// OneUserOnIos + Applied with the record sealed to `key_name` and the config naming NewKey.
+std::pair<DesiredState, ObservedState> SealedTo(const std::string& key_name) {
+  DesiredState d = OneUserOnIos();
+  d.seal = {"Microsoft Software Key Storage Provider", "NewKey", "oaepSha512"};
+  ObservedState o = Applied();
+  o.pfx[0].provider_name = "Microsoft Software Key Storage Provider";
+  o.pfx[0].key_name = key_name;
+  o.pfx[0].padding_scheme = "oaepSha512";
+  return {d, o};
+}
+
+TEST(PlannerTest, RecordSealedToAnotherKeyIsReSealed) {
+  auto [d, o] = SealedTo("OldKey");
+  Plan p = ComputePlan(d, o, kNow);
+  const Action& a = p.actions.back();
+  EXPECT_EQ(a.kind, ActionKind::kUpdateUserPfx);
+  EXPECT_EQ(a.record_id, "u1-1111");
+  EXPECT_EQ(a.pfx_file, "/m/alice.pfx");  // The PATCH needs the PFX, as an import does.
+  EXPECT_THAT(a.description, HasSubstr("keyName OldKey -> NewKey"));
+  EXPECT_EQ(p.Summary(), (PlanSummary{0, 1, 0, 3, 0}));
+  EXPECT_THAT(RenderPlanText(p), HasSubstr("~ updateUserPfx"));
+  // Also when only the padding differs; never when everything matches.
+  o.pfx[0].key_name = "NewKey";
+  o.pfx[0].padding_scheme = "oaepSha256";
+  EXPECT_THAT(ComputePlan(d, o, kNow).actions.back().description,
+              HasSubstr("paddingScheme oaepSha256 -> oaepSha512"));
+  o.pfx[0].padding_scheme = "oaepSha512";
+  EXPECT_EQ(ComputePlan(d, o, kNow).actions.back().kind, ActionKind::kSkipUserPfx);
+}
+
+TEST(PlannerTest, PurposeChangeOfAnExistingRecordIsShownAsAnUpdate) {
+  auto [d, o] = SealedTo("NewKey");
+  d.pfx[0].purpose = pkcs::Purpose::kSmimeSigning;
+  const Action& a = ComputePlan(d, o, kNow).actions.back();
+  EXPECT_EQ(a.kind, ActionKind::kUpdateUserPfx);
+  EXPECT_THAT(a.description, HasSubstr("intendedPurpose smimeEncryption -> smimeSigning"));
+  EXPECT_THAT(a.description, ::testing::Not(HasSubstr("re-seal")));
+}
+
+TEST(PlannerTest, DuplicateRowsOfARecordToReSealUpdateItOnce) {
+  auto [d, o] = SealedTo("OldKey");
+  d.pfx.push_back(d.pfx[0]);
+  d.pfx.back().line = 3;
+  Plan p = ComputePlan(d, o, kNow);
+  EXPECT_EQ(p.actions[p.actions.size() - 2].kind, ActionKind::kUpdateUserPfx);
+  EXPECT_EQ(p.actions.back().kind, ActionKind::kSkipUserPfx);
+  EXPECT_EQ(p.actions.back().record_id, "");  // The update's outcome decides for it.
+}
+
+TEST(PlannerTest, DesiredStateWithoutASealTargetComparesNoSeal) {
+  auto [d, o] = SealedTo("OldKey");
+  d.seal = {};
+  EXPECT_EQ(ComputePlan(d, o, kNow).actions.back().kind, ActionKind::kSkipUserPfx);
+}
+
+TEST(PlanFormatTest, UpdateActionsRoundTrip) {
+  auto [d, o] = SealedTo("OldKey");
+  Plan p = ComputePlan(d, o, kNow);
+  Result<Plan> back = PlanFromJson(nlohmann::json::parse(PlanToJson(p).dump()));
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->actions.back().kind, ActionKind::kUpdateUserPfx);
+  EXPECT_EQ(back->actions.back().record_id, "u1-1111");
+  EXPECT_EQ(back->actions.back().pfx_sha256, "ff00");
+}
+
 TEST(PlannerTest, DigestIgnoresOrderButSeesChanges) {
   ObservedState a = Applied();
   ObservedState b = Applied();
@@ -183,6 +248,9 @@ TEST(PlannerTest, DigestIgnoresOrderButSeesChanges) {
   ObservedState c = Applied();
   c.profiles[0].assignments.clear();
   EXPECT_NE(DigestObservedState(a), DigestObservedState(c));
+  ObservedState rotated = Applied();  // A record re-sealed since review is a change.
+  rotated.pfx[0].key_name = "NewKey";
+  EXPECT_NE(DigestObservedState(a), DigestObservedState(rotated));
 }
 
 TEST(PlanFormatTest, JsonRoundTripKeepsActionsAndHoldsNoSecrets) {

@@ -224,8 +224,8 @@ TEST_F(DispatcherTest, AfterACrashTheExpiredLeaseIsReclaimedAndTheRecordIsNotDup
   record.user_principal_name = queued.user_principal_name;
   record.start_date_time = stored->facts.not_before;
   record.expiration_date_time = stored->facts.not_after;
-  record.provider_name = "p";
-  record.key_name = "k";
+  record.provider_name = config_.connector.provider_name;  // Sealed as this config seals.
+  record.key_name = config_.connector.key_name;
   record.encrypted_pfx_blob = "AA==";
   record.encrypted_pfx_password = queued.sealed_password;
   graph::IntuneApi intune(graph_);
@@ -304,6 +304,30 @@ TEST_F(DispatcherTest, TheSameCertificateEnrolledSeveralTimesIsImportedOnceAndAl
   Enroll("alice.pfx", "alice@contoso.com", "dup-later");
   ASSERT_EQ(dispatcher.RunOnce()->succeeded, 1);
   EXPECT_EQ(Count("POST", kPfxPath), 1);
+}
+
+TEST_F(DispatcherTest, AnEnrollmentWhoseRecordIsSealedToAnOldKeyReSealsIt) {
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  const std::string id = "u-alice@contoso.com-" + queued.thumbprint;
+  graph_.AddPfx({{"id", id},
+                 {"userPrincipalName", "alice@contoso.com"},
+                 {"thumbprint", queued.thumbprint},
+                 {"intendedPurpose", "smimeEncryption"},
+                 {"providerName", config_.connector.provider_name},
+                 {"keyName", "OldKey"},
+                 {"paddingScheme", "oaepSha512"},
+                 {"startDateTime", "2026-01-01T00:00:00Z"},
+                 {"expirationDateTime", "2027-01-01T00:00:00Z"}});
+  Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
+  Result<DispatchResult> r = dispatcher.RunOnce();
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->succeeded, 1);
+  EXPECT_EQ(Count("POST", kPfxPath), 0);
+  EXPECT_EQ(Count("PATCH", std::string(kPfxPath) + "/" + id), 1);
+  ASSERT_EQ(graph_.PfxRecords().size(), 1u);
+  EXPECT_EQ(graph_.PfxRecords()[0]["keyName"], config_.connector.key_name);
+  EXPECT_EQ(graph_.PfxRecords()[0]["encryptedPfxPassword"], queued.sealed_password);
+  EXPECT_EQ(Item(queued.id).status, store::ItemStatus::kSucceeded);
 }
 
 TEST_F(DispatcherTest, ALostResponseIsReconciledByReadingNotByResending) {
