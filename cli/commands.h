@@ -34,6 +34,7 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
 struct ValidateArgs {
   std::string pfx_file;
   std::string upn;
+  std::string email;          // The address the certificate must carry; "" = the UPN.
   std::string password_env;   // Exactly one of password_env / password_file.
   std::string password_file;
   std::string purpose = "smimeEncryption";

@@ -8,8 +8,10 @@
 
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -53,6 +55,9 @@ struct DesiredUserPfx {
   SystemTime not_after;
   pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
   std::vector<pkcs::Finding> warnings;  // e.g. expires-soon.
+  // The certificate's addresses when the row check left the address check to the planner (which
+  // compares them with the mailbox's primary SMTP address); nullopt when it was done already.
+  std::optional<std::vector<std::string>> emails;
 };
 
 struct InvalidRow {
@@ -112,10 +117,27 @@ struct ObservedUserPfx {
   std::string padding_scheme;  // camelCase ("oaepSha512").
 };
 
+// A manifest user as the directory knows it.
+struct ObservedUser {
+  bool found = false;        // False: Entra has no such user.
+  std::string primary_smtp;  // The address Outlook looks for; "" when the user has no mailbox.
+};
+
 struct ObservedState {
   std::vector<ObservedProfile> profiles;  // Only the certificate profile types certdeploy knows.
   std::vector<ObservedUserPfx> pfx;
+  // By lower-cased UPN; users not read are absent (their addresses are not checked).
+  std::map<std::string, ObservedUser> users;
 };
+
+// Why a certificate carrying `emails` cannot work in Outlook for user `upn`, if it does:
+// "unknown-user" when the directory has no such user; "email-not-primary-smtp" when it does not
+// carry the mailbox's primary SMTP address (compared ignoring case), which is what Outlook
+// matches the certificate by; "email-mismatch" when `user` is null (the directory was not read)
+// or has no mailbox address, and the certificate does not carry the UPN. nullopt: it is fine.
+std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
+                                            const std::vector<std::string>& emails,
+                                            const ObservedUser* user);
 
 // The assignment set certdeploy wants on each profile, sorted.
 std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to);

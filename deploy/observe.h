@@ -13,6 +13,10 @@
 //   ASSIGN_OR_RETURN(ObservedState observed, ReadObservedState(intune, upns));
 //   Plan plan = ComputePlan(desired, observed, clock.Now());
 //
+// It also reads each manifest user's mailbox addresses (IntuneApi::GetUserMailboxes, $batch or
+// one paged list beyond the same limit): the planner checks each certificate against the
+// primary SMTP address Outlook looks for.
+//
 // Only GET requests are sent (the token request aside): `certdeploy plan` is a dry run.
 
 #pragma once

@@ -55,6 +55,10 @@ struct RowCheckOptions {
   // Optional: seal the password to this key (with config->connector.padding) as part of the
   // check; a failure is a finding. Must outlive the call.
   const pkcs::ConnectorPublicKey* seal_to = nullptr;
+  // Leave the certificate's address to the planner, which compares it with the mailbox's
+  // primary SMTP address from the directory (CheckedRow::emails carries the addresses). Off: it
+  // must carry the UPN (email-mismatch).
+  bool defer_email_check = false;
   // Keep the PFX bytes in CheckedRow::pfx (the daemon stores them). Off: they are dropped.
   bool keep_pfx_bytes = false;
   // Worker threads for CheckManifestRows: PFX key derivation is CPU-bound, one per core.
@@ -73,6 +77,7 @@ struct CheckedRow {
 
   std::string pfx_sha256;     // Lowercase hex SHA-256 of the file's bytes.
   std::string thumbprint;     // Lowercase hex SHA-1 of the leaf.
+  std::vector<std::string> emails;  // The leaf's rfc822Name SANs and subject emailAddress.
   SystemTime not_before{};    // The leaf's validity.
   SystemTime not_after{};
   pkcs::Chain chain;          // The leaf's CA certificates, path order.

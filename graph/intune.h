@@ -14,6 +14,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,22 @@ struct User {
   std::string user_principal_name;
   std::string mail;  // Empty when the user has none.
   bool operator==(const User&) const = default;
+};
+
+// What the directory says of a user's mailbox addresses
+// (https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0: `mail` is the SMTP
+// address; `proxyAddresses` lists "SMTP:" for the primary address and "smtp:" for aliases, and is
+// returned only on $select).
+struct UserMailbox {
+  bool found = false;  // False: no such user (404).
+  std::string id;
+  std::string user_principal_name;
+  std::string mail;                          // "" when the user has none.
+  std::vector<std::string> proxy_addresses;  // As Graph returns them.
+
+  // The primary SMTP address Outlook matches a certificate against: the "SMTP:" entry of
+  // proxyAddresses, else `mail`; "" when the user has no mailbox address.
+  std::string PrimarySmtp() const;
 };
 
 // userPfxIntendedPurpose; JSON values are the camelCase names ("smimeEncryption").
@@ -96,6 +113,13 @@ class IntuneApi {
   // GET /v1.0/users/{upn}. Errors: kNotFound "no such user: <upn>" (details kept), others as
   // GraphClient.
   Result<User> GetUser(std::string_view upn);
+
+  // The mailbox addresses of each of `upns` (keyed by lower-cased UPN; every UPN gets an entry,
+  // found or not). Up to `per_user_limit` users are read one by one inside $batch requests
+  // (GET /users/{upn}?$select=id,userPrincipalName,mail,proxyAddresses, 20 per request); more are
+  // read by listing all users with the same $select (999 per page). Needs User.Read.All.
+  Result<std::map<std::string, UserMailbox>> GetUserMailboxes(const std::vector<std::string>& upns,
+                                                              int per_user_limit = 25);
 
   // deviceConfigurations: profiles are JSON objects carrying their "@odata.type".
   Result<std::vector<nlohmann::json>> ListDeviceConfigurations();

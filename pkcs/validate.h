@@ -72,7 +72,16 @@ struct ValidateOptions {
   int expires_soon_days = 30;
   std::vector<Certificate> trust_bundle;  // Extra CA certificates for chain building.
   SystemTime now;                          // Validity is judged at this instant.
+  // The address the certificate must carry (rfc822Name SAN or subject emailAddress, ignoring
+  // case): "" means the UPN. `validate --email` sets it.
+  std::string email;
+  // False: no address check here, because the caller checks the mailbox's primary SMTP address
+  // from the directory later (plan, apply and the daemon do, in deploy's planner).
+  bool check_email = true;
 };
+
+// Whether `cert` carries `address` as an rfc822Name SAN or subject emailAddress (ignoring case).
+bool CarriesEmail(const Certificate& cert, std::string_view address);
 
 struct ValidationReport {
   std::optional<Certificate> leaf;  // Absent when the PFX could not be opened.

@@ -123,7 +123,7 @@ start_sandbox() {
 run_apply() {
   local name=$1 latency=$2 mode=${3:-}
   start_sandbox "sandbox-$name" "$latency" --write-limit 100 --window 2 --request-limit 1000 \
-    --page-size 100
+    --page-size 100 --users "$work/rollout/manifest.csv"
   write_config "$work/$name.yaml" "$sandbox_url" 16
   local t0 t1 status=0
   t0=$(date +%s.%N)
@@ -203,7 +203,7 @@ fi
 if wants 5; then
 say "5. plan for $plan_users users with existing records"
 start_sandbox sandbox-scale 50 --state "$work/scale/journal.jsonl" --page-size 1000 \
-  --write-limit 100 --window 2 --request-limit 100000
+  --write-limit 100 --window 2 --request-limit 100000 --users "$work/scale/manifest.csv"
 write_config "$work/scale.yaml" "$sandbox_url" 8
 status=0
 /usr/bin/time -f '%e %M' -o "$work/plan.time" "$bin" plan --config "$work/scale.yaml" \
@@ -216,7 +216,7 @@ jq -n --argjson users "$plan_users" --argjson wall "$plan_wall" --argjson rss "$
   --slurpfile plan "$work/plan.json" --slurpfile stats "$work/scale.stats.json" '
   { users: $users, wallSeconds: $wall, peakRssMb: ($rss / 1024),
     graphReads: ($stats[0].requests - $stats[0].tokensIssued),
-    readBound: (($users / 1000 | ceil) + 10),
+    readBound: (($users / 999 | ceil) * 2 + 10),
     alreadyPresent: ([$plan[0].actions[] | select(.kind == "skipUserPfx")] | length),
     imports: ([$plan[0].actions[] | select(.kind == "importUserPfx")] | length),
     invalid: ([$plan[0].actions[] | select(.kind == "invalid")] | length),

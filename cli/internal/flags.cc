@@ -18,11 +18,13 @@ void AddValidate(CLI::App& app, ValidateArgs& args) {
       "validate", "Check that a PFX is deployable to a user through Intune (no Graph access)");
   cmd->add_option("--pfx", args.pfx_file, "PFX (PKCS#12) file")->required();
   cmd->add_option("--upn", args.upn, "User principal name the certificate is for")->required();
+  cmd->add_option("--email", args.email,
+                  "The mailbox's primary SMTP address, when it is not the UPN (default: the UPN)");
   cmd->add_option("--password-env", args.password_env,
                   "Environment variable holding the PFX password");
   cmd->add_option("--password-file", args.password_file, "File holding the PFX password");
   cmd->add_option("--purpose", args.purpose,
-                  "smimeEncryption | smimeSigning | vpn | wifi | unassigned")
+                  "smimeEncryption | smimeSigning | wifi | unassigned")
       ->capture_default_str();
   cmd->add_option("--trust-bundle", args.trust_bundle, "PEM file of extra CA certificates");
   cmd->add_option("--connector-key", args.connector_key,

@@ -153,6 +153,7 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err) 
 
   pkcs::ValidateOptions options;
   options.upn = args.upn;
+  options.email = args.email;
   options.purpose = *purpose;
   options.expires_soon_days = args.expires_soon_days;
   options.now = RealClock().Now();

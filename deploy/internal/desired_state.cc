@@ -67,6 +67,7 @@ Result<DesiredState> BuildDesiredState(const config::Config& config,
   check.config = &config;
   check.now = options.now;
   check.threads = options.threads;
+  check.defer_email_check = true;  // The planner checks the primary SMTP address.
   if (!config.profiles.trust_bundle.empty()) {
     Result<std::vector<pkcs::Certificate>> bundle =
         pkcs::LoadCertificatesPemFile(config.profiles.trust_bundle);
@@ -97,6 +98,7 @@ Result<DesiredState> BuildDesiredState(const config::Config& config,
     p.not_after = row.not_after;
     p.purpose = row.purpose;
     p.warnings = std::move(row.findings);
+    p.emails = std::move(row.emails);
     pfx.push_back(std::move(p));
   }
   return AssembleDesiredState(config, std::move(pfx), cas, std::move(invalid));

@@ -41,6 +41,37 @@ std::string ImportedPfxType(config::Platform platform) {
   return "";
 }
 
+std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
+                                            const std::vector<std::string>& emails,
+                                            const ObservedUser* user) {
+  if (user != nullptr && !user->found) {
+    return pkcs::Finding{"unknown-user", pkcs::Severity::kError,
+                         "Entra ID has no user '" + std::string(upn) +
+                             "'; Intune imports certificates for existing users only"};
+  }
+  // Outlook for iOS and Android picks the S/MIME certificate whose address is the account's
+  // e-mail address, the mailbox's primary SMTP address (Entra `mail` / the "SMTP:" proxy
+  // address); the UPN only stands in when the directory was not asked.
+  const bool directory = user != nullptr && !user->primary_smtp.empty();
+  const std::string want = directory ? user->primary_smtp : std::string(upn);
+  for (const std::string& e : emails) {
+    if (EqualsIgnoreCaseAscii(e, want)) return std::nullopt;
+  }
+  std::string carried;
+  for (const std::string& e : emails) carried += (carried.empty() ? "" : ", ") + e;
+  if (carried.empty()) carried = "no address";
+  if (!directory) {
+    return pkcs::Finding{"email-mismatch", pkcs::Severity::kError,
+                         "the certificate carries " + carried + ", not the UPN '" +
+                             std::string(upn) +
+                             "'; Outlook picks the certificate by the account's address"};
+  }
+  return pkcs::Finding{"email-not-primary-smtp", pkcs::Severity::kError,
+                       "Outlook looks for the mailbox's primary SMTP address '" + want +
+                           "', and the certificate carries " + carried + "; issue it for '" +
+                           want + "'"};
+}
+
 std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to) {
   std::vector<ObservedAssignment> out;
   // Graph returns group ids in lower case; compare them that way.
@@ -73,6 +104,9 @@ std::string DigestObservedState(const ObservedState& observed) {
          << FormatRfc3339Utc(r.not_after) << "|" << r.provider_name << "|" << r.key_name << "|"
          << r.padding_scheme;
     lines.push_back(line.str());
+  }
+  for (const auto& [upn, user] : observed.users) {
+    lines.push_back("user|" + upn + "|" + (user.found ? "1" : "0") + "|" + user.primary_smtp);
   }
   std::sort(lines.begin(), lines.end());
   std::string all;

@@ -166,6 +166,15 @@ Result<ObservedState> ReadObservedState(graph::IntuneApi& intune,
     if (!upn.empty()) users.insert(AsciiToLower(upn));
   }
   ASSIGN_OR_RETURN(observed.pfx, ReadUserPfx(intune, users, options));
+  Result<std::map<std::string, graph::UserMailbox>> mailboxes = intune.GetUserMailboxes(
+      std::vector<std::string>(users.begin(), users.end()), options.per_user_query_limit);
+  if (!mailboxes.ok()) {
+    return mailboxes.status().WithContext(
+        "reading the users' mailbox addresses (the app needs User.Read.All)");
+  }
+  for (const auto& [upn, mailbox] : *mailboxes) {
+    observed.users[upn] = {mailbox.found, mailbox.PrimarySmtp()};
+  }
   std::sort(observed.pfx.begin(), observed.pfx.end(),
             [](const ObservedUserPfx& a, const ObservedUserPfx& b) { return a.id < b.id; });
   return observed;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "base/encoding.h"
@@ -49,7 +50,11 @@ class Planner {
     PlanImportedProfiles(plan);
     for (Action& a : assigns_) plan.actions.push_back(std::move(a));
     PlanUserPfx(plan);
-    for (const InvalidRow& row : desired_.invalid) {
+    std::vector<InvalidRow> invalid = desired_.invalid;
+    invalid.insert(invalid.end(), address_problems_.begin(), address_problems_.end());
+    std::stable_sort(invalid.begin(), invalid.end(),
+                     [](const InvalidRow& a, const InvalidRow& b) { return a.line < b.line; });
+    for (const InvalidRow& row : invalid) {
       Action a;
       a.kind = ActionKind::kInvalid;
       a.key = "row/" + std::to_string(row.line);
@@ -176,6 +181,10 @@ class Planner {
     for (const ObservedUserPfx& r : observed_.pfx) note_newest(r.upn, r.purpose, r.not_after);
 
     for (const DesiredUserPfx& d : desired_.pfx) {
+      if (std::optional<pkcs::Finding> problem = AddressProblem(d)) {
+        address_problems_.push_back({d.line, d.upn, d.pfx_file, {*std::move(problem)}});
+        continue;
+      }
       Action a;
       a.key = PfxKey(d.upn, d.thumbprint);
       a.line = d.line;
@@ -245,6 +254,14 @@ class Planner {
     }
   }
 
+  std::optional<pkcs::Finding> AddressProblem(const DesiredUserPfx& d) const {
+    auto user = observed_.users.find(AsciiToLower(d.upn));
+    const ObservedUser* known = user != observed_.users.end() ? &user->second : nullptr;
+    if (known != nullptr && !known->found) return AddressFinding(d.upn, {}, known);
+    if (!d.emails) return std::nullopt;  // The row check compared them already.
+    return AddressFinding(d.upn, *d.emails, known);
+  }
+
   // What an existing record lacks, as "keyName OldKey -> NewKey; ..."; "" when it is as wanted.
   // The seal fields are compared only when the desired state names them.
   std::string RecordChanges(const ObservedUserPfx& r, const DesiredUserPfx& d) const {
@@ -272,6 +289,7 @@ class Planner {
   const std::vector<ObservedAssignment> want_assignments_;
   const bool manage_assignments_;
   std::vector<Action> assigns_;
+  std::vector<InvalidRow> address_problems_;
 };
 
 }  // namespace

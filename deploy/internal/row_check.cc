@@ -69,6 +69,7 @@ void Check(std::span<const uint8_t> pfx, const SecretBytes& password,
   validate.expires_soon_days = config.pfx.expires_soon_days;
   validate.trust_bundle = options.trust_bundle;
   validate.now = options.now;
+  validate.check_email = !options.defer_email_check;
   pkcs::ValidationReport report =
       cache != nullptr ? pkcs::ValidateOpened(*cache->Open(out.pfx_sha256, pfx, password),
                                               password, validate)
@@ -91,6 +92,7 @@ void Check(std::span<const uint8_t> pfx, const SecretBytes& password,
     out.connector_key_fingerprint = options.seal_to->fingerprint();
   }
   out.thumbprint = report.leaf->sha1;
+  out.emails = report.leaf->emails;
   out.not_before = report.leaf->not_before;
   out.not_after = report.leaf->not_after;
   out.chain = std::move(report.chain);

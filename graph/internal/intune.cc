@@ -184,6 +184,70 @@ Result<User> IntuneApi::GetUser(std::string_view upn) {
   return user;
 }
 
+std::string UserMailbox::PrimarySmtp() const {
+  for (const std::string& a : proxy_addresses) {
+    if (a.size() > 5 && a.compare(0, 5, "SMTP:") == 0) return a.substr(5);  // Case matters.
+  }
+  return mail;
+}
+
+namespace {
+
+constexpr char kMailboxSelect[] = "$select=id,userPrincipalName,mail,proxyAddresses";
+
+UserMailbox MailboxFromJson(const nlohmann::json& j) {
+  UserMailbox out;
+  out.found = true;
+  out.id = OptionalString(j, "id");
+  out.user_principal_name = OptionalString(j, "userPrincipalName");
+  out.mail = OptionalString(j, "mail");
+  auto proxies = j.find("proxyAddresses");
+  if (proxies != j.end() && proxies->is_array()) {
+    for (const nlohmann::json& p : *proxies) {
+      if (p.is_string()) out.proxy_addresses.push_back(p.get<std::string>());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::map<std::string, UserMailbox>> IntuneApi::GetUserMailboxes(
+    const std::vector<std::string>& upns, int per_user_limit) {
+  std::map<std::string, UserMailbox> out;
+  for (const std::string& upn : upns) out[AsciiToLower(upn)];  // found = false until read.
+  if (out.empty()) return out;
+  if (static_cast<int>(out.size()) > per_user_limit) {
+    ASSIGN_OR_RETURN(std::vector<nlohmann::json> users,
+                     client_.ListAll(std::string("/v1.0/users?") + kMailboxSelect + "&$top=999"));
+    for (const nlohmann::json& u : users) {
+      auto it = out.find(AsciiToLower(OptionalString(u, "userPrincipalName")));
+      if (it != out.end()) it->second = MailboxFromJson(u);
+    }
+  }
+  // Read one by one (in $batch requests): every user when there are few, and otherwise those the
+  // list did not show, so that "no such user" always rests on a 404 of the user itself.
+  std::vector<std::map<std::string, UserMailbox>::iterator> unread;
+  for (auto it = out.begin(); it != out.end(); ++it) {
+    if (!it->second.found) unread.push_back(it);
+  }
+  std::vector<BatchItem> items;
+  for (size_t i = 0; i < unread.size(); ++i) {
+    items.push_back({std::to_string(i), "GET",
+                     "/users/" + PercentEncodePathSegment(unread[i]->first) + "?" + kMailboxSelect,
+                     std::nullopt});
+  }
+  if (items.empty()) return out;
+  ASSIGN_OR_RETURN(std::vector<BatchItemResult> results, client_.Batch(items));
+  for (const BatchItemResult& r : results) {
+    auto it = unread.at(std::stoul(r.id));
+    if (r.status.code() == StatusCode::kNotFound) continue;
+    if (!r.status.ok()) return Status(r.status).WithContext("reading user " + it->first);
+    it->second = MailboxFromJson(r.body);
+  }
+  return out;
+}
+
 Result<std::vector<nlohmann::json>> IntuneApi::ListDeviceConfigurations() {
   return client_.ListAll(kConfigurationsPath);
 }

@@ -66,12 +66,10 @@ void CheckLeafValidity(const Certificate& leaf, const ValidateOptions& options,
   }
 }
 
-void CheckEmail(const Certificate& leaf, const std::string& upn, ValidationReport& report) {
-  if (std::any_of(leaf.emails.begin(), leaf.emails.end(),
-                  [&upn](const std::string& e) { return EqualsIgnoreCaseAscii(e, upn); }) &&
-      !upn.empty()) {
-    return;
-  }
+void CheckEmail(const Certificate& leaf, const ValidateOptions& options,
+                ValidationReport& report) {
+  const std::string& address = options.email.empty() ? options.upn : options.email;
+  if (!address.empty() && CarriesEmail(leaf, address)) return;
   std::string why;
   if (leaf.emails.empty()) {
     why = "the certificate has no email address (no rfc822Name SAN, no subject emailAddress)";
@@ -81,7 +79,7 @@ void CheckEmail(const Certificate& leaf, const std::string& upn, ValidationRepor
     why = "the certificate's email address(es) " + list + " do not match";
   }
   Add(report, "email-mismatch",
-      why + " the UPN " + Quoted(upn) +
+      why + (options.email.empty() ? " the UPN " : " the address ") + Quoted(address) +
           " (compared ignoring case); Outlook picks the certificate by the account's address");
 }
 
@@ -186,6 +184,11 @@ Result<Purpose> ParsePurpose(std::string_view name) {
   return InvalidArgumentError("unknown purpose " + Quoted(name) + "; valid purposes: " + valid);
 }
 
+bool CarriesEmail(const Certificate& cert, std::string_view address) {
+  return std::any_of(cert.emails.begin(), cert.emails.end(),
+                     [&](const std::string& e) { return EqualsIgnoreCaseAscii(e, address); });
+}
+
 Result<Purpose> ParseImportPurpose(std::string_view name) {
   ASSIGN_OR_RETURN(Purpose purpose, ParsePurpose(name));
   if (purpose == Purpose::kVpn) {
@@ -239,7 +242,7 @@ void ValidateCertificate(const Certificate& leaf, const std::vector<Certificate>
                          const ValidateOptions& options, ValidationReport& report) {
   report.leaf = leaf;
   CheckLeafValidity(leaf, options, report);
-  CheckEmail(leaf, options.upn, report);
+  if (options.check_email) CheckEmail(leaf, options, report);
 
   std::vector<Certificate> candidates = others;
   candidates.insert(candidates.end(), options.trust_bundle.begin(), options.trust_bundle.end());

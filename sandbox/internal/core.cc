@@ -66,11 +66,17 @@ Reply UnknownSegment(const Operation& op, const std::string& segment) {
 Reply HandleUsers(const Operation& op, TenantCore& core) {
   const RequestContext& ctx = *op.context;
   if (op.method != "GET") return MethodNotAllowed(op);
+  // proxyAddresses is not in the default property set: Graph returns it only on $select
+  // (https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0).
+  const std::optional<std::string> select = op.Query("$select");
+  const bool proxies = select && select->find("proxyAddresses") != std::string::npos;
   auto render = [&](const DirectoryUser& user) {
-    return json{{"id", user.id},
-                {"userPrincipalName", user.upn},
-                {"mail", user.upn},
-                {"displayName", user.display_name}};
+    json out{{"id", user.id},
+             {"userPrincipalName", user.upn},
+             {"mail", user.mail},
+             {"displayName", user.display_name}};
+    if (proxies) out["proxyAddresses"] = user.proxy_addresses;
+    return out;
   };
   if (op.segments.size() == 2) {
     if (auto refusal = CheckQueryOptions(op, {"$select"})) return FromRefusal(ctx, *refusal);

@@ -110,6 +110,8 @@ Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
   std::string line;
   int line_no = 0;
   int upn_column = -1;  // >= 0 once a CSV header has been seen.
+  int mail_column = -1;
+  int proxy_column = -1;
   bool first = true;
   while (std::getline(in, line)) {
     ++line_no;
@@ -122,6 +124,8 @@ Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
       std::vector<std::string> header = SplitCsv(trimmed);
       for (size_t i = 0; i < header.size(); ++i) {
         if (EqualsIgnoreCaseAscii(header[i], "userPrincipalName")) upn_column = static_cast<int>(i);
+        if (EqualsIgnoreCaseAscii(header[i], "mail")) mail_column = static_cast<int>(i);
+        if (EqualsIgnoreCaseAscii(header[i], "proxyAddresses")) proxy_column = static_cast<int>(i);
       }
       if (upn_column >= 0) continue;
       if (header.size() > 1) {
@@ -130,8 +134,20 @@ Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
       }
     }
     std::string upn = trimmed;
+    std::string mail;
+    std::vector<std::string> proxies;
     if (upn_column >= 0) {
       std::vector<std::string> fields = SplitCsv(trimmed);
+      auto field = [&fields](int column) {
+        return column >= 0 && static_cast<size_t>(column) < fields.size() ? fields[column]
+                                                                           : std::string();
+      };
+      mail = field(mail_column);
+      const std::string proxy_field = field(proxy_column);
+      for (std::string_view p : SplitString(proxy_field, ';')) {
+        std::string trimmed_proxy(TrimAsciiWhitespace(p));
+        if (!trimmed_proxy.empty()) proxies.push_back(trimmed_proxy);
+      }
       if (static_cast<size_t>(upn_column) >= fields.size()) {
         return InvalidArgumentError("users file " + path + " line " + std::to_string(line_no) +
                                     ": missing userPrincipalName field");
@@ -142,15 +158,18 @@ Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {
       return InvalidArgumentError("users file " + path + " line " + std::to_string(line_no) +
                                   ": not a valid user principal name");
     }
-    dir->Add(upn);
+    dir->Add(upn, mail, proxies);
   }
   return dir;
 }
 
-void Directory::Add(const std::string& upn) const {
+void Directory::Add(const std::string& upn, const std::string& mail,
+                    const std::vector<std::string>& proxy_addresses) const {
   std::string key = AsciiToLower(upn);
   if (by_upn_.count(key)) return;
-  DirectoryUser user{UserIdForUpn(upn), upn, DisplayNameFor(upn)};
+  DirectoryUser user{UserIdForUpn(upn), upn, DisplayNameFor(upn), mail.empty() ? upn : mail,
+                     proxy_addresses};
+  if (user.proxy_addresses.empty()) user.proxy_addresses.push_back("SMTP:" + user.mail);
   upn_by_id_[user.id] = key;
   by_upn_.emplace(key, std::move(user));
 }

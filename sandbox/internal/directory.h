@@ -22,6 +22,8 @@ struct DirectoryUser {
   std::string id;   // GUID, lower case, with hyphens.
   std::string upn;  // As listed (or as first looked up in an open directory).
   std::string display_name;
+  std::string mail;                          // Default: the UPN.
+  std::vector<std::string> proxy_addresses;  // Default: {"SMTP:" + mail}.
 };
 
 // A UPN Entra would hold: its documented username policy (see directory.cc), written here
@@ -33,7 +35,8 @@ std::string UserIdForUpn(std::string_view upn);
 class Directory {
  public:
   // Empty path: an open directory. Otherwise one UPN per line ('#' comments, blank lines
-  // ignored) or a CSV with a userPrincipalName column. InvalidArgument naming the file and line.
+  // ignored) or a CSV with a userPrincipalName column and optional `mail` and `proxyAddresses`
+  // (';'-separated, "SMTP:" marks the primary) columns. InvalidArgument naming the file and line.
   static Result<std::unique_ptr<Directory>> Load(const std::string& path);
 
   bool open() const { return open_; }
@@ -46,7 +49,8 @@ class Directory {
 
  private:
   explicit Directory(bool open) : open_(open) {}
-  void Add(const std::string& upn) const;
+  void Add(const std::string& upn, const std::string& mail = "",
+           const std::vector<std::string>& proxy_addresses = {}) const;
 
   const bool open_;
   mutable std::mutex mu_;

@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 #include <string_view>
 
 #include "base/encoding.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "base/time_format.h"
 #include "config/upn.h"
 #include "deploy/observe.h"
@@ -130,6 +132,28 @@ std::vector<pkcs::Finding> Warnings(const std::vector<pkcs::Finding>& findings) 
   return out;
 }
 
+// Checks the certificate's address against the user's primary SMTP address at once, so that HR
+// hears of a certificate Outlook will not use in the answer (422), not later. When the directory
+// cannot be read now, the item is accepted and the dispatcher checks it when it plans.
+void AddAddressFinding(ApiContext& ctx, const EnrollmentRequest& req, PreparedItem& prepared) {
+  if (ctx.deps.graph == nullptr || !prepared.facts.emails) return;
+  graph::IntuneApi intune(*ctx.deps.graph);
+  Result<std::map<std::string, graph::UserMailbox>> mailboxes = intune.GetUserMailboxes({req.upn});
+  if (!mailboxes.ok() || mailboxes->empty()) {
+    CD_LOG_INFO("enrollment for {}: the directory could not be read now ({}); the address is "
+                "checked when the item is planned",
+                ForLog(req.upn), mailboxes.status());
+    return;
+  }
+  const graph::UserMailbox& mailbox = mailboxes->begin()->second;
+  const deploy::ObservedUser user{mailbox.found, mailbox.PrimarySmtp()};
+  if (std::optional<pkcs::Finding> f =
+          deploy::AddressFinding(req.upn, *prepared.facts.emails, &user)) {
+    prepared.findings.insert(prepared.findings.begin(), *std::move(f));
+    prepared.deployable = false;
+  }
+}
+
 http::ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const PreparedItem& prepared,
                       const http::ServerRequest& r) {
   if (ctx.deps.graph == nullptr) {
@@ -199,6 +223,7 @@ http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, con
                                  "nothing was stored, retry"))
         .ToResponse();
   }
+  if (prepared.deployable) AddAddressFinding(ctx, *req, prepared);
   if (!prepared.deployable) {
     if (!req->dry_run) {
       std::string codes;

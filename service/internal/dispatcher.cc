@@ -308,6 +308,16 @@ void Dispatcher::RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
       Succeed(*e, /*reconciled=*/true, result);  // Already in the tenant (e.g. before a crash).
       continue;
     }
+    if (a.kind == deploy::ActionKind::kInvalid) {
+      // The directory says the certificate cannot work for this user (unknown-user,
+      // email-not-primary-smtp): another attempt cannot fix it. The error code is the finding's.
+      const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
+      Finish(*e,
+             Status(StatusCode::kFailedPrecondition, SummarizeFindings(a.findings),
+                    StatusDetails{0, code, "", std::nullopt}),
+             result);
+      continue;
+    }
     const deploy::ItemResult* r = nullptr;
     if (Writes(a.kind)) {
       auto it = by_action.find(i);

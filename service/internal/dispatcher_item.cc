@@ -28,6 +28,7 @@ std::vector<uint8_t> EncodeStoredPfx(std::string_view pfx, const CertificateFact
   nlohmann::json header;
   header["notBefore"] = ToMillis(facts.not_before);
   header["notAfter"] = ToMillis(facts.not_after);
+  if (facts.emails) header["emails"] = *facts.emails;
   header["chain"] = nlohmann::json::array();
   for (const pkcs::ChainElement& e : facts.chain) {
     header["chain"].push_back({{"der", Base64Encode(e.cert.der)},
@@ -61,6 +62,15 @@ Result<StoredPfx> DecodeStoredPfx(std::span<const uint8_t> blob) {
   }
   out.facts.not_before = FromMillis(header["notBefore"].get<int64_t>());
   out.facts.not_after = FromMillis(header["notAfter"].get<int64_t>());
+  if (header.contains("emails")) {
+    if (!header["emails"].is_array()) return DataLossError("stored PFX envelope has bad emails");
+    std::vector<std::string> emails;
+    for (const nlohmann::json& e : header["emails"]) {
+      if (!e.is_string()) return DataLossError("stored PFX envelope has bad emails");
+      emails.push_back(e.get<std::string>());
+    }
+    out.facts.emails = std::move(emails);
+  }
   for (const nlohmann::json& e : header["chain"]) {
     std::optional<std::string> der;
     if (e.is_object() && e["der"].is_string()) {
@@ -91,6 +101,9 @@ deploy::RowCheckOptions IntakeCheckOptions(const PrepareContext& ctx) {
   options.now = ctx.now;
   options.seal_to = &ctx.connector_key;  // The password is kept only sealed, from intake on.
   options.keep_pfx_bytes = true;         // The PFX bytes go into the work item.
+  // The address is checked when the item is planned, against the mailbox's primary SMTP
+  // address (which the directory knows, and which need not be the UPN).
+  options.defer_email_check = true;
   return options;
 }
 
@@ -101,6 +114,7 @@ PreparedItem FromChecked(deploy::CheckedRow row, const config::Config& config) {
   out.facts.not_before = row.not_before;
   out.facts.not_after = row.not_after;
   out.facts.chain = std::move(row.chain.elements);
+  out.facts.emails = std::move(row.emails);
   store::WorkItem& item = out.item;
   item.user_principal_name = row.upn;
   item.intended_purpose = std::string(pkcs::PurposeName(row.purpose));
@@ -154,6 +168,7 @@ deploy::DesiredState DesiredStateForItems(const config::Config& config,
     p.not_before = item.facts.not_before;
     p.not_after = item.facts.not_after;
     p.purpose = item.purpose;
+    p.emails = item.facts.emails;
     pfx.push_back(std::move(p));
   }
   return deploy::AssembleDesiredState(config, std::move(pfx), cas, {});

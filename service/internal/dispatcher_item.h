@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct CertificateFacts {
   SystemTime not_before{};
   SystemTime not_after{};
   std::vector<pkcs::ChainElement> chain;  // The leaf's CA certificates (no leaf), path order.
+  // The leaf's addresses, checked against the primary SMTP address when the item is planned;
+  // nullopt for items stored before they were kept (checked against the UPN at intake).
+  std::optional<std::vector<std::string>> emails;
 };
 
 // The PFX bytes as received plus their facts.

@@ -157,5 +157,43 @@ TEST_F(GraphFidelityTest, ConnectorKeyRotationReSealsEveryRecordOnce) {
   EXPECT_THAT(again.out, HasSubstr("No changes"));
 }
 
+TEST_F(GraphFidelityTest, CertificatesAreCheckedAgainstThePrimarySmtpAddressNotTheUpn) {
+  // Two users whose mailbox address differs from their UPN.
+  const std::string users = dir_.Write(
+      "users.csv",
+      "userPrincipalName,mail,proxyAddresses\n"
+      "asmith@corp.contoso.com,alice.smith@contoso.com,"
+      "SMTP:alice.smith@contoso.com;smtp:asmith@corp.contoso.com\n"
+      "bjones@corp.contoso.com,bob.jones@contoso.com,SMTP:bob.jones@contoso.com\n");
+  sandbox_ = std::make_unique<SandboxProcess>(dir_.path().string(),
+                                              std::vector<std::string>{"--users", users});
+  ASSERT_TRUE(sandbox_->started()) << ReadText(dir_.File("sandbox.log"));
+  config_ = WriteConfig(dir_, sandbox_->url());
+  // Alice's certificate is issued for her mailbox address; Bob's for his UPN, which Outlook does
+  // not look for.
+  std::vector<std::string> files =
+      MakeUserPfxFiles(dir_.path().string(), {"alice.smith@contoso.com", "bjones@corp.contoso.com"});
+  ASSERT_EQ(files.size(), 2u);
+  const std::string manifest = dir_.Write(
+      "manifest.csv", "userPrincipalName,pfxFile,passwordFile\n"
+                      "asmith@corp.contoso.com," + files[0] + "," + kPki + "/password.txt\n"
+                      "bjones@corp.contoso.com," + files[1] + "," + kPki + "/password.txt\n");
+  CommandResult r = Apply(manifest);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // One invalid row.
+  EXPECT_THAT(r.out, HasSubstr("line 3 bjones@corp.contoso.com: email-not-primary-smtp"));
+  EXPECT_THAT(r.out, HasSubstr("primary SMTP address 'bob.jones@contoso.com'"));
+  nlohmann::json state = sandbox_->State();
+  ASSERT_EQ(state["userPfxCertificates"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "asmith@corp.contoso.com");
+  EXPECT_TRUE(sandbox_->Stats()["rejections"].empty());
+
+  const uint64_t writes = Writes();
+  CommandResult again = Apply(manifest);
+  EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+  EXPECT_THAT(again.out, HasSubstr("0 to add, 0 to change, 0 to remove"));
+  EXPECT_THAT(again.out, HasSubstr("1 invalid"));
+  EXPECT_EQ(Writes(), writes);
+}
+
 }  // namespace
 }  // namespace certdeploy::testing

@@ -231,17 +231,38 @@ TEST_F(PlanApplyTest, UpnWithAnApostropheIsImportedAndRecognisedAfterwards) {
   EXPECT_THAT(plan.out, HasSubstr("0 to add"));
 }
 
-TEST_F(PlanApplyTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRestApplies) {
-  // A directory without bob: Intune refuses a record for an unknown user.
+TEST_F(PlanApplyTest, UsersTheDirectoryDoesNotHaveAreInvalidRowsWhileTheRestApplies) {
+  // A directory without bob: plan reads the users and marks his row, nothing is sent for it.
   Start({"--users", dir_.Write("users.txt", "alice@contoso.com\n")});
   CommandResult r = Apply(PkiManifest({"alice", "bob"}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("Apply finished with failures: 9 succeeded"));
-  EXPECT_THAT(r.out, HasSubstr("importUserPfx pfx/bob@contoso.com/"));
-  EXPECT_THAT(r.out, HasSubstr("http 400, Graph BadRequest, request-id "));
+  EXPECT_THAT(r.out, HasSubstr("! invalid                   line 3 bob@contoso.com: unknown-user"));
+  EXPECT_THAT(r.out, HasSubstr("Entra ID has no user 'bob@contoso.com'"));
+  EXPECT_THAT(r.out, HasSubstr("Apply complete: 9 succeeded"));
   nlohmann::json state = sandbox_->State();
   ASSERT_EQ(state["userPfxCertificates"].size(), 1u);
   EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "alice@contoso.com");
+  EXPECT_TRUE(sandbox_->Stats()["rejections"].empty());
+}
+
+TEST_F(PlanApplyTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRestApplies) {
+  // Passwords sealed to a key the connector does not hold: Intune refuses each record with its
+  // opaque 400, while the profiles and assignments apply.
+  Start();
+  const std::string other_key = dir_.File("other.pub");
+  CommandResult made = RunCommand({"/usr/bin/openssl", "pkey", "-in", kPki + "/alice.key", "-pubout",
+                                   "-out", other_key});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  std::string config = ReadText(config_);
+  const std::string key_line = "publicKeyFile: " + kPki + "/connector.pub";
+  config.replace(config.find(key_line), key_line.size(), "publicKeyFile: " + other_key);
+  dir_.Write("config.yaml", config);
+  CommandResult r = Apply(PkiManifest({"alice"}));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Apply finished with failures: 8 succeeded"));
+  EXPECT_THAT(r.out, HasSubstr("importUserPfx pfx/alice@contoso.com/"));
+  EXPECT_THAT(r.out, HasSubstr("http 400, Graph BadRequest, request-id "));
+  EXPECT_TRUE(sandbox_->State()["userPfxCertificates"].empty());
 }
 
 TEST_F(PlanApplyTest, RejectedCredentialsAreAGraphFailure) {

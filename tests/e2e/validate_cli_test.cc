@@ -85,6 +85,18 @@ TEST(ValidateCliTest, EmailMismatchAndIncompleteChainAreErrors) {
   EXPECT_THAT(r.out, HasSubstr("CA R36"));
 }
 
+TEST(ValidateCliTest, EmailChecksThePrimarySmtpAddressWhenItIsNotTheUpn) {
+  // alice.pfx carries alice@contoso.com: right for a mailbox of that address whatever the UPN,
+  // wrong for a mailbox whose primary SMTP address is another.
+  CommandResult r = Validate({"--pfx", kPki + "/alice.pfx", "--upn", "a.smith@corp.contoso.com",
+                              "--email", "Alice@Contoso.com", "--password-env", "PFX_PW"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = Validate({"--pfx", kPki + "/alice.pfx", "--upn", "alice@contoso.com", "--email",
+                "alice.smith@contoso.com", "--password-env", "PFX_PW"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("the address 'alice.smith@contoso.com'"));
+}
+
 TEST(ValidateCliTest, TrustBundleCompletesALeafOnlyPfx) {
   CommandResult r = Validate({"--pfx", kPki + "/leaf-only.pfx", "--upn", "alice@contoso.com",
                               "--password-env", "PFX_PW", "--trust-bundle",

@@ -124,8 +124,37 @@ class FakeGraphClient : public graph::GraphClient {
     if (!r.ok()) return r.status();
     return r->body.at("value").get<std::vector<nlohmann::json>>();
   }
-  Result<std::vector<graph::BatchItemResult>> Batch(const std::vector<graph::BatchItem>&) override {
-    return InternalError("FakeGraphClient: $batch is not supported");
+  // Each item as a single request (GET only: the product batches reads).
+  Result<std::vector<graph::BatchItemResult>> Batch(
+      const std::vector<graph::BatchItem>& items) override {
+    std::vector<graph::BatchItemResult> out;
+    for (const graph::BatchItem& item : items) {
+      if (item.method != "GET") return InternalError("FakeGraphClient: $batch reads only");
+      Result<graph::GraphResponse> r = Get(item.url);
+      graph::BatchItemResult result;
+      result.id = item.id;
+      result.status = r.status();
+      result.http_status = r.ok() ? r->status
+                                  : (r.status().details() ? r.status().details()->http_status : 0);
+      if (r.ok()) result.body = r->body;
+      out.push_back(std::move(result));
+    }
+    return out;
+  }
+  // Directory entries. GET /users/{upn} finds any user (mail = UPN, "SMTP:<upn>") unless set
+  // here (null: no such user); the paged list GET /v1.0/users holds only the users added here.
+  void SetUser(const std::string& upn, nlohmann::json user) {
+    std::lock_guard<std::mutex> lock(mu_);
+    users_[Lower(upn)] = std::move(user);
+  }
+  void AddUsers(const std::vector<std::string>& upns) {
+    for (const std::string& upn : upns) SetUser(upn, DefaultUser(upn));
+  }
+  static nlohmann::json DefaultUser(const std::string& upn) {
+    return {{"id", "id-" + Lower(upn)},
+            {"userPrincipalName", upn},
+            {"mail", upn},
+            {"proxyAddresses", {"SMTP:" + upn}}};
   }
 
  private:
@@ -194,6 +223,22 @@ class FakeGraphClient : public graph::GraphClient {
 
   Result<graph::GraphResponse> Route(const std::string& method, const std::string& path,
                                      const std::string& query, const nlohmann::json* body) {
+    if ((path.rfind("/users/", 0) == 0 || path.rfind("/v1.0/users/", 0) == 0) && method == "GET") {
+      const std::string upn = Lower(Decoded(path.substr(path.find("/users/") + 7)));
+      auto it = users_.find(upn);
+      if (it != users_.end() && it->second.is_null()) {
+        return GraphError(StatusCode::kNotFound, 404, "Request_ResourceNotFound", "no " + upn);
+      }
+      if (it != users_.end()) return Ok(it->second);
+      return Ok(DefaultUser(upn));
+    }
+    if (path == "/v1.0/users" && method == "GET") {
+      nlohmann::json value = nlohmann::json::array();
+      for (const auto& [upn, user] : users_) {
+        if (!user.is_null()) value.push_back(user);
+      }
+      return Ok({{"value", value}});
+    }
     if (path == kConfigs && method == "GET") {
       nlohmann::json value = nlohmann::json::array();
       for (const auto& [id, c] : configs_) {
@@ -289,6 +334,7 @@ class FakeGraphClient : public graph::GraphClient {
   std::map<std::string, std::vector<nlohmann::json>> assignments_;
   std::map<std::string, nlohmann::json> pfx_;         // As GET returns them.
   std::map<std::string, nlohmann::json> pfx_posted_;  // As they were POSTed.
+  std::map<std::string, nlohmann::json> users_;       // null: no such user.
   std::vector<Request> requests_;
   std::vector<std::string> omitted_;
   int next_id_ = 0;

@@ -130,11 +130,15 @@ TEST(ObserveTest, ManyUsersAreReadWithOneListNotOneQueryEach) {
     if (i % 3 == 0) graph.AddPfx(Record("r" + std::to_string(i), upns.back(), "ab"));
   }
   graph.AddPfx(Record("zz", "stranger@contoso.com", "cd"));
+  graph.AddUsers(upns);
   graph::IntuneApi intune(graph);
   Result<ObservedState> observed = ReadObservedState(intune, upns);
   ASSERT_THAT(observed, IsOk());
   EXPECT_THAT(observed->pfx, SizeIs(100));
   EXPECT_EQ(CountRequests(graph, "/deviceManagement/userPfxCertificates"), 1);
+  EXPECT_EQ(CountRequests(graph, "/v1.0/users"), 1);  // And one list of the directory.
+  EXPECT_EQ(observed->users.size(), 300u);
+  EXPECT_TRUE(observed->users.at("user299@contoso.com").found);
   for (const auto& r : graph.Requests()) EXPECT_EQ(r.method, "GET");
 }
 
@@ -145,6 +149,7 @@ TEST(ObserveTest, SameTenantGivesTheSameDigestWhicheverReadStrategy) {
     upns.push_back("user" + std::to_string(i) + "@contoso.com");
     graph.AddPfx(Record("r" + std::to_string(i), upns.back(), "ab"));
   }
+  graph.AddUsers(upns);
   graph::IntuneApi intune(graph);
   Result<ObservedState> listed = ReadObservedState(intune, upns);
   Result<ObservedState> filtered = ReadObservedState(intune, upns, {.per_user_query_limit = 100});

@@ -96,6 +96,38 @@ TEST(DirectoryTest, OpenDirectoryAcceptsEveryValidUpn) {
   EXPECT_FALSE((*dir)->FindByIdOrUpn(internal::UserIdForUpn("unseen@example.org")).has_value());
 }
 
+TEST(DirectoryTest, MailAndProxyAddressesColumnsAndTheirDefaults) {
+  std::string path = ::testing::TempDir() + "/sandbox_mail_" + std::to_string(::getpid()) + ".csv";
+  {
+    std::ofstream out(path);
+    out << "userPrincipalName,mail,proxyAddresses\n"
+           "asmith@corp.contoso.com,alice.smith@contoso.com,"
+           "SMTP:alice.smith@contoso.com; smtp:asmith@corp.contoso.com\n"
+           "bob@contoso.com,,\n";
+  }
+  auto dir = internal::Directory::Load(path);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  std::optional<internal::DirectoryUser> alice = (*dir)->FindByUpn("asmith@corp.contoso.com");
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->mail, "alice.smith@contoso.com");
+  EXPECT_THAT(alice->proxy_addresses,
+              ::testing::ElementsAre("SMTP:alice.smith@contoso.com", "smtp:asmith@corp.contoso.com"));
+  std::optional<internal::DirectoryUser> bob = (*dir)->FindByUpn("bob@contoso.com");
+  ASSERT_TRUE(bob.has_value());
+  EXPECT_EQ(bob->mail, "bob@contoso.com");  // Defaults: the UPN is the mailbox.
+  EXPECT_THAT(bob->proxy_addresses, ::testing::ElementsAre("SMTP:bob@contoso.com"));
+  std::remove(path.c_str());
+}
+
+TEST_F(UsersTest, ProxyAddressesOnlyOnSelect) {
+  json plain = BodyOf(Call("GET", "/v1.0/users/alice@contoso.com"));
+  EXPECT_EQ(plain["mail"], "alice@contoso.com");
+  EXPECT_FALSE(plain.contains("proxyAddresses")) << plain.dump();
+  json selected = BodyOf(
+      Call("GET", "/v1.0/users/alice@contoso.com?$select=id,mail,proxyAddresses"));
+  EXPECT_EQ(selected["proxyAddresses"], json::array({"SMTP:alice@contoso.com"}));
+}
+
 TEST(DirectoryTest, PlainListWithCommentsAndErrors) {
   std::string path = ::testing::TempDir() + "/sandbox_users_" + std::to_string(::getpid()) + ".txt";
   {

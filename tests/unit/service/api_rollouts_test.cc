@@ -52,7 +52,7 @@ class RolloutApiTest : public ::testing::Test {
 TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   Manifest("q4.csv", {{"alice@contoso.com", "alice.pfx"},
                       {"bob@contoso.com", "bob.pfx"},
-                      {"carol@contoso.com", "mismatch.pfx"}});
+                      {"carol@contoso.com", "expired.pfx"}});
   RawResponse created =
       Post("/v1/rollouts", {{"name", "Q4"},
                             {"manifest", "q4.csv"},
@@ -75,7 +75,7 @@ TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   ASSERT_EQ(r["failures"].size(), 1u);
   EXPECT_EQ(r["failures"][0]["line"], 4);
   EXPECT_EQ(r["failures"][0]["error"]["code"], "pfx-not-deployable");
-  EXPECT_THAT(r["failures"][0]["error"]["message"].get<std::string>(), HasSubstr("email-mismatch"));
+  EXPECT_THAT(r["failures"][0]["error"]["message"].get<std::string>(), HasSubstr("expired"));
 
   RawResponse plan = h_->Request("GET", "/v1/rollouts/" + id + "/plan", kReaderKey);
   ASSERT_EQ(plan.status, 200) << plan.body;

@@ -136,13 +136,14 @@ TEST_F(ApiTest, AnUndeployablePfxIs422WithFindingsAndNothingIsStored) {
   std::set<std::string> codes;
   const nlohmann::json problem = h_->Json(mismatch);
   for (const auto& f : problem["findings"]) codes.insert(f["code"]);
-  EXPECT_TRUE(codes.count("email-mismatch"));
+  // The directory says alice's primary SMTP address is her UPN, which the certificate lacks.
+  EXPECT_TRUE(codes.count("email-not-primary-smtp"));
   EXPECT_EQ(Items().total(), 0);
   EXPECT_THAT(StoreBytes(*h_), Not(HasSubstr(kPfxPassword)));
   Result<std::vector<store::AuditRecord>> audit = h_->store().ListAudit(10);
   ASSERT_TRUE(audit.ok());
   ASSERT_EQ(audit->size(), 2u);
-  EXPECT_EQ(audit->front().outcome, "rejected: email-mismatch");
+  EXPECT_EQ(audit->front().outcome, "rejected: email-not-primary-smtp");
 }
 
 TEST_F(ApiTest, AnEnrollmentIsSealedQueuedAndReadable) {

@@ -330,6 +330,27 @@ TEST_F(DispatcherTest, AnEnrollmentWhoseRecordIsSealedToAnOldKeyReSealsIt) {
   EXPECT_EQ(Item(queued.id).status, store::ItemStatus::kSucceeded);
 }
 
+TEST_F(DispatcherTest, AnItemWhoseCertificateLacksThePrimarySmtpAddressFailsWithThatFinding) {
+  // Intake left the address to planning; the directory says the mailbox is another address.
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  graph_.SetUser("alice@contoso.com", {{"id", "id-alice"},
+                                       {"userPrincipalName", "alice@contoso.com"},
+                                       {"mail", "alice.smith@contoso.com"},
+                                       {"proxyAddresses", {"SMTP:alice.smith@contoso.com"}}});
+  store::WorkItem unknown = Enroll("bob.pfx", "bob@contoso.com");
+  graph_.SetUser("bob@contoso.com", nullptr);  // Not in the directory.
+  Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
+  Result<DispatchResult> r = dispatcher.RunOnce();
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->failed, 2);
+  EXPECT_EQ(Count("POST", kPfxPath), 0);
+  store::WorkItem failed = Item(queued.id);
+  EXPECT_EQ(failed.status, store::ItemStatus::kFailed);
+  EXPECT_EQ(failed.error_code, "email-not-primary-smtp");
+  EXPECT_THAT(failed.error_message, ::testing::HasSubstr("alice.smith@contoso.com"));
+  EXPECT_EQ(Item(unknown.id).error_code, "unknown-user");
+}
+
 TEST_F(DispatcherTest, ALostResponseIsReconciledByReadingNotByResending) {
   store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   graph_.Inject({"POST", kPfxPath, Fault::kDropAfterApply});
