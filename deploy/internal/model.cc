@@ -49,9 +49,12 @@ std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
                          "Entra ID has no user '" + std::string(upn) +
                              "'; Intune imports certificates for existing users only"};
   }
-  // Outlook for iOS and Android picks the S/MIME certificate whose address is the account's
-  // e-mail address, the mailbox's primary SMTP address (Entra `mail` / the "SMTP:" proxy
-  // address); the UPN only stands in when the directory was not asked.
+  // Outlook for iOS and Android picks the S/MIME certificate by comparing the primary SMTP
+  // address of the account with the certificate's addresses ("S/MIME for Outlook for iOS and
+  // Android in Exchange Online", learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/
+  // outlook-for-ios-and-android/smime-outlook-for-ios-and-android). The primary address is the
+  // "SMTP:" proxy address, else Entra `mail`; the UPN only stands in when the directory was not
+  // asked.
   const bool directory = user != nullptr && !user->primary_smtp.empty();
   const std::string want = directory ? user->primary_smtp : std::string(upn);
   for (const std::string& e : emails) {
