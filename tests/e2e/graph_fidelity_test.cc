@@ -115,7 +115,8 @@ TEST_F(GraphFidelityTest, RootProfileMadeInThePortalFromAPemFileIsNotDuplicated)
   EXPECT_EQ(types["#microsoft.graph.iosTrustedRootCertificate"], 3)
       << "the PEM-made root profile was not recognised";
   // The hand-made profile is the one now assigned to the group.
-  for (const auto& c : sandbox_->State()["deviceConfigurations"]) {
+  const nlohmann::json after = sandbox_->State();
+  for (const auto& c : after["deviceConfigurations"]) {
     if (c["id"] == created["id"]) EXPECT_EQ(c["assignments"].size(), 1u) << c.dump();
   }
 }
@@ -130,7 +131,8 @@ TEST_F(GraphFidelityTest, ConnectorKeyRotationReSealsEveryRecordOnce) {
   const std::string manifest = PkiManifest({"alice", "bob"});
   CommandResult first = Apply(manifest);
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  for (const auto& r : sandbox_->State()["userPfxCertificates"]) EXPECT_EQ(r["keyName"], "OldKey");
+  const nlohmann::json before = sandbox_->State();
+  for (const auto& r : before["userPfxCertificates"]) EXPECT_EQ(r["keyName"], "OldKey");
 
   // The key rotates: the config names the new key, and plan shows a re-seal per record.
   dir_.Write("config.yaml", rotated);

@@ -206,7 +206,8 @@ TEST(PlannerTest, RecordSealedToAnotherKeyIsReSealed) {
 TEST(PlannerTest, PurposeChangeOfAnExistingRecordIsShownAsAnUpdate) {
   auto [d, o] = SealedTo("NewKey");
   d.pfx[0].purpose = pkcs::Purpose::kSmimeSigning;
-  const Action& a = ComputePlan(d, o, kNow).actions.back();
+  const Plan p = ComputePlan(d, o, kNow);
+  const Action& a = p.actions.back();
   EXPECT_EQ(a.kind, ActionKind::kUpdateUserPfx);
   EXPECT_THAT(a.description, HasSubstr("intendedPurpose smimeEncryption -> smimeSigning"));
   EXPECT_THAT(a.description, ::testing::Not(HasSubstr("re-seal")));
