@@ -140,6 +140,7 @@ struct SandboxArgs {
   std::string state;
   uint64_t seed = 0;
   int token_lifetime_seconds = 3599;
+  bool without_outlook = false;  // Start without the seeded Outlook apps.
 };
 
 int RunSandbox(const SandboxArgs& args, std::ostream& out, std::ostream& err);

@@ -3,7 +3,9 @@
 // The sandbox imitates the parts of Microsoft Graph and Entra ID that certdeploy talks to, as
 // strictly as the real services (see ../shared/reference/graph-intune.md): the v2.0 token endpoint
 // (client secret or JWT client assertion), bearer checks, user lookup, deviceConfigurations
-// (trusted root and imported-PFX profiles, /assign, /assignments), userPfxCertificates and $batch.
+// (trusted root and imported-PFX profiles, /assign, /assignments), userPfxCertificates, the
+// store apps and app configuration policies of deviceAppManagement (for Outlook's S/MIME
+// settings), and $batch.
 // It also plays the on-premises PFX connector: every imported record must decrypt and open with
 // the connector private key, or it is refused with 400 exactly as a record the real connector
 // could not use. It adds what a test needs and Graph never gives: a sliding-window write budget
@@ -31,6 +33,19 @@
 //   GET  /{v1.0|beta}/users/{upn-or-id}, /beta/users?$filter=userPrincipalName eq '...'
 //   /beta/deviceManagement/deviceConfigurations[/{id}[/assign|/assignments]]
 //   /beta/deviceManagement/userPfxCertificates[/{id} | ('{id}') | ({id})]
+//   /{v1.0|beta}/deviceAppManagement/mobileApps[/{id} | ('{id}')]
+//       GET (paged), POST 201, PATCH 200 + object, DELETE 204. Types: #microsoft.graph.iosStoreApp
+//       (displayName, publisher, bundleId required), #microsoft.graph.androidManagedStoreApp
+//       (beta only; displayName, publisher, packageId required).
+//   /{v1.0|beta}/deviceAppManagement/mobileAppConfigurations[/{id} | ('{id}')]
+//       GET (paged, $expand=assignments), POST 201, PATCH 200 + object (version+1, @odata.type
+//       may not change), DELETE 204. Types: #microsoft.graph.iosMobileAppConfiguration,
+//       #microsoft.graph.androidManagedStoreAppConfiguration (beta only); displayName required;
+//       every targetedMobileApps id must be an existing app of the same platform (else 400).
+//     .../{id}/assign, .../{id}/microsoft.graph.managedDeviceMobileAppConfiguration/assign
+//       POST {"assignments":[...]} replaces the set, 204 No Content.
+//     .../{id}/assignments[/{assignmentId}]   GET (paged)
+//   Enum literals of the app types are matched ignoring case and answered in camelCase.
 //   POST /{v1.0|beta}/$batch                                (<= 20 requests, dependsOn supported)
 //   GET /_sandbox/state, GET /_sandbox/stats, POST /_sandbox/reset   (no bearer, no budget)
 
@@ -103,6 +118,13 @@ struct SandboxOptions {
   // Handler threads of the HTTP server (RunSandbox / SandboxServer); keep it large when latency
   // is injected, since each sleeping request holds a thread.
   int handler_threads = 64;
+  // Seed the tenant (at start and on every /_sandbox/reset) with Outlook for iOS
+  // (#microsoft.graph.iosStoreApp, bundleId com.microsoft.Office.Outlook, id
+  // 0071ee10-0105-4000-8000-000000000001) and Outlook for Android
+  // (#microsoft.graph.androidManagedStoreApp, packageId com.microsoft.office.outlook, id
+  // 0071ee10-0ad0-4000-8000-000000000002), as a tenant that added both from the stores. Seeding
+  // is not a write: it takes no budget, counts in no statistic and is not journaled.
+  bool outlook_apps = true;
 };
 
 // Counters since start (or the last /_sandbox/reset). JSON names in brackets.
@@ -148,8 +170,10 @@ class SandboxTenant {
   // empty), headers, body. Never throws.
   virtual http::ServerResponse Handle(const http::ServerRequest& request) = 0;
 
-  // {"deviceConfigurations":[... each with "assignments":[...]], "userPfxCertificates":[...]},
-  // secrets masked as Graph masks them. Same as GET /_sandbox/state.
+  // {"deviceConfigurations":[... each with "assignments":[...]], "userPfxCertificates":[...],
+  //  "mobileApps":[...], "mobileAppConfigurations":[... each with "assignments":[...]]}, each in
+  // creation order as /beta renders it, secrets masked as Graph masks them. Same as
+  // GET /_sandbox/state.
   virtual nlohmann::json State() const = 0;
   virtual SandboxStats Stats() const = 0;
   // Same as GET /_sandbox/stats.

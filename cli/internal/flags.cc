@@ -116,6 +116,8 @@ void AddSandbox(CLI::App& app, SandboxArgs& args) {
   cmd->add_option("--seed", args.seed, "Seed for injected faults (0: random)")->capture_default_str();
   cmd->add_option("--token-lifetime", args.token_lifetime_seconds, "Access token lifetime, seconds")
       ->capture_default_str();
+  cmd->add_flag("--without-outlook", args.without_outlook,
+                "Start without the seeded Outlook apps (iOS and Android)");
 }
 
 }  // namespace

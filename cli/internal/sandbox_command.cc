@@ -53,6 +53,7 @@ Result<sandbox::SandboxOptions> ToOptions(const SandboxArgs& args) {
   o.state_file = args.state;
   o.seed = args.seed;
   o.token_lifetime = std::chrono::seconds(args.token_lifetime_seconds);
+  o.outlook_apps = !args.without_outlook;
   return o;
 }
 

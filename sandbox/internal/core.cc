@@ -1,6 +1,7 @@
 #include "sandbox/internal/core.h"
 
 #include <cctype>
+#include <cstdio>
 
 #include "base/log.h"
 #include "base/status_macros.h"
@@ -61,6 +62,25 @@ Reply MethodNotAllowed(const Operation& op) {
 Reply UnknownSegment(const Operation& op, const std::string& segment) {
   return GraphError(*op.context, 400, "BadRequest",
                     "Resource not found for the segment '" + segment + "'.");
+}
+
+bool ParseEntityPath(const Operation& op, EntityPath* out) {
+  if (op.segments.size() < 2) return false;
+  auto collection = ParseKeySegment(op.segments[1]);
+  if (!collection) return false;
+  out->id = collection->key;
+  out->rest.assign(op.segments.begin() + 2, op.segments.end());
+  if (!out->id && !out->rest.empty()) {
+    out->id = out->rest.front();
+    out->rest.erase(out->rest.begin());
+  }
+  return true;
+}
+
+std::string SeqKey(uint64_t seq) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "%016llu", static_cast<unsigned long long>(seq));
+  return buf;
 }
 
 Reply HandleUsers(const Operation& op, TenantCore& core) {

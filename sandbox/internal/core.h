@@ -25,11 +25,14 @@ namespace certdeploy::sandbox::internal {
 
 class TenantCore {
  public:
+  // `outlook_apps`: the state starts (and every reset restarts) with the Outlook mobileApps.
   TenantCore(Clock& clock, Random& random, int page_size, std::unique_ptr<Directory> directory,
-             std::unique_ptr<Connector> connector, std::unique_ptr<Journal> journal)
+             std::unique_ptr<Connector> connector, std::unique_ptr<Journal> journal,
+             bool outlook_apps)
       : clock(clock),
         random(random),
         page_size(page_size),
+        state(outlook_apps),
         directory_(std::move(directory)),
         connector_(std::move(connector)),
         journal_(std::move(journal)) {}
@@ -63,6 +66,16 @@ bool IsGuid(std::string_view s);
 Reply MethodNotAllowed(const Operation& op);
 // 400 "Resource not found for the segment '<segment>'." (what Graph says for unknown paths).
 Reply UnknownSegment(const Operation& op, const std::string& segment);
+// The path after a collection segment (op.segments[1], "name" or "name('key')"): the entity
+// key, from the parentheses or the next segment, and the segments after it. False when the
+// collection segment is malformed.
+struct EntityPath {
+  std::optional<std::string> id;
+  std::vector<std::string> rest;
+};
+bool ParseEntityPath(const Operation& op, EntityPath* out);
+// A collection's paging key for a creation sequence number: zero-padded, so keys sort as numbers.
+std::string SeqKey(uint64_t seq);
 
 // --- Resource handlers (op.segments start at the resource) -----------------------------------
 
@@ -72,9 +85,16 @@ Reply HandleUsers(const Operation& op, TenantCore& core);
 Reply HandleDeviceConfigurations(const Operation& op, TenantCore& core);
 // /deviceManagement/userPfxCertificates[...]
 Reply HandleUserPfxCertificates(const Operation& op, TenantCore& core);
+// /deviceAppManagement/mobileApps[...] (mobile_apps.cc)
+Reply HandleMobileApps(const Operation& op, TenantCore& core);
+// /deviceAppManagement/mobileAppConfigurations[...] (app_configurations.cc)
+Reply HandleMobileAppConfigurations(const Operation& op, TenantCore& core);
 
-// Graph representations (secrets masked), shared with /_sandbox/state.
+// Graph representations (secrets masked), shared with /_sandbox/state. `beta` selects the
+// /beta property set (a superset of v1.0's).
 json RenderConfig(const ConfigRecord& record, bool with_assignments);
 json RenderPfx(const PfxRecord& record);
+json RenderMobileApp(const ConfigRecord& record, bool beta);
+json RenderAppConfiguration(const ConfigRecord& record, bool beta, bool with_assignments);
 
 }  // namespace certdeploy::sandbox::internal

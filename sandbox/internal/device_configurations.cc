@@ -1,11 +1,11 @@
 // /beta/deviceManagement/deviceConfigurations: trusted root and imported-PFX profiles, /assign
 // and /assignments.
 
-#include <cstdio>
 #include <set>
 
 #include "base/strings.h"
 #include "base/time_format.h"
+#include "sandbox/internal/assignment_target.h"
 #include "sandbox/internal/config_schema.h"
 #include "sandbox/internal/core.h"
 
@@ -13,15 +13,6 @@ namespace certdeploy::sandbox::internal {
 namespace {
 
 constexpr char kTypePrefix[] = "#microsoft.graph.";
-// Intune's fixed target ids for the "all users" / "all devices" virtual groups.
-constexpr char kAllUsersId[] = "adadadad-808e-44e2-905a-0b7873a8a531";
-constexpr char kAllDevicesId[] = "acacacac-9df4-4c7d-9d50-4ef0226f57a9";
-
-std::string SeqKey(uint64_t seq) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%016llu", static_cast<unsigned long long>(seq));
-  return buf;
-}
 
 Refusal Invalid(const std::string& reason, const std::string& message) {
   return Refusal{400, "BadRequest", message, "deviceConfiguration: " + reason};
@@ -84,53 +75,16 @@ std::variant<json, Refusal> ValidateAssignment(const json& in, const std::string
   if (!in.contains("target") || !in["target"].is_object()) {
     return Invalid("invalid assignment", "An assignment requires a 'target' object.");
   }
-  const json& t = in["target"];
-  std::string type = t.value("@odata.type", "");
-  bool group = type == "#microsoft.graph.groupAssignmentTarget" ||
-               type == "#microsoft.graph.exclusionGroupAssignmentTarget";
-  bool all = type == "#microsoft.graph.allLicensedUsersAssignmentTarget" ||
-             type == "#microsoft.graph.allDevicesAssignmentTarget";
-  if (!group && !all) {
-    return Invalid("invalid assignment target",
-                   "Unsupported assignment target type '" + type + "'.");
-  }
-  json target = {{"@odata.type", type},
-                 {"deviceAndAppManagementAssignmentFilterId", nullptr},
-                 {"deviceAndAppManagementAssignmentFilterType", "none"}};
-  for (const auto& [key, value] : t.items()) {
-    if (key == "@odata.type") continue;
-    if (key == "groupId" && group) {
-      if (!value.is_string() || !IsGuid(value.get<std::string>())) {
-        return Invalid("invalid assignment target", "groupId must be a GUID.");
-      }
-      target["groupId"] = AsciiToLower(value.get<std::string>());
-    } else if (key == "deviceAndAppManagementAssignmentFilterId") {
-      if (!value.is_string() && !value.is_null()) {
-        return Invalid("invalid assignment target", "The filter id must be a string.");
-      }
-      target[key] = value;
-    } else if (key == "deviceAndAppManagementAssignmentFilterType") {
-      if (value != "none" && value != "include" && value != "exclude") {
-        return Invalid("invalid assignment target", "Invalid filter type " + value.dump() + ".");
-      }
-      target[key] = value;
-    } else {
-      return Invalid("unknown property",
-                     "The property '" + key + "' does not exist on type '" + type.substr(1) + "'.");
-    }
-  }
-  if (group && !target.contains("groupId")) {
-    return Invalid("invalid assignment target", "A group target requires a groupId.");
-  }
-  std::string target_id = group ? target["groupId"].get<std::string>()
-                          : type == "#microsoft.graph.allDevicesAssignmentTarget" ? kAllDevicesId
-                                                                                  : kAllUsersId;
+  auto target = ValidateAssignmentTarget(in["target"], "deviceConfiguration",
+                                         /*hash_optional=*/false);
+  if (auto* refusal = std::get_if<Refusal>(&target)) return *refusal;
+  auto& [target_json, target_id] = std::get<ValidTarget>(target);
   return json{{"@odata.type", "#microsoft.graph.deviceConfigurationAssignment"},
               {"id", config_id + "_" + target_id},
               {"intent", intent},
               {"source", "direct"},
               {"sourceId", config_id},
-              {"target", std::move(target)}};
+              {"target", std::move(target_json)}};
 }
 
 Reply Create(const Operation& op, TenantCore& core) {
@@ -186,24 +140,12 @@ Reply List(const Operation& op, TenantCore& core) {
     expand = true;
   }
   // Supported filters are applied; like Intune, any other filter is silently ignored.
-  std::optional<std::string> type_filter;
-  std::optional<EqClause> name_filter;
-  if (auto filter = op.Query("$filter")) {
-    type_filter = ParseIsOf(*filter);
-    auto clauses = ParseEqFilter(*filter);
-    if (clauses && clauses->size() == 1 && (*clauses)[0].property == "displayName") {
-      name_filter = (*clauses)[0];
-    }
-  }
+  const TypeAndNameFilter filter = ParseTypeAndNameFilter(op.Query("$filter"));
   std::vector<PageItem> items;
   {
     std::lock_guard<std::mutex> lock(core.mu);
     for (const auto& [id, record] : core.state.configs) {
-      if (type_filter && record.type != *type_filter) continue;
-      if (name_filter) {
-        std::string name = record.props.value("displayName", "");
-        if ((name_filter->tolower ? AsciiToLower(name) : name) != name_filter->literal) continue;
-      }
+      if (!filter.Matches(record.type, record.props.value("displayName", ""))) continue;
       items.push_back({SeqKey(record.seq), RenderConfig(record, expand)});
     }
   }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/encoding.h"
+#include "base/strings.h"
 
 namespace certdeploy::sandbox::internal {
 namespace {
@@ -238,6 +239,24 @@ void ApplySelect(const Operation& op, json* object) {
       ++it;
     }
   }
+}
+
+TypeAndNameFilter ParseTypeAndNameFilter(std::optional<std::string_view> filter) {
+  TypeAndNameFilter out;
+  if (!filter) return out;
+  out.type = ParseIsOf(*filter);
+  std::optional<std::vector<EqClause>> clauses = ParseEqFilter(*filter);
+  if (clauses && clauses->size() == 1 && (*clauses)[0].property == "displayName") {
+    out.name = (*clauses)[0];
+  }
+  return out;
+}
+
+bool TypeAndNameFilter::Matches(const std::string& record_type,
+                                const std::string& display_name) const {
+  if (type && record_type != *type) return false;
+  if (!name) return true;
+  return (name->tolower ? AsciiToLower(display_name) : display_name) == name->literal;
 }
 
 }  // namespace certdeploy::sandbox::internal

@@ -32,6 +32,18 @@ std::optional<std::vector<EqClause>> ParseEqFilter(std::string_view filter);
 // "isof('microsoft.graph.iosTrustedRootCertificate')" -> "iosTrustedRootCertificate".
 std::optional<std::string> ParseIsOf(std::string_view filter);
 
+// The $filter a configuration list applies, as Intune does for deviceConfigurations:
+// isof('microsoft.graph.T') and displayName eq '...' (optionally tolower(displayName)); any other
+// filter is ignored, not refused.
+struct TypeAndNameFilter {
+  std::optional<std::string> type;  // "iosTrustedRootCertificate"
+  std::optional<EqClause> name;
+
+  // Whether a record of `record_type` named `display_name` passes.
+  bool Matches(const std::string& record_type, const std::string& display_name) const;
+};
+TypeAndNameFilter ParseTypeAndNameFilter(std::optional<std::string_view> filter);
+
 struct KeySegment {
   std::string name;
   std::optional<std::string> key;

@@ -50,7 +50,61 @@ Status PfxFromJournal(const json& j, PfxRecord* out) {
   return OkStatus();
 }
 
+// The seeded Outlook apps: what an Intune tenant that added Outlook from the App Store and from
+// managed Google Play holds. Ids are fixed (kOutlook*AppId) and so is the creation time, so a
+// seeded tenant is the same on every run.
+void SeedOutlookApps(std::map<std::string, ConfigRecord>* apps, uint64_t* next_seq) {
+  const SystemTime seeded_at = FromUnixMillis(1704067200000);  // 2024-01-01T00:00:00Z
+  auto add = [&](const char* id, const char* type, json props) {
+    ConfigRecord r;
+    r.id = id;
+    r.type = type;
+    r.seq = (*next_seq)++;
+    r.created = r.modified = seeded_at;
+    r.props = std::move(props);
+    (*apps)[r.id] = std::move(r);
+  };
+  add(kOutlookIosAppId, "iosStoreApp",
+      {{"displayName", "Microsoft Outlook"},
+       {"description", "Microsoft Outlook"},
+       {"publisher", "Microsoft Corporation"},
+       {"bundleId", "com.microsoft.Office.Outlook"},
+       {"appStoreUrl", "https://apps.apple.com/us/app/microsoft-outlook/id951937596"},
+       {"applicableDeviceType", {{"iPad", true}, {"iPhoneAndIPod", true}}},
+       {"minimumSupportedOperatingSystem", {{"v16_0", true}}}});
+  add(kOutlookAndroidAppId, "androidManagedStoreApp",
+      {{"displayName", "Microsoft Outlook"},
+       {"description", "Microsoft Outlook"},
+       {"publisher", "Microsoft Corporation"},
+       {"packageId", "com.microsoft.office.outlook"},
+       {"appIdentifier", "com.microsoft.office.outlook"},
+       {"appStoreUrl",
+        "https://play.google.com/store/apps/details?id=com.microsoft.office.outlook"}});
+}
+
+// Creates or replaces a record from its journal form, keeping the assignments it had.
+Status PutRecord(const json& j, std::map<std::string, ConfigRecord>* records, uint64_t* next_seq) {
+  ConfigRecord record;
+  RETURN_IF_ERROR(ConfigFromJournal(j, &record));
+  auto it = records->find(record.id);
+  if (it != records->end()) record.assignments = std::move(it->second.assignments);
+  *next_seq = std::max(*next_seq, record.seq + 1);
+  (*records)[record.id] = std::move(record);
+  return OkStatus();
+}
+
 }  // namespace
+
+TenantState::TenantState(bool outlook_apps) : outlook_apps_(outlook_apps) { Reset(); }
+
+void TenantState::Reset() {
+  configs.clear();
+  pfx.clear();
+  apps.clear();
+  app_configs.clear();
+  next_seq = 1;
+  if (outlook_apps_) SeedOutlookApps(&apps, &next_seq);
+}
 
 json ConfigToJournal(const ConfigRecord& r) {
   return json{{"id", r.id},
@@ -93,42 +147,45 @@ Status TenantState::Apply(const json& entry) {
     *id = entry["id"];
     return OkStatus();
   };
-  if (op == "putConfig") {
-    ConfigRecord record;
-    RETURN_IF_ERROR(ConfigFromJournal(entry.value("config", json()), &record));
-    auto it = configs.find(record.id);
-    if (it != configs.end()) record.assignments = std::move(it->second.assignments);
-    next_seq = std::max(next_seq, record.seq + 1);
-    configs[record.id] = std::move(record);
-  } else if (op == "deleteConfig") {
-    std::string id;
-    RETURN_IF_ERROR(id_of(&id));
-    configs.erase(id);
-  } else if (op == "setAssignments") {
+  auto set_assignments = [&](std::map<std::string, ConfigRecord>* records) -> Status {
     std::string id;
     RETURN_IF_ERROR(id_of(&id));
     if (!entry.contains("assignments") || !entry["assignments"].is_array()) {
-      return InvalidArgumentError("setAssignments without assignments");
+      return InvalidArgumentError(op + " without assignments");
     }
-    auto it = configs.find(id);
-    if (it == configs.end()) return InvalidArgumentError("setAssignments for unknown " + id);
+    auto it = records->find(id);
+    if (it == records->end()) return InvalidArgumentError(op + " for unknown " + id);
     it->second.assignments = entry["assignments"];
-  } else if (op == "putPfx") {
+    return OkStatus();
+  };
+  auto erase = [&](auto* records) -> Status {
+    std::string id;
+    RETURN_IF_ERROR(id_of(&id));
+    records->erase(id);
+    return OkStatus();
+  };
+  if (op == "putConfig") return PutRecord(entry.value("config", json()), &configs, &next_seq);
+  if (op == "deleteConfig") return erase(&configs);
+  if (op == "setAssignments") return set_assignments(&configs);
+  if (op == "putApp") return PutRecord(entry.value("app", json()), &apps, &next_seq);
+  if (op == "deleteApp") return erase(&apps);
+  if (op == "putAppConfig") {
+    return PutRecord(entry.value("config", json()), &app_configs, &next_seq);
+  }
+  if (op == "deleteAppConfig") return erase(&app_configs);
+  if (op == "setAppConfigAssignments") return set_assignments(&app_configs);
+  if (op == "putPfx") {
     PfxRecord record;
     RETURN_IF_ERROR(PfxFromJournal(entry.value("record", json()), &record));
     pfx[record.id] = std::move(record);
-  } else if (op == "deletePfx") {
-    std::string id;
-    RETURN_IF_ERROR(id_of(&id));
-    pfx.erase(id);
-  } else if (op == "reset") {
-    configs.clear();
-    pfx.clear();
-    next_seq = 1;
-  } else {
-    return InvalidArgumentError("unknown journal op " + op);
+    return OkStatus();
   }
-  return OkStatus();
+  if (op == "deletePfx") return erase(&pfx);
+  if (op == "reset") {
+    Reset();
+    return OkStatus();
+  }
+  return InvalidArgumentError("unknown journal op " + op);
 }
 
 }  // namespace certdeploy::sandbox::internal

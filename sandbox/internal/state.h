@@ -8,8 +8,15 @@
 //   {"op":"setAssignments","id":"...","assignments":[...]}
 //   {"op":"putPfx","record":{...}}            create or replace a userPfxCertificate
 //   {"op":"deletePfx","id":"..."}
-//   {"op":"reset"}
+//   {"op":"putApp","app":{...}}              create or replace a mobileApp
+//   {"op":"deleteApp","id":"..."}
+//   {"op":"putAppConfig","config":{...}}     create or replace a mobileAppConfiguration
+//   {"op":"deleteAppConfig","id":"..."}
+//   {"op":"setAppConfigAssignments","id":"...","assignments":[...]}
+//   {"op":"reset"}                            empty again (seeded apps restored)
 // No entry holds a secret: PFX records keep neither the blob nor the sealed password.
+// Seeded objects (the Outlook apps) are part of the initial state, not journal entries: a
+// restarted sandbox seeds them again and then replays the journal over them.
 // Not thread-safe: the tenant guards it with its mutex.
 
 #pragma once
@@ -24,6 +31,8 @@
 
 namespace certdeploy::sandbox::internal {
 
+// A deviceConfiguration, and also the shape of a mobileApp and of a mobileAppConfiguration
+// (for those, root_sha1 stays empty; a mobileApp's version and assignments are unused).
 struct ConfigRecord {
   std::string id;    // GUID.
   std::string type;  // Without "#microsoft.graph.", e.g. "iosTrustedRootCertificate".
@@ -59,14 +68,29 @@ struct PfxRecord {
 json ConfigToJournal(const ConfigRecord& record);
 json PfxToJournal(const PfxRecord& record);
 
+// Ids of the seeded Outlook apps (SandboxOptions::outlook_apps).
+inline constexpr char kOutlookIosAppId[] = "0071ee10-0105-4000-8000-000000000001";
+inline constexpr char kOutlookAndroidAppId[] = "0071ee10-0ad0-4000-8000-000000000002";
+
 class TenantState {
  public:
-  std::map<std::string, ConfigRecord> configs;  // By id.
-  std::map<std::string, PfxRecord> pfx;         // By id (lower case).
+  // With `outlook_apps`, starts (and restarts on "reset") with the two Outlook mobileApps.
+  explicit TenantState(bool outlook_apps = false);
+
+  std::map<std::string, ConfigRecord> configs;      // deviceConfigurations by id.
+  std::map<std::string, PfxRecord> pfx;             // By id (lower case).
+  std::map<std::string, ConfigRecord> apps;         // mobileApps by id.
+  std::map<std::string, ConfigRecord> app_configs;  // mobileAppConfigurations by id.
   uint64_t next_seq = 1;
 
   // Applies one entry. InvalidArgument if it is malformed (nothing changed then).
   Status Apply(const json& entry);
+
+ private:
+  // Empties the state and puts the seeded objects back.
+  void Reset();
+
+  const bool outlook_apps_;
 };
 
 }  // namespace certdeploy::sandbox::internal

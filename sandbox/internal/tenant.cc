@@ -178,6 +178,15 @@ Reply SandboxTenantImpl::Dispatch(const Operation& op) {
   if (root == "$batch") {
     return GraphError(*op.context, 400, "BadRequest", "A $batch request cannot be nested.");
   }
+  if (root == "deviceAppManagement") {
+    // Served under v1.0 and beta; the beta-only types are refused or invisible under v1.0.
+    if (op.segments.size() < 2) return MethodNotAllowed(op);
+    auto collection = ParseKeySegment(op.segments[1]);
+    std::string name = collection ? collection->name : op.segments[1];
+    if (name == "mobileApps") return HandleMobileApps(op, *core_);
+    if (name == "mobileAppConfigurations") return HandleMobileAppConfigurations(op, *core_);
+    return UnknownSegment(op, name);
+  }
   if (root != "deviceManagement") return UnknownSegment(op, root);
   if (op.segments.size() < 2) return MethodNotAllowed(op);
   auto collection = ParseKeySegment(op.segments[1]);
@@ -217,16 +226,30 @@ Reply SandboxTenantImpl::Inspect(const std::string& method,
 
 nlohmann::json SandboxTenantImpl::State() const {
   std::lock_guard<std::mutex> lock(core_->mu);
-  std::vector<const ConfigRecord*> configs;
-  for (const auto& [id, record] : core_->state.configs) configs.push_back(&record);
-  std::sort(configs.begin(), configs.end(),
-            [](const ConfigRecord* a, const ConfigRecord* b) { return a->seq < b->seq; });
-  json out = {{"deviceConfigurations", json::array()}, {"userPfxCertificates", json::array()}};
-  for (const ConfigRecord* record : configs) {
+  // Each collection in creation order, rendered as /beta renders it.
+  auto in_order = [](const std::map<std::string, ConfigRecord>& records) {
+    std::vector<const ConfigRecord*> out;
+    for (const auto& [id, record] : records) out.push_back(&record);
+    std::sort(out.begin(), out.end(),
+              [](const ConfigRecord* a, const ConfigRecord* b) { return a->seq < b->seq; });
+    return out;
+  };
+  json out = {{"deviceConfigurations", json::array()},
+              {"userPfxCertificates", json::array()},
+              {"mobileApps", json::array()},
+              {"mobileAppConfigurations", json::array()}};
+  for (const ConfigRecord* record : in_order(core_->state.configs)) {
     out["deviceConfigurations"].push_back(RenderConfig(*record, true));
   }
   for (const auto& [id, record] : core_->state.pfx) {
     out["userPfxCertificates"].push_back(RenderPfx(record));
+  }
+  for (const ConfigRecord* record : in_order(core_->state.apps)) {
+    out["mobileApps"].push_back(RenderMobileApp(*record, /*beta=*/true));
+  }
+  for (const ConfigRecord* record : in_order(core_->state.app_configs)) {
+    out["mobileAppConfigurations"].push_back(
+        RenderAppConfiguration(*record, /*beta=*/true, /*with_assignments=*/true));
   }
   return out;
 }
@@ -251,8 +274,9 @@ Result<std::unique_ptr<SandboxTenant>> SandboxTenant::Create(const SandboxOption
   if (!options.state_file.empty()) {
     ASSIGN_OR_RETURN(journal, Journal::Open(options.state_file, &entries));
   }
-  auto core = std::make_unique<TenantCore>(clock, random, options.page_size, std::move(directory),
-                                           std::move(connector), std::move(journal));
+  auto core =
+      std::make_unique<TenantCore>(clock, random, options.page_size, std::move(directory),
+                                   std::move(connector), std::move(journal), options.outlook_apps);
   for (size_t i = 0; i < entries.size(); ++i) {
     Status s = core->state.Apply(entries[i]);
     if (!s.ok()) {

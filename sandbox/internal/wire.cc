@@ -48,6 +48,19 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::
   return out;
 }
 
+bool IsGraphType(const json& value, std::string_view name, bool hash_optional) {
+  constexpr std::string_view kPrefix = "microsoft.graph.";
+  if (!value.is_string()) return false;
+  std::string_view s = value.get_ref<const std::string&>();
+  if (!s.empty() && s.front() == '#') {
+    s.remove_prefix(1);
+  } else if (!hash_optional) {
+    return false;
+  }
+  return s.size() == kPrefix.size() + name.size() && s.substr(0, kPrefix.size()) == kPrefix &&
+         s.substr(kPrefix.size()) == name;
+}
+
 int64_t ToUnixMillis(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }

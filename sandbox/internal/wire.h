@@ -82,6 +82,10 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path, bool de
 // Splits "a=1&b=2" and decodes both sides. nullopt for a malformed escape.
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view raw);
 
+// True when `value` is the string "#microsoft.graph.<name>", or (with `hash_optional`)
+// "microsoft.graph.<name>". Graph's request examples write nested and target types both ways.
+bool IsGraphType(const json& value, std::string_view name, bool hash_optional);
+
 // --- Time ------------------------------------------------------------------------------------
 
 // Edm.DateTimeOffset as Graph (.NET) reads it, for ParseRfc3339: a mandatory offset ("Z" or
