@@ -10,6 +10,8 @@
 //                importedPfxProfile: true, trustBundle: extra-cas.pem }
 //   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false }
 //   limits:    { writesPer20s: 100, requestsPer20s: 1000, concurrency: 8 }
+//   outlook:   { smimeEnabled: true, userChangeAllowed: false, encryptAllMail: false,
+//                signAllMail: false, platforms: [ios, android] }   # optional; see OutlookConfig
 //   service:   { listen: 0.0.0.0:8443, tls: { certFile: tls.crt, keyFile: tls.key },
 //                store: "sqlite:state.db", inbox: inbox,
 //                apiKeys: [ { name: hr, sha256: <hex>, scopes: [enroll, read] } ] }
@@ -92,6 +94,26 @@ struct LimitsConfig {
   int concurrency = 8;
 };
 
+// Outlook for iOS and Android app platforms an app configuration policy can be made for. One
+// Android policy serves both Android Enterprise profile platforms (managed Google Play).
+enum class OutlookPlatform { kIos, kAndroid };
+std::string_view OutlookPlatformName(OutlookPlatform p);  // "ios" | "android"
+
+// The `outlook:` section: the S/MIME settings of Outlook for iOS and Android, deployed as an app
+// configuration policy for managed devices (docs/outlook.md). Outlook uses the certificates only
+// when S/MIME is on, and reads that setting from this policy.
+struct OutlookConfig {
+  bool smime_enabled = true;                        // smimeEnabled
+  bool user_change_allowed = false;                 // userChangeAllowed (of smimeEnabled)
+  bool encrypt_all_mail = false;                    // encryptAllMail
+  bool encrypt_all_mail_user_change_allowed = true;  // encryptAllMailUserChangeAllowed
+  bool sign_all_mail = false;                       // signAllMail
+  bool sign_all_mail_user_change_allowed = true;    // signAllMailUserChangeAllowed
+  // Never empty after loading. Default: ios when profiles.platforms has ios, android when it has
+  // androidWorkProfile or androidDeviceOwner.
+  std::vector<OutlookPlatform> platforms;
+};
+
 // The daemon's (`certdeploy serve`) TLS material: unencrypted PEM files (absolute after loading).
 struct ServiceTlsConfig {
   std::string cert_file;
@@ -163,6 +185,7 @@ struct Config {
   ProfilesConfig profiles;
   PfxConfig pfx;
   LimitsConfig limits;
+  std::optional<OutlookConfig> outlook;  // Absent: certdeploy manages no app configuration.
   std::optional<ServiceConfig> service;  // Absent when the file has no `service:` section.
 };
 

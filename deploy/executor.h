@@ -1,8 +1,8 @@
 // deploy/executor.h: carrying out a reviewed Plan against Graph.
 //
 // ExecutePlan runs the plan's write actions in four phases, each finished before the next starts:
-//   1. trusted-root profiles   2. imported-PFX profiles   3. assignments   4. user PFX records
-//   (imports, then deletes of superseded expired records).
+//   1. trusted-root profiles   2. imported-PFX profiles   3. Outlook app configurations
+//   4. assignments   5. user PFX records (imports, then deletes of superseded expired records).
 // Within a phase up to `concurrency` worker threads share the one GraphClient, and so its
 // WriteBudget: the tenant's write budget holds however many workers run. Non-write actions
 // (unchanged, skip, invalid) are not executed.
@@ -125,5 +125,16 @@ nlohmann::json TrustedProfileBody(const Action& create);
 nlohmann::json ImportedProfileBody(const Action& create);
 // The /assign body's assignments: one {"target": {...}} per entry of assignments_after.
 std::vector<nlohmann::json> AssignmentBodies(const Action& assign);
+// Outlook app configuration policy (createAppConfiguration): @odata.type, displayName,
+// description, targetedMobileApps [app_id], and the S/MIME settings as AppConfigurationPatch
+// gives them; Android adds packageId "app:com.microsoft.office.outlook" and
+// profileApplicability "default".
+nlohmann::json AppConfigurationBody(const Action& create);
+// The PATCH fields that set the action's S/MIME keys on `existing` (the policy as read; {} for a
+// new one) and keep every other key it has: iOS "settings" (appConfigKeyType booleanType), Android
+// "payloadJson" (base64 of the managedConfiguration, managedProperty valueBool).
+nlohmann::json AppConfigurationPatch(const nlohmann::json& existing, const Action& update);
+// AssignmentBodies typed as managedDeviceMobileAppConfigurationAssignment.
+std::vector<nlohmann::json> AppConfigurationAssignmentBodies(const Action& assign);
 
 }  // namespace certdeploy::deploy

@@ -27,6 +27,33 @@ namespace certdeploy::deploy {
 inline constexpr char kOutlookAndroidPackage[] = "com.microsoft.office.outlook";
 inline constexpr char kOutlookIosBundleId[] = "com.microsoft.Office.Outlook";
 
+// Outlook's S/MIME settings for managed devices, as Outlook's app configuration keys name them
+// (case-sensitive, all booleans): "Deploying Outlook for iOS and Android app configuration
+// settings", section S/MIME settings,
+// https://learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/outlook-for-ios-and-android/outlook-for-ios-and-android-configuration-with-microsoft-intune
+inline constexpr char kOutlookSmimeEnabledKey[] = "com.microsoft.outlook.Mail.SMIMEEnabled";
+// Every key certdeploy manages starts with this (SMIMEEnabled and its sub-keys).
+inline constexpr char kOutlookSmimeKeyPrefix[] = "com.microsoft.outlook.Mail.SMIMEEnabled";
+
+// App configuration settings: key -> boolean value, in the order the documentation lists them.
+using AppSettings = std::vector<std::pair<std::string, bool>>;
+// The six documented S/MIME keys with the values of `outlook`.
+AppSettings OutlookSmimeSettings(const config::OutlookConfig& outlook);
+
+// "#microsoft.graph.iosMobileAppConfiguration" (v1.0 and beta) or
+// "#microsoft.graph.androidManagedStoreAppConfiguration" (beta only):
+// https://learn.microsoft.com/graph/api/resources/intune-apps-iosmobileappconfiguration
+// https://learn.microsoft.com/graph/api/resources/intune-apps-androidmanagedstoreappconfiguration?view=graph-rest-beta
+std::string AppConfigurationType(config::OutlookPlatform platform);
+// Outlook's identifier on the platform: the iOS bundle id or the Android package.
+std::string_view OutlookAppIdentifier(config::OutlookPlatform platform);
+// Whether `odata_type` is one of the two above (it is assigned through the
+// mobileAppConfigurations endpoints, not deviceConfigurations).
+bool IsAppConfigurationType(std::string_view odata_type);
+// Whether `have` (key -> value text, as observed) sets every key of `want` to its value
+// ("true"/"false", compared ignoring case). Keys `want` does not name are not compared.
+bool SmimeSettingsMatch(const std::map<std::string, std::string>& have, const AppSettings& want);
+
 // "#microsoft.graph.iosTrustedRootCertificate", "#microsoft.graph.windows81TrustedRootCertificate".
 std::string TrustedRootType(config::Platform platform);
 // "#microsoft.graph.iosImportedPFXCertificateProfile", ...
@@ -43,6 +70,13 @@ struct DesiredImportedProfile {
   config::Platform platform = config::Platform::kIos;
   pkcs::Purpose purpose = pkcs::Purpose::kSmimeEncryption;
   std::string display_name;  // "<prefix> imported PFX <purpose> (<platform>)"
+};
+
+// The Outlook app configuration policy of one platform (config `outlook:`).
+struct DesiredAppConfiguration {
+  config::OutlookPlatform platform = config::OutlookPlatform::kIos;
+  std::string display_name;  // "<prefix> Outlook S/MIME (<platform>)"
+  AppSettings settings;      // OutlookSmimeSettings.
 };
 
 struct DesiredUserPfx {
@@ -80,6 +114,7 @@ struct DesiredState {
   std::vector<DesiredImportedProfile> imported;  // One per purpose per platform (if enabled).
   std::vector<DesiredUserPfx> pfx;
   std::vector<InvalidRow> invalid;
+  std::vector<DesiredAppConfiguration> outlook;  // One per Outlook platform (if configured).
   DesiredSeal seal;            // Records sealed otherwise are re-sealed (updateUserPfx).
   config::AssignTo assign_to;  // Applied to every profile above; empty groups: leave as is.
   bool prune_expired = false;
@@ -117,6 +152,19 @@ struct ObservedUserPfx {
   std::string padding_scheme;  // camelCase ("oaepSha512").
 };
 
+// An app configuration policy for Outlook that sets S/MIME: it targets an Outlook app of the
+// tenant and sets at least one key starting with kOutlookSmimeKeyPrefix. Other policies (other
+// apps, or Outlook settings without S/MIME) are not certdeploy's and are not read.
+struct ObservedAppConfiguration {
+  std::string id;
+  std::string odata_type;
+  std::string display_name;
+  config::OutlookPlatform platform = config::OutlookPlatform::kIos;
+  // The S/MIME keys it sets and their values as given ("true", "false"...).
+  std::map<std::string, std::string> smime;
+  std::vector<ObservedAssignment> assignments;
+};
+
 // A manifest user as the directory knows it.
 struct ObservedUser {
   bool found = false;        // False: Entra has no such user.
@@ -128,6 +176,10 @@ struct ObservedState {
   std::vector<ObservedUserPfx> pfx;
   // By lower-cased UPN; users not read are absent (their addresses are not checked).
   std::map<std::string, ObservedUser> users;
+  // Read only when Outlook is configured (ObserveOptions::outlook).
+  bool apps_read = false;
+  std::map<config::OutlookPlatform, std::string> outlook_apps;  // Outlook's mobileApp id.
+  std::vector<ObservedAppConfiguration> app_configurations;     // By id.
 };
 
 // Why a certificate carrying `emails` cannot work in Outlook for user `upn`, if it does:

@@ -34,7 +34,13 @@ struct ObserveOptions {
   // At most this many distinct users (case-insensitive): one filtered query per user. More: one
   // paged list of all userPfxCertificates.
   int per_user_query_limit = 25;
+  // Also read Outlook's apps and its S/MIME app configuration policies (config `outlook:`;
+  // needs DeviceManagementApps.Read.All).
+  bool outlook = false;
 };
+
+// What `config` asks to be read: outlook when it has an `outlook:` section.
+ObserveOptions ObserveOptionsFor(const config::Config& config);
 
 // Reads the observed state. `manifest_upns` are the manifest's users (any case, duplicates
 // allowed); records of other users are not part of the result. The result is in a canonical
@@ -58,6 +64,19 @@ Result<std::vector<ObservedProfile>> ListManagedProfiles(graph::IntuneApi& intun
 // imported-PFX profile with an unknown intendedPurpose gets no purpose (neither matches anything
 // certdeploy wants, so the planner creates its own profile next to it).
 std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& configuration);
+
+// Lists the tenant's mobileApps to find Outlook (ObservedState::outlook_apps: per platform the id
+// of an iosStoreApp, iosVppApp or managedIOSStoreApp with bundle id com.microsoft.Office.Outlook,
+// or an androidManagedStoreApp with package com.microsoft.office.outlook, compared ignoring case)
+// and the mobileAppConfigurations that target it and set S/MIME keys
+// (ObservedState::app_configurations, sorted by id; with their assignments when
+// `with_assignments`). Sets apps_read. Errors as ReadObservedState.
+Status ReadOutlookAppConfigurations(graph::IntuneApi& intune, ObservedState& observed,
+                                    bool with_assignments);
+
+// The S/MIME keys (kOutlookSmimeKeyPrefix) a mobileAppConfiguration sets, key -> value text:
+// an iOS policy's settings, an Android policy's payloadJson (base64 or plain JSON).
+std::map<std::string, std::string> SmimeSettingsOf(const nlohmann::json& configuration);
 
 // Parses deviceConfigurationAssignment JSON ({"target": {"@odata.type", "groupId"}}), sorted.
 std::vector<ObservedAssignment> ObservedAssignmentsFromJson(

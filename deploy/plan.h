@@ -20,14 +20,17 @@ namespace certdeploy::deploy {
 enum class ActionKind {
   kCreateTrustedProfile,      // +
   kCreateImportedPfxProfile,  // +
-  kAssignProfile,             // ~ (replaces the whole assignment set)
+  kCreateAppConfiguration,    // + Outlook app configuration policy (config `outlook:`)
+  kUpdateAppConfiguration,    // ~ set the S/MIME keys of an existing one (other keys kept)
+  kAssignProfile,             // ~ (replaces the whole assignment set; profiles and app configs)
   kImportUserPfx,             // +
   kUpdateUserPfx,             // ~ PATCH an existing record: re-sealed to the configured connector
                               //   key, and/or another intendedPurpose (needs the PFX, like +)
   kSkipUserPfx,               // = same user + thumbprint already present
-  kUnchangedProfile,          // = profile present with the desired assignments
+  kUnchangedProfile,          // = profile (or app configuration) present as desired
   kDeleteUserPfx,             // - expired record superseded by a newer one (pruneExpired only)
-  kInvalid,                   // ! manifest row that cannot be deployed
+  kInvalid,                   // ! manifest row that cannot be deployed, or an Outlook app
+                              //   configuration that cannot be made (Outlook not in the tenant)
 };
 std::string_view ActionKindName(ActionKind kind);  // "createTrustedProfile", ...
 Result<ActionKind> ParseActionKind(std::string_view name);
@@ -36,7 +39,7 @@ char ActionMarker(ActionKind kind);                 // '+', '~', '-', '=', '!'
 struct Action {
   ActionKind kind = ActionKind::kInvalid;
   // Stable identity of the target, e.g. "trusted/ios/<sha1>", "imported/ios/smimeEncryption",
-  // "pfx/<lower upn>/<thumbprint>". An assign action's key is its profile's key.
+  // "pfx/<lower upn>/<thumbprint>", "outlook/ios". An assign action's key is its profile's key.
   std::string key;
   std::string description;  // One human line for the text plan.
   // Trusted/imported profiles and assignments.
@@ -49,6 +52,9 @@ struct Action {
   std::string role;               // "root" | "intermediate" for trusted profiles.
   std::vector<ObservedAssignment> assignments_before;
   std::vector<ObservedAssignment> assignments_after;
+  // Outlook app configurations: the targeted app and the S/MIME settings.
+  std::string app_id;
+  AppSettings app_settings;
   // User PFX records.
   int line = 0;
   std::string upn;

@@ -136,6 +136,29 @@ class IntuneApi {
   // assignments not listed are removed. Do read-modify-write: ListAssignments, edit, Assign all.
   Status Assign(std::string_view configuration_id, const std::vector<nlohmann::json>& assignments);
 
+  // deviceAppManagement (needs DeviceManagementApps.Read.All, .ReadWrite.All to write).
+  // GET /deviceAppManagement/mobileApps (all pages): every app of the tenant, with its
+  // "@odata.type" and type-specific fields (bundleId for iOS store and VPP apps, packageId for
+  // managed Google Play apps). No $filter: the caller matches on those fields.
+  // https://learn.microsoft.com/graph/api/intune-apps-mobileapp-list
+  Result<std::vector<nlohmann::json>> ListMobileApps();
+  // mobileAppConfigurations: app configuration policies for managed devices
+  // (#microsoft.graph.iosMobileAppConfiguration, #microsoft.graph.androidManagedStoreAppConfiguration).
+  // https://learn.microsoft.com/graph/api/resources/intune-apps-manageddevicemobileappconfiguration
+  Result<std::vector<nlohmann::json>> ListMobileAppConfigurations();
+  Result<nlohmann::json> GetMobileAppConfiguration(std::string_view id);
+  Result<nlohmann::json> CreateMobileAppConfiguration(const nlohmann::json& configuration);
+  // `fields` must include "@odata.type".
+  Status PatchMobileAppConfiguration(std::string_view id, const nlohmann::json& fields);
+  Result<std::vector<nlohmann::json>> ListMobileAppConfigurationAssignments(std::string_view id);
+  // POST .../mobileAppConfigurations/{id}/microsoft.graph.managedDeviceMobileAppConfiguration/assign
+  // with {"assignments": [...]}: REPLACES the whole set, like Assign. The action is addressed
+  // through the type cast: Graph answers the documented short form ".../{id}/assign" with 400
+  // "No method match route template" (microsoftgraph/msgraph-sdk-powershell#2985,
+  // microsoft-graph-docs#15359); the cast form is the same bound action, valid OData.
+  Status AssignMobileAppConfiguration(std::string_view id,
+                                      const std::vector<nlohmann::json>& assignments);
+
   // userPfxCertificates.
   Result<std::vector<UserPfxCertificate>> ListUserPfxCertificates();
   // $filter=tolower(userPrincipalName) eq '<upn lowercased>'[ and tolower(thumbprint) eq '<t>'].

@@ -100,7 +100,8 @@ std::optional<int> PlanFromManifest(const std::string& manifest_path, Reporter& 
       deploy::BuildDesiredState(s.config, s.manifest.manifest, desired_options);
   if (!desired.ok()) return r.Usage(desired.status());
   Result<deploy::ObservedState> observed =
-      deploy::ReadObservedState(s.graph->intune(), Upns(s.manifest.manifest));
+      deploy::ReadObservedState(s.graph->intune(), Upns(s.manifest.manifest),
+                                deploy::ObserveOptionsFor(s.config));
   if (!observed.ok()) return r.Graph(observed.status());
   s.plan = deploy::ComputePlan(*desired, *observed, now);
   s.plan.created_at = FormatRfc3339Utc(now);
@@ -176,7 +177,8 @@ std::optional<int> LoadReviewedPlan(const std::string& plan_path, Reporter& r, S
   if (!graph.ok()) return r.Usage(graph.status());
   s.graph = std::move(*graph);
   Result<deploy::ObservedState> observed =
-      deploy::ReadObservedState(s.graph->intune(), Upns(s.manifest.manifest));
+      deploy::ReadObservedState(s.graph->intune(), Upns(s.manifest.manifest),
+                                deploy::ObserveOptionsFor(s.config));
   if (!observed.ok()) return r.Graph(observed.status());
   if (deploy::DigestObservedState(*observed) != plan->observed_digest) {
     return r.Stale("the tenant changed since the plan was made");

@@ -117,7 +117,6 @@ std::string DescribeFailure(const deploy::ItemResult& item) {
 std::string RenderSummary(const deploy::Plan& plan, const deploy::ExecutionReport& report,
                           Duration elapsed) {
   std::ostringstream out;
-  const int invalid = plan.Summary().invalid;
   out << (report.ok() ? "Apply complete: " : "Apply finished with failures: ") << report.succeeded()
       << " succeeded";
   if (report.reconciled() > 0) {
@@ -131,8 +130,17 @@ std::string RenderSummary(const deploy::Plan& plan, const deploy::ExecutionRepor
       if (!item.ok) out << "  ! " << DescribeFailure(item) << "\n";
     }
   }
-  if (invalid > 0) {
-    out << invalid << " manifest row" << (invalid == 1 ? " was" : "s were")
+  int rows = 0;
+  for (const deploy::Action& a : plan.actions) {
+    if (a.kind != deploy::ActionKind::kInvalid) continue;
+    if (a.line > 0) {
+      ++rows;
+    } else {
+      out << "Not done: " << a.description << "\n";
+    }
+  }
+  if (rows > 0) {
+    out << rows << " manifest row" << (rows == 1 ? " was" : "s were")
         << " invalid and skipped (marked ! in the plan).\n";
   }
   return out.str();
@@ -163,8 +171,10 @@ nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionRepor
   nlohmann::json invalid = nlohmann::json::array();
   for (const deploy::Action& a : plan.actions) {
     if (a.kind == deploy::ActionKind::kInvalid) {
-      invalid.push_back(
-          {{"line", a.line}, {"userPrincipalName", a.upn}, {"description", a.description}});
+      invalid.push_back({{"key", a.key},
+                         {"line", a.line},
+                         {"userPrincipalName", a.upn},
+                         {"description", a.description}});
     }
   }
   nlohmann::json summary = {{"succeeded", report.succeeded()},

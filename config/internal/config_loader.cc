@@ -109,7 +109,7 @@ class Loader {
   Config Load(const YAML::Node& root) {
     if (!root.IsMap()) Fail(root, "(top level)", "expected a mapping of sections");
     CheckKeys(root, "config", {"tenant", "auth", "connector", "profiles", "pfx", "limits",
-                               "service", "logging"});
+                               "outlook", "service", "logging"});
     Config c;
     LoadTenant(root, c.tenant);
     LoadAuth(root, c.auth);
@@ -117,6 +117,7 @@ class Loader {
     LoadProfiles(root, c.profiles);
     LoadPfx(root, c.pfx);
     LoadLimits(root, c.limits);
+    LoadOutlook(root, c.profiles, c.outlook);
     LoadService(root, c.service);
     return c;
   }
@@ -225,6 +226,59 @@ class Loader {
     l.requests_per_20s = Int(n, "limits", "requestsPer20s", 1000, 1, 1000000);
     l.window = std::chrono::seconds(Int(n, "limits", "windowSeconds", 20, 1, 3600));
     l.concurrency = Int(n, "limits", "concurrency", 8, 1, 256);
+  }
+
+  void LoadOutlook(const YAML::Node& root, const ProfilesConfig& profiles,
+                   std::optional<OutlookConfig>& out) {
+    YAML::Node n = root["outlook"];
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!n.IsMap()) Fail(n, "outlook", "expected a mapping");
+    CheckKeys(n, "outlook", {"smimeEnabled", "userChangeAllowed", "encryptAllMail",
+                             "encryptAllMailUserChangeAllowed", "signAllMail",
+                             "signAllMailUserChangeAllowed", "platforms"});
+    OutlookConfig o;
+    o.smime_enabled = Bool(n, "outlook", "smimeEnabled", o.smime_enabled);
+    o.user_change_allowed = Bool(n, "outlook", "userChangeAllowed", o.user_change_allowed);
+    o.encrypt_all_mail = Bool(n, "outlook", "encryptAllMail", o.encrypt_all_mail);
+    o.encrypt_all_mail_user_change_allowed = Bool(n, "outlook", "encryptAllMailUserChangeAllowed",
+                                                  o.encrypt_all_mail_user_change_allowed);
+    o.sign_all_mail = Bool(n, "outlook", "signAllMail", o.sign_all_mail);
+    o.sign_all_mail_user_change_allowed =
+        Bool(n, "outlook", "signAllMailUserChangeAllowed", o.sign_all_mail_user_change_allowed);
+    auto add = [&o](OutlookPlatform p) {
+      if (std::find(o.platforms.begin(), o.platforms.end(), p) == o.platforms.end()) {
+        o.platforms.push_back(p);
+      }
+    };
+    if (n["platforms"].IsDefined()) {
+      for (const std::string& name : Strings(n, "outlook", "platforms")) {
+        if (EqualsIgnoreCaseAscii(name, "ios")) {
+          add(OutlookPlatform::kIos);
+        } else if (EqualsIgnoreCaseAscii(name, "android")) {
+          add(OutlookPlatform::kAndroid);
+        } else {
+          Fail(n["platforms"], "outlook.platforms",
+               "'" + name + "' is not an Outlook platform (expected ios or android)");
+        }
+      }
+      if (o.platforms.empty()) {
+        Fail(n["platforms"], "outlook.platforms", "must name at least one platform");
+      }
+    } else {
+      for (Platform p : profiles.platforms) {
+        if (p == Platform::kIos) add(OutlookPlatform::kIos);
+        if (p == Platform::kAndroidWorkProfile || p == Platform::kAndroidDeviceOwner) {
+          add(OutlookPlatform::kAndroid);
+        }
+      }
+      if (o.platforms.empty()) {
+        Fail(n, "outlook.platforms",
+             "profiles.platforms names neither ios nor an Android platform; name the Outlook "
+             "platforms (ios, android)");
+      }
+      std::sort(o.platforms.begin(), o.platforms.end());
+    }
+    out = std::move(o);
   }
 
   void LoadService(const YAML::Node& root, std::optional<ServiceConfig>& out) {
@@ -367,6 +421,10 @@ std::string_view ApiScopeName(ApiScope scope) {
     case ApiScope::kRead: return "read";
   }
   return "read";
+}
+
+std::string_view OutlookPlatformName(OutlookPlatform p) {
+  return p == OutlookPlatform::kAndroid ? "android" : "ios";
 }
 
 std::string_view PlatformName(Platform p) {

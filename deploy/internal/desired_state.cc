@@ -45,6 +45,16 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
   desired.invalid = std::move(invalid);
   std::stable_sort(desired.invalid.begin(), desired.invalid.end(),
                    [](const InvalidRow& a, const InvalidRow& b) { return a.line < b.line; });
+  if (config.outlook) {
+    const std::string& prefix = config.profiles.name_prefix;
+    for (config::OutlookPlatform platform : config.outlook->platforms) {
+      desired.outlook.push_back(
+          {platform,
+           (prefix.empty() ? "" : prefix + " ") + "Outlook S/MIME (" +
+               std::string(config::OutlookPlatformName(platform)) + ")",
+           OutlookSmimeSettings(*config.outlook)});
+    }
+  }
   for (config::Platform platform : config.profiles.platforms) {
     for (const auto& [sha1, element] : distinct) {
       desired.trusted.push_back(

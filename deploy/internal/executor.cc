@@ -24,6 +24,8 @@ struct Phase {
 const Phase kPhases[] = {
     {"trusted profiles", {ActionKind::kCreateTrustedProfile}},
     {"imported-PFX profiles", {ActionKind::kCreateImportedPfxProfile}},
+    {"app configurations",
+     {ActionKind::kCreateAppConfiguration, ActionKind::kUpdateAppConfiguration}},
     {"assignments", {ActionKind::kAssignProfile}},
     {"user PFX", {ActionKind::kImportUserPfx, ActionKind::kUpdateUserPfx}},
     {"user PFX", {ActionKind::kDeleteUserPfx}},
@@ -31,7 +33,9 @@ const Phase kPhases[] = {
 
 bool IsWrite(ActionKind kind) {
   return kind == ActionKind::kCreateTrustedProfile ||
-         kind == ActionKind::kCreateImportedPfxProfile || kind == ActionKind::kAssignProfile ||
+         kind == ActionKind::kCreateImportedPfxProfile ||
+         kind == ActionKind::kCreateAppConfiguration ||
+         kind == ActionKind::kUpdateAppConfiguration || kind == ActionKind::kAssignProfile ||
          kind == ActionKind::kImportUserPfx || kind == ActionKind::kUpdateUserPfx ||
          kind == ActionKind::kDeleteUserPfx;
 }

@@ -35,59 +35,6 @@ bool NotAppliedAndTransient(StatusCode code) {
          code == StatusCode::kDeadlineExceeded;
 }
 
-struct Tally {
-  int sent = 0;
-  bool reconciled = false;
-};
-
-// Sends a write up to `max_attempts` times. After kUnknownOutcome (or, when `verify_refusal`, a
-// 409 or 400) it calls `applied` to read whether the write took effect: yes -> done (reconciled);
-// no -> resend (a refusal that reads as absent is a failure); the read failed -> fail without
-// resending. `verify_refusal` is for userPfxCertificate creates: Graph documents no 409 for a
-// second record with the same user and thumbprint, and the import service answers it with an
-// opaque 400, so a refused create is read back before it counts as a failure.
-Status Write(int max_attempts, const std::function<Status()>& send,
-             const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally) {
-  Status last;
-  for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
-    ++tally.sent;
-    Status s = send();
-    if (s.ok()) return s;
-    const bool unknown = s.code() == StatusCode::kUnknownOutcome;
-    const bool conflict = verify_refusal && (s.code() == StatusCode::kAlreadyExists ||
-                                             s.code() == StatusCode::kInvalidArgument);
-    if (unknown || conflict) {
-      Result<bool> done = applied();
-      if (!done.ok()) {
-        return Restate(s.code(),
-                       std::string(s.message()) + "; reading whether it was applied failed (" +
-                           done.status().ToString() + "), so it was not resent: re-run plan",
-                       s);
-      }
-      if (*done) {
-        CD_LOG_INFO("executor: write outcome was {}; a read shows it applied",
-                    unknown ? "unknown" : "a refusal");
-        tally.reconciled = true;
-        return OkStatus();
-      }
-      if (conflict) {
-        if (s.code() == StatusCode::kInvalidArgument) return s;  // A refusal of this record.
-        return Restate(s.code(), std::string(s.message()) + " (yet no such record could be read)",
-                       s);
-      }
-      CD_LOG_WARN("executor: write outcome was unknown and a read shows it not applied; resending");
-      last = std::move(s);
-      continue;
-    }
-    if (!NotAppliedAndTransient(s.code())) return s;
-    last = std::move(s);
-  }
-  return Restate(
-      last.code(),
-      std::string(last.message()) + " (gave up after " + std::to_string(tally.sent) + " attempts)",
-      last);
-}
-
 std::string StringField(const nlohmann::json& j, const char* name) {
   if (!j.is_object()) return "";
   auto it = j.find(name);
@@ -266,6 +213,54 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
 
 }  // namespace
 
+// Sends a write up to `max_attempts` times. After kUnknownOutcome (or, when `verify_refusal`, a
+// 409 or 400) it calls `applied` to read whether the write took effect: yes -> done (reconciled);
+// no -> resend (a refusal that reads as absent is a failure); the read failed -> fail without
+// resending. `verify_refusal` is for userPfxCertificate creates: Graph documents no 409 for a
+// second record with the same user and thumbprint, and the import service answers it with an
+// opaque 400, so a refused create is read back before it counts as a failure.
+Status Write(int max_attempts, const std::function<Status()>& send,
+             const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally) {
+  Status last;
+  for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
+    ++tally.sent;
+    Status s = send();
+    if (s.ok()) return s;
+    const bool unknown = s.code() == StatusCode::kUnknownOutcome;
+    const bool conflict = verify_refusal && (s.code() == StatusCode::kAlreadyExists ||
+                                             s.code() == StatusCode::kInvalidArgument);
+    if (unknown || conflict) {
+      Result<bool> done = applied();
+      if (!done.ok()) {
+        return Restate(s.code(),
+                       std::string(s.message()) + "; reading whether it was applied failed (" +
+                           done.status().ToString() + "), so it was not resent: re-run plan",
+                       s);
+      }
+      if (*done) {
+        CD_LOG_INFO("executor: write outcome was {}; a read shows it applied",
+                    unknown ? "unknown" : "a refusal");
+        tally.reconciled = true;
+        return OkStatus();
+      }
+      if (conflict) {
+        if (s.code() == StatusCode::kInvalidArgument) return s;  // A refusal of this record.
+        return Restate(s.code(), std::string(s.message()) + " (yet no such record could be read)",
+                       s);
+      }
+      CD_LOG_WARN("executor: write outcome was unknown and a read shows it not applied; resending");
+      last = std::move(s);
+      continue;
+    }
+    if (!NotAppliedAndTransient(s.code())) return s;
+    last = std::move(s);
+  }
+  return Restate(
+      last.code(),
+      std::string(last.message()) + " (gave up after " + std::to_string(tally.sent) + " attempts)",
+      last);
+}
+
 void CreatedProfiles::Set(const std::string& key, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   ids_[key] = id;
@@ -292,8 +287,16 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
     case ActionKind::kCreateImportedPfxProfile:
       s = CreateProfile(a, ImportedProfileBody(a), ctx, tally, result.object_id);
       break;
+    case ActionKind::kCreateAppConfiguration:
+      s = CreateAppConfiguration(a, ctx, tally, result.object_id);
+      break;
+    case ActionKind::kUpdateAppConfiguration:
+      result.object_id = a.profile_id;
+      s = UpdateAppConfiguration(a, ctx, tally);
+      break;
     case ActionKind::kAssignProfile:
-      s = Assign(a, ctx, tally, result.object_id);
+      s = IsAppConfigurationType(a.odata_type) ? AssignAppConfiguration(a, ctx, tally, result.object_id)
+                                               : Assign(a, ctx, tally, result.object_id);
       break;
     case ActionKind::kImportUserPfx:
       s = ImportPfx(a, ctx, tally, result.object_id);

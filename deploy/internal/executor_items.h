@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,25 @@ struct ItemContext {
   const ExecutorOptions& options;
   CreatedProfiles& created;
 };
+
+// What a write cost: requests sent, and whether its effect was established by a read.
+struct Tally {
+  int sent = 0;
+  bool reconciled = false;
+};
+
+// Sends a write up to `max_attempts` times. After kUnknownOutcome (or, when `verify_refusal`, a
+// 409 or 400) it calls `applied` to read whether the write took effect: yes -> done (reconciled);
+// no -> resend (a refusal that reads as absent is a failure); the read failed -> fail without
+// resending. Transient failures known not to be applied are retried too.
+Status Write(int max_attempts, const std::function<Status()>& send,
+             const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally);
+
+// Outlook app configuration policies (executor_outlook.cc): create, PATCH of the S/MIME keys
+// (read-modify-write: other keys are kept), /assign.
+Status CreateAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally, std::string& id);
+Status UpdateAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally);
+Status AssignAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally, std::string& id);
 
 // Executes one write action (create trusted / imported profile, assign, import or delete a user
 // PFX record). Never throws; the result carries the failure.

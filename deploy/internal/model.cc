@@ -111,6 +111,19 @@ std::string DigestObservedState(const ObservedState& observed) {
   for (const auto& [upn, user] : observed.users) {
     lines.push_back("user|" + upn + "|" + (user.found ? "1" : "0") + "|" + user.primary_smtp);
   }
+  if (observed.apps_read) lines.push_back("apps-read");
+  for (const auto& [platform, id] : observed.outlook_apps) {
+    lines.push_back("outlook|" + std::string(config::OutlookPlatformName(platform)) + "|" + id);
+  }
+  for (const ObservedAppConfiguration& c : observed.app_configurations) {
+    std::vector<ObservedAssignment> a = c.assignments;
+    std::sort(a.begin(), a.end());
+    std::ostringstream line;
+    line << "appconfig|" << c.id << "|" << c.odata_type;
+    for (const auto& [key, value] : c.smime) line << "|" << key << "=" << value;
+    for (const ObservedAssignment& x : a) line << "|" << x.target_type << ":" << x.group_id;
+    lines.push_back(line.str());
+  }
   std::sort(lines.begin(), lines.end());
   std::string all;
   for (const std::string& l : lines) all += l + "\n";

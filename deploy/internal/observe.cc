@@ -148,6 +148,12 @@ Result<std::vector<ObservedProfile>> ListManagedProfiles(graph::IntuneApi& intun
   return profiles;
 }
 
+ObserveOptions ObserveOptionsFor(const config::Config& config) {
+  ObserveOptions options;
+  options.outlook = config.outlook.has_value();
+  return options;
+}
+
 Result<ObservedState> ReadObservedState(graph::IntuneApi& intune,
                                         const std::vector<std::string>& manifest_upns,
                                         const ObserveOptions& options) {
@@ -177,6 +183,9 @@ Result<ObservedState> ReadObservedState(graph::IntuneApi& intune,
   }
   std::sort(observed.pfx.begin(), observed.pfx.end(),
             [](const ObservedUserPfx& a, const ObservedUserPfx& b) { return a.id < b.id; });
+  if (options.outlook) {
+    RETURN_IF_ERROR(ReadOutlookAppConfigurations(intune, observed, /*with_assignments=*/true));
+  }
   return observed;
 }
 

@@ -14,6 +14,8 @@ using nlohmann::json;
 constexpr std::pair<ActionKind, const char*> kKinds[] = {
     {ActionKind::kCreateTrustedProfile, "createTrustedProfile"},
     {ActionKind::kCreateImportedPfxProfile, "createImportedPfxProfile"},
+    {ActionKind::kCreateAppConfiguration, "createAppConfiguration"},
+    {ActionKind::kUpdateAppConfiguration, "updateAppConfiguration"},
     {ActionKind::kAssignProfile, "assignProfile"},
     {ActionKind::kImportUserPfx, "importUserPfx"},
     {ActionKind::kUpdateUserPfx, "updateUserPfx"},
@@ -44,6 +46,50 @@ json AssignmentsJson(const std::vector<ObservedAssignment>& a) {
   return out;
 }
 
+constexpr char kOutlookKeyPrefix[] = "outlook/";
+
+bool IsOutlookAction(const Action& a) { return a.key.rfind(kOutlookKeyPrefix, 0) == 0; }
+
+// An Outlook app configuration action (createAppConfiguration, updateAppConfiguration, and the
+// unchangedProfile, assignProfile or invalid action of one).
+json OutlookActionJson(const Action& a, json j) {
+  j["outlookPlatform"] = a.key.substr(std::string_view(kOutlookKeyPrefix).size());
+  j["odataType"] = a.odata_type;
+  j["displayName"] = a.display_name;
+  j["profileId"] = a.profile_id;
+  j["appId"] = a.app_id;
+  json settings = json::array();
+  for (const auto& [key, value] : a.app_settings) {
+    settings.push_back({{"key", key}, {"value", value}});
+  }
+  j["settings"] = std::move(settings);
+  if (a.kind == ActionKind::kAssignProfile) {
+    j["assignmentsBefore"] = AssignmentsJson(a.assignments_before);
+    j["assignmentsAfter"] = AssignmentsJson(a.assignments_after);
+  }
+  return j;
+}
+
+void OutlookActionFrom(const json& x, Action& a) {
+  a.odata_type = x.at("odataType").get<std::string>();
+  a.display_name = x.at("displayName").get<std::string>();
+  a.profile_id = x.value("profileId", "");
+  a.app_id = x.value("appId", "");
+  for (const json& s : x.at("settings")) {
+    a.app_settings.emplace_back(s.at("key").get<std::string>(), s.at("value").get<bool>());
+  }
+  if (x.contains("assignmentsBefore")) {
+    for (const json& y : x["assignmentsBefore"]) {
+      a.assignments_before.push_back({y.at("targetType"), y.at("groupId")});
+    }
+  }
+  if (x.contains("assignmentsAfter")) {
+    for (const json& y : x["assignmentsAfter"]) {
+      a.assignments_after.push_back({y.at("targetType"), y.at("groupId")});
+    }
+  }
+}
+
 std::vector<ObservedAssignment> AssignmentsFrom(const json& j) {
   std::vector<ObservedAssignment> out;
   for (const json& x : j) out.push_back({x.at("targetType"), x.at("groupId")});
@@ -70,7 +116,9 @@ char ActionMarker(ActionKind kind) {
   switch (kind) {
     case ActionKind::kCreateTrustedProfile:
     case ActionKind::kCreateImportedPfxProfile:
+    case ActionKind::kCreateAppConfiguration:
     case ActionKind::kImportUserPfx: return '+';
+    case ActionKind::kUpdateAppConfiguration:
     case ActionKind::kAssignProfile:
     case ActionKind::kUpdateUserPfx: return '~';
     case ActionKind::kDeleteUserPfx: return '-';
@@ -103,45 +151,52 @@ json PlanToJson(const Plan& plan) {
   json actions = json::array();
   for (const Action& a : plan.actions) {
     json j = {{"kind", ActionKindName(a.kind)}, {"key", a.key}, {"description", a.description}};
-    switch (a.kind) {
-      case ActionKind::kCreateTrustedProfile:
-      case ActionKind::kCreateImportedPfxProfile:
-      case ActionKind::kUnchangedProfile:
-      case ActionKind::kAssignProfile:
-        j["platform"] = config::PlatformName(a.platform);
-        j["odataType"] = a.odata_type;
-        j["displayName"] = a.display_name;
-        j["profileId"] = a.profile_id;
-        if (!a.cert_sha1.empty()) {
-          j["certificateThumbprint"] = a.cert_sha1;
-          j["certificate"] = a.cert_der_base64;
-          j["role"] = a.role;
-          j["certificateNotAfter"] = FormatRfc3339Utc(a.not_after);
-        } else {
+    if (IsOutlookAction(a)) {
+      j = OutlookActionJson(a, std::move(j));
+    } else {
+      switch (a.kind) {
+        case ActionKind::kCreateAppConfiguration:
+        case ActionKind::kUpdateAppConfiguration:
+          break;  // Always Outlook actions.
+        case ActionKind::kCreateTrustedProfile:
+        case ActionKind::kCreateImportedPfxProfile:
+        case ActionKind::kUnchangedProfile:
+        case ActionKind::kAssignProfile:
+          j["platform"] = config::PlatformName(a.platform);
+          j["odataType"] = a.odata_type;
+          j["displayName"] = a.display_name;
+          j["profileId"] = a.profile_id;
+          if (!a.cert_sha1.empty()) {
+            j["certificateThumbprint"] = a.cert_sha1;
+            j["certificate"] = a.cert_der_base64;
+            j["role"] = a.role;
+            j["certificateNotAfter"] = FormatRfc3339Utc(a.not_after);
+          } else {
+            j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
+          }
+          if (a.kind == ActionKind::kAssignProfile) {
+            j["assignmentsBefore"] = AssignmentsJson(a.assignments_before);
+            j["assignmentsAfter"] = AssignmentsJson(a.assignments_after);
+          }
+          break;
+        case ActionKind::kImportUserPfx:
+        case ActionKind::kUpdateUserPfx:
+        case ActionKind::kSkipUserPfx:
+        case ActionKind::kDeleteUserPfx:
+        case ActionKind::kInvalid:
+          j["line"] = a.line;
+          j["userPrincipalName"] = a.upn;
+          j["pfxFile"] = a.pfx_file;
+          j["pfxSha256"] = a.pfx_sha256;
+          j["thumbprint"] = a.thumbprint;
+          j["recordId"] = a.record_id;
           j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
-        }
-        if (a.kind == ActionKind::kAssignProfile) {
-          j["assignmentsBefore"] = AssignmentsJson(a.assignments_before);
-          j["assignmentsAfter"] = AssignmentsJson(a.assignments_after);
-        }
-        break;
-      case ActionKind::kImportUserPfx:
-      case ActionKind::kUpdateUserPfx:
-      case ActionKind::kSkipUserPfx:
-      case ActionKind::kDeleteUserPfx:
-      case ActionKind::kInvalid:
-        j["line"] = a.line;
-        j["userPrincipalName"] = a.upn;
-        j["pfxFile"] = a.pfx_file;
-        j["pfxSha256"] = a.pfx_sha256;
-        j["thumbprint"] = a.thumbprint;
-        j["recordId"] = a.record_id;
-        j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
-        if (a.kind != ActionKind::kInvalid) {
-          j["startDateTime"] = FormatRfc3339Utc(a.not_before);
-          j["expirationDateTime"] = FormatRfc3339Utc(a.not_after);
-        }
-        break;
+          if (a.kind != ActionKind::kInvalid) {
+            j["startDateTime"] = FormatRfc3339Utc(a.not_before);
+            j["expirationDateTime"] = FormatRfc3339Utc(a.not_after);
+          }
+          break;
+      }
     }
     if (!a.findings.empty()) {
       json findings = json::array();
@@ -190,7 +245,9 @@ Result<Plan> PlanFromJson(const json& j) {
       a.kind = *kind;
       a.key = x.at("key").get<std::string>();
       a.description = x.value("description", "");
-      if (x.contains("platform")) {
+      if (x.contains("outlookPlatform")) {
+        OutlookActionFrom(x, a);
+      } else if (x.contains("platform")) {
         Result<config::Platform> p = config::ParsePlatform(x.at("platform").get<std::string>());
         if (!p.ok()) return p.status();
         a.platform = *p;

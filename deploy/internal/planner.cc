@@ -48,8 +48,10 @@ class Planner {
     plan.observed_digest = DigestObservedState(observed_);
     PlanTrustedProfiles(plan);
     PlanImportedProfiles(plan);
+    PlanAppConfigurations(plan);
     for (Action& a : assigns_) plan.actions.push_back(std::move(a));
     PlanUserPfx(plan);
+    for (Action& a : invalid_profiles_) plan.actions.push_back(std::move(a));
     std::vector<InvalidRow> invalid = desired_.invalid;
     invalid.insert(invalid.end(), address_problems_.begin(), address_problems_.end());
     std::stable_sort(invalid.begin(), invalid.end(),
@@ -75,7 +77,9 @@ class Planner {
 
  private:
   // Adds an unchanged/assign action for an existing or new profile.
-  void PlanAssignment(Action& profile_action, const ObservedProfile* existing, Plan& plan) {
+  // `show_unchanged` false: an existing profile is not listed (another action already is).
+  void PlanAssignment(Action& profile_action, const ObservedProfile* existing, Plan& plan,
+                      bool show_unchanged = true) {
     std::vector<ObservedAssignment> before;
     if (existing) {
       before = existing->assignments;
@@ -83,12 +87,15 @@ class Planner {
     }
     bool differs = manage_assignments_ && before != want_assignments_;
     if (existing && !differs) {
+      if (!show_unchanged) return;
       profile_action.kind = ActionKind::kUnchangedProfile;
       profile_action.description += "  (assignments: " + DescribeAssignments(before) + ")";
       plan.actions.push_back(profile_action);
       return;
     }
-    if (existing) plan.actions.push_back(profile_action);  // Shown as unchanged, assign follows.
+    if (existing && show_unchanged) {
+      plan.actions.push_back(profile_action);  // Shown as unchanged, assign follows.
+    }
     if (!differs) return;
     Action assign = profile_action;
     assign.kind = ActionKind::kAssignProfile;
@@ -163,6 +170,90 @@ class Planner {
                   }),
                   plan);
     }
+  }
+
+  // One Outlook app configuration policy per platform: the one that already sets Outlook's
+  // S/MIME keys (the lowest id if several do) gets the wanted values, else one is created.
+  void PlanAppConfigurations(Plan& plan) {
+    for (const DesiredAppConfiguration& d : desired_.outlook) {
+      const std::string platform(config::OutlookPlatformName(d.platform));
+      Action a;
+      a.kind = ActionKind::kCreateAppConfiguration;
+      a.key = "outlook/" + platform;
+      a.odata_type = AppConfigurationType(d.platform);
+      a.display_name = d.display_name;
+      a.app_settings = d.settings;
+      auto app = observed_.outlook_apps.find(d.platform);
+      if (!observed_.apps_read || app == observed_.outlook_apps.end()) {
+        a.kind = ActionKind::kInvalid;
+        const std::string what = d.platform == config::OutlookPlatform::kIos
+                                     ? "Outlook for iOS (bundle id " +
+                                           std::string(kOutlookIosBundleId) + ")"
+                                     : "Outlook for Android (managed Google Play package " +
+                                           std::string(kOutlookAndroidPackage) + ")";
+        const std::string message =
+            observed_.apps_read
+                ? what + " is not among the tenant's apps: add it in Intune (Apps), or leave " +
+                      platform + " out of outlook.platforms"
+                : "the tenant's apps were not read, so " + what + " could not be found";
+        a.findings.push_back({"outlook-not-in-tenant", pkcs::Severity::kError, message});
+        a.description = "Outlook app configuration (" + platform + "): " + message;
+        invalid_profiles_.push_back(std::move(a));
+        continue;
+      }
+      a.app_id = app->second;
+      a.description = d.display_name + "  [" + DescribeSettings(d.settings) + "]";
+      const ObservedAppConfiguration* existing = nullptr;
+      for (const ObservedAppConfiguration& c : observed_.app_configurations) {
+        if (c.platform == d.platform) {
+          existing = &c;
+          break;
+        }
+      }
+      if (existing == nullptr) {
+        plan.actions.push_back(a);
+        PlanAssignment(a, nullptr, plan);
+        continue;
+      }
+      a.profile_id = existing->id;
+      a.display_name = existing->display_name;
+      ObservedProfile as_profile;
+      as_profile.assignments = existing->assignments;
+      if (!SmimeSettingsMatch(existing->smime, d.settings)) {
+        Action update = a;
+        update.kind = ActionKind::kUpdateAppConfiguration;
+        update.description = existing->display_name + ": " + SettingChanges(existing->smime, d);
+        plan.actions.push_back(std::move(update));
+        PlanAssignment(a, &as_profile, plan, /*show_unchanged=*/false);
+        continue;
+      }
+      a.kind = ActionKind::kUnchangedProfile;
+      a.description = existing->display_name + "  [" + DescribeSettings(d.settings) + "]";
+      PlanAssignment(a, &as_profile, plan);
+    }
+  }
+
+  static std::string DescribeSettings(const AppSettings& settings) {
+    std::string out;
+    for (const auto& [key, value] : settings) {
+      std::string name = key.substr(std::string_view(kOutlookSmimeKeyPrefix).size());
+      out += (out.empty() ? "" : ", ") + (name.empty() ? "SMIMEEnabled" : name.substr(1)) + "=" +
+             (value ? "true" : "false");
+    }
+    return out;
+  }
+
+  static std::string SettingChanges(const std::map<std::string, std::string>& have,
+                                    const DesiredAppConfiguration& d) {
+    std::string out;
+    for (const auto& [key, value] : d.settings) {
+      auto it = have.find(key);
+      const std::string want = value ? "true" : "false";
+      if (it != have.end() && EqualsIgnoreCaseAscii(it->second, want)) continue;
+      out += (out.empty() ? "" : "; ") + key + " " + (it == have.end() ? "(unset)" : it->second) +
+             " -> " + want;
+    }
+    return out;
   }
 
   void PlanUserPfx(Plan& plan) {
@@ -289,6 +380,7 @@ class Planner {
   const std::vector<ObservedAssignment> want_assignments_;
   const bool manage_assignments_;
   std::vector<Action> assigns_;
+  std::vector<Action> invalid_profiles_;  // Outlook app configurations that cannot be made.
   std::vector<InvalidRow> address_problems_;
 };
 
@@ -304,7 +396,9 @@ PlanSummary Plan::Summary() const {
     switch (a.kind) {
       case ActionKind::kCreateTrustedProfile:
       case ActionKind::kCreateImportedPfxProfile:
+      case ActionKind::kCreateAppConfiguration:
       case ActionKind::kImportUserPfx: ++s.add; break;
+      case ActionKind::kUpdateAppConfiguration:
       case ActionKind::kAssignProfile:
       case ActionKind::kUpdateUserPfx: ++s.change; break;
       case ActionKind::kDeleteUserPfx: ++s.remove; break;

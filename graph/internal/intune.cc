@@ -12,6 +12,8 @@ namespace {
 
 constexpr std::string_view kUserPfxPath = "/deviceManagement/userPfxCertificates";
 constexpr std::string_view kConfigurationsPath = "/deviceManagement/deviceConfigurations";
+constexpr std::string_view kMobileAppsPath = "/deviceAppManagement/mobileApps";
+constexpr std::string_view kAppConfigurationsPath = "/deviceAppManagement/mobileAppConfigurations";
 
 constexpr std::array<std::string_view, 5> kPurposeNames = {"unassigned", "smimeEncryption",
                                                            "smimeSigning", "vpn", "wifi"};
@@ -60,6 +62,10 @@ Result<std::optional<SystemTime>> OptionalTime(const nlohmann::json& json, std::
 
 std::string ConfigurationPath(std::string_view id) {
   return std::string(kConfigurationsPath) + "/" + PercentEncodePathSegment(id);
+}
+
+std::string AppConfigurationPath(std::string_view id) {
+  return std::string(kAppConfigurationsPath) + "/" + PercentEncodePathSegment(id);
 }
 
 std::string UserPfxPath(std::string_view id) {
@@ -278,6 +284,42 @@ Status IntuneApi::Assign(std::string_view configuration_id,
                          const std::vector<nlohmann::json>& assignments) {
   nlohmann::json body = {{"assignments", assignments}};
   return client_.Post(ConfigurationPath(configuration_id) + "/assign", body).status();
+}
+
+Result<std::vector<nlohmann::json>> IntuneApi::ListMobileApps() {
+  return client_.ListAll(kMobileAppsPath);
+}
+
+Result<std::vector<nlohmann::json>> IntuneApi::ListMobileAppConfigurations() {
+  return client_.ListAll(kAppConfigurationsPath);
+}
+
+Result<nlohmann::json> IntuneApi::GetMobileAppConfiguration(std::string_view id) {
+  ASSIGN_OR_RETURN(GraphResponse response, client_.Get(AppConfigurationPath(id)));
+  return std::move(response.body);
+}
+
+Result<nlohmann::json> IntuneApi::CreateMobileAppConfiguration(const nlohmann::json& configuration) {
+  ASSIGN_OR_RETURN(GraphResponse response, client_.Post(kAppConfigurationsPath, configuration));
+  return std::move(response.body);
+}
+
+Status IntuneApi::PatchMobileAppConfiguration(std::string_view id, const nlohmann::json& fields) {
+  return client_.Patch(AppConfigurationPath(id), fields).status();
+}
+
+Result<std::vector<nlohmann::json>> IntuneApi::ListMobileAppConfigurationAssignments(
+    std::string_view id) {
+  return client_.ListAll(AppConfigurationPath(id) + "/assignments");
+}
+
+Status IntuneApi::AssignMobileAppConfiguration(std::string_view id,
+                                               const std::vector<nlohmann::json>& assignments) {
+  nlohmann::json body = {{"assignments", assignments}};
+  return client_
+      .Post(AppConfigurationPath(id) + "/microsoft.graph.managedDeviceMobileAppConfiguration/assign",
+            body)
+      .status();
 }
 
 Result<std::vector<UserPfxCertificate>> IntuneApi::ListUserPfxCertificates() {

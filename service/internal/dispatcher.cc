@@ -43,6 +43,8 @@ namespace {
 bool IsProfileAction(deploy::ActionKind k) {
   return k == deploy::ActionKind::kCreateTrustedProfile ||
          k == deploy::ActionKind::kCreateImportedPfxProfile ||
+         k == deploy::ActionKind::kCreateAppConfiguration ||
+         k == deploy::ActionKind::kUpdateAppConfiguration ||
          k == deploy::ActionKind::kAssignProfile || k == deploy::ActionKind::kUnchangedProfile;
 }
 
@@ -196,6 +198,15 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
     HandBackAll(batch, plan.status(), result);
     return;
   }
+  for (const deploy::Action& a : plan->actions) {
+    if (a.kind == deploy::ActionKind::kInvalid && a.line == 0) {
+      // The Outlook app configuration cannot be made (Outlook is not in the tenant): a
+      // certificate Outlook would ignore is no rollout, so the items wait like on a profile
+      // failure.
+      HandBackAll(batch, FailedPreconditionError(a.description), result);
+      return;
+    }
+  }
   const PhasedPlan phases = SplitByPhase(*plan);
   deploy::ExecutorOptions options = ExecutorOptionsFor(batch);
   if (!EnsureProfiles(batch, phases.profiles, options, result)) return;
@@ -230,7 +241,8 @@ Result<deploy::Plan> Dispatcher::PlanAgainstTenant(const std::vector<PlannedItem
   std::vector<std::string> upns;
   for (const PlannedItem& p : planned) upns.push_back(p.upn);
   graph::IntuneApi intune(graph_);
-  Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, upns);
+  Result<deploy::ObservedState> observed =
+      deploy::ReadObservedState(intune, upns, deploy::ObserveOptionsFor(config_));
   if (!observed.ok()) return observed.status().WithContext("reading the tenant");
   return deploy::ComputePlan(DesiredStateForItems(config_, planned), *observed, clock_.Now());
 }

@@ -1,8 +1,9 @@
 // tests/support/fake_graph_client.h: an in-memory graph::GraphClient holding a tiny Intune tenant.
 //
 // Serves the paths graph::IntuneApi uses for deviceConfigurations (list, create, /assign,
-// /assignments) and userPfxCertificates (list with the tolower(...) eq '...' filters, create with
-// a 409 on a duplicate id, get, delete), records every request, and injects faults:
+// /assignments), mobileApps (list) and mobileAppConfigurations (list, create, get, patch,
+// /assign, /assignments) and userPfxCertificates (list with the tolower(...) eq '...' filters,
+// create with the import service's opaque 400 on a duplicate id, get, patch, delete), records every request, and injects faults:
 //   - kDropAfterApply:   the write is applied, then the "response is lost" (kUnknownOutcome);
 //   - kLoseBeforeApply:  the write is lost before reaching the tenant (kUnknownOutcome);
 //   - kError:            the request fails with a given Status, nothing applied.
@@ -66,6 +67,30 @@ class FakeGraphClient : public graph::GraphClient {
     std::string id = config.at("id");
     configs_[id] = std::move(config);
     assignments_[id] = std::move(assignments);
+  }
+  // Seeds a mobileApp (Graph JSON, "id" and "@odata.type" included).
+  void AddMobileApp(nlohmann::json app) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string id = app.at("id");
+    apps_[id] = std::move(app);
+  }
+  // Seeds a mobileAppConfiguration (Graph JSON, "id" included) with assignments.
+  void AddAppConfiguration(nlohmann::json config, std::vector<nlohmann::json> assignments = {}) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string id = config.at("id");
+    app_configs_[id] = std::move(config);
+    app_assignments_[id] = std::move(assignments);
+  }
+  std::vector<nlohmann::json> AppConfigurations() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<nlohmann::json> out;
+    for (const auto& [id, c] : app_configs_) out.push_back(c);
+    return out;
+  }
+  std::vector<nlohmann::json> AppAssignmentsOf(const std::string& id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = app_assignments_.find(id);
+    return it == app_assignments_.end() ? std::vector<nlohmann::json>{} : it->second;
   }
   // Seeds a userPfxCertificate (Graph JSON, "id" included).
   void AddPfx(nlohmann::json record) {
@@ -160,6 +185,8 @@ class FakeGraphClient : public graph::GraphClient {
  private:
   static constexpr char kConfigs[] = "/deviceManagement/deviceConfigurations";
   static constexpr char kPfx[] = "/deviceManagement/userPfxCertificates";
+  static constexpr char kApps[] = "/deviceAppManagement/mobileApps";
+  static constexpr char kAppConfigs[] = "/deviceAppManagement/mobileAppConfigurations";
 
   // Takes the std::string a json value converts to.
   static std::string Lower(const std::string& s) { return AsciiToLower(s); }
@@ -277,6 +304,55 @@ class FakeGraphClient : public graph::GraphClient {
       }
       if (tail.empty() && method == "GET") return Ok(configs_[id]);
     }
+    if (path == kApps && method == "GET") {
+      nlohmann::json value = nlohmann::json::array();
+      for (const auto& [id, app] : apps_) value.push_back(app);
+      return Ok({{"value", value}});
+    }
+    if (path == kAppConfigs && method == "GET") {
+      nlohmann::json value = nlohmann::json::array();
+      for (const auto& [id, c] : app_configs_) {
+        nlohmann::json listed = c;
+        for (const std::string& p : omitted_) listed.erase(p);
+        value.push_back(std::move(listed));
+      }
+      return Ok({{"value", value}});
+    }
+    if (path == kAppConfigs && method == "POST") {
+      std::string id = "appcfg-" + std::to_string(++next_id_);
+      nlohmann::json c = *body;
+      c["id"] = id;
+      app_configs_[id] = c;
+      app_assignments_[id] = {};
+      return Ok(c, 201);
+    }
+    if (path.rfind(std::string(kAppConfigs) + "/", 0) == 0) {
+      std::string rest = path.substr(sizeof(kAppConfigs));
+      std::string id = rest.substr(0, rest.find('/'));
+      std::string tail = rest.find('/') == std::string::npos ? "" : rest.substr(rest.find('/'));
+      if (!app_configs_.count(id)) {
+        return GraphError(StatusCode::kNotFound, 404, "NotFound", "no " + id);
+      }
+      if (tail == "/assignments" && method == "GET") {
+        return Ok({{"value", app_assignments_[id]}});
+      }
+      if (tail == "/microsoft.graph.managedDeviceMobileAppConfiguration/assign" &&
+          method == "POST") {
+        std::vector<nlohmann::json> set;
+        for (const nlohmann::json& a : body->at("assignments")) {
+          nlohmann::json stored = a;
+          stored["id"] = id + "_" + a["target"].value("groupId", "all");
+          set.push_back(stored);
+        }
+        app_assignments_[id] = set;
+        return Ok(nullptr, 204);
+      }
+      if (tail.empty() && method == "GET") return Ok(app_configs_[id]);
+      if (tail.empty() && method == "PATCH") {
+        for (const auto& [k, v] : body->items()) app_configs_[id][k] = v;
+        return Ok(app_configs_[id]);
+      }
+    }
     if (path == kPfx && method == "GET") {
       std::string upn = Lower(FilterValue(query, "userPrincipalName"));
       std::string thumbprint = Lower(FilterValue(query, "thumbprint"));
@@ -332,6 +408,9 @@ class FakeGraphClient : public graph::GraphClient {
   std::vector<FaultRule> faults_;
   std::map<std::string, nlohmann::json> configs_;
   std::map<std::string, std::vector<nlohmann::json>> assignments_;
+  std::map<std::string, nlohmann::json> apps_;
+  std::map<std::string, nlohmann::json> app_configs_;
+  std::map<std::string, std::vector<nlohmann::json>> app_assignments_;
   std::map<std::string, nlohmann::json> pfx_;         // As GET returns them.
   std::map<std::string, nlohmann::json> pfx_posted_;  // As they were POSTed.
   std::map<std::string, nlohmann::json> users_;       // null: no such user.

@@ -118,8 +118,63 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
                 "connector: {publicKeyFile: k}\npfx: {intendedPurpose: vpn}\n",
                 "'vpn' is not supported for imported PFX"},
+        BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
+                "connector: {publicKeyFile: k}\noutlook: {platforms: [ios, windows]}\n",
+                "cfg.yaml:4: outlook.platforms: 'windows' is not an Outlook platform"},
+        BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
+                "connector: {publicKeyFile: k}\nprofiles: {platforms: [macos]}\n"
+                "outlook: {smimeEnabled: true}\n",
+                "outlook.platforms: profiles.platforms names neither ios nor an Android"},
+        BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
+                "connector: {publicKeyFile: k}\noutlook: {smimeEnabled: yes please}\n",
+                "outlook.smimeEnabled: expected true or false"},
+        BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
+                "connector: {publicKeyFile: k}\noutlook: {encryptAll: true}\n",
+                "outlook.encryptAll: unknown key"},
         BadCase{"tenant: [unclosed\n", "cfg.yaml"},
         BadCase{"- a\n- b\n", "expected a mapping"}));
+
+TEST(ConfigOutlookTest, AbsentSectionManagesNoAppConfiguration) {
+  Result<Config> c = ParseConfig(kFull, "/etc/certdeploy/config.yaml");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_FALSE(c->outlook.has_value());
+}
+
+TEST(ConfigOutlookTest, DefaultsFollowTheProfilesPlatforms) {
+  Result<Config> c = ParseConfig(
+      "tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\nconnector: {publicKeyFile: k}\n"
+      "profiles: {platforms: [windows, androidDeviceOwner, ios, androidWorkProfile]}\n"
+      "outlook: {}\n",
+      "cfg.yaml");
+  ASSERT_THAT(c, IsOk());
+  // `outlook: {}` is present, so configured with the defaults.
+  ASSERT_TRUE(c->outlook.has_value());
+  EXPECT_TRUE(c->outlook->smime_enabled);
+  EXPECT_FALSE(c->outlook->user_change_allowed);
+  EXPECT_FALSE(c->outlook->encrypt_all_mail);
+  EXPECT_TRUE(c->outlook->encrypt_all_mail_user_change_allowed);
+  EXPECT_FALSE(c->outlook->sign_all_mail);
+  EXPECT_TRUE(c->outlook->sign_all_mail_user_change_allowed);
+  EXPECT_THAT(c->outlook->platforms, ElementsAre(OutlookPlatform::kIos, OutlookPlatform::kAndroid));
+}
+
+TEST(ConfigOutlookTest, LoadsEveryField) {
+  Result<Config> c = ParseConfig(
+      "tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\nconnector: {publicKeyFile: k}\n"
+      "outlook:\n  smimeEnabled: false\n  userChangeAllowed: true\n  encryptAllMail: true\n"
+      "  encryptAllMailUserChangeAllowed: false\n  signAllMail: true\n"
+      "  signAllMailUserChangeAllowed: false\n  platforms: [Android]\n",
+      "cfg.yaml");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_TRUE(c->outlook.has_value());
+  EXPECT_FALSE(c->outlook->smime_enabled);
+  EXPECT_TRUE(c->outlook->user_change_allowed);
+  EXPECT_TRUE(c->outlook->encrypt_all_mail);
+  EXPECT_FALSE(c->outlook->encrypt_all_mail_user_change_allowed);
+  EXPECT_TRUE(c->outlook->sign_all_mail);
+  EXPECT_FALSE(c->outlook->sign_all_mail_user_change_allowed);
+  EXPECT_THAT(c->outlook->platforms, ElementsAre(OutlookPlatform::kAndroid));
+}
 
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_THAT(LoadConfig("/nonexistent/config.yaml"), StatusIs(StatusCode::kNotFound));

@@ -351,6 +351,44 @@ TEST_F(DispatcherTest, AnItemWhoseCertificateLacksThePrimarySmtpAddressFailsWith
   EXPECT_EQ(Item(unknown.id).error_code, "unknown-user");
 }
 
+TEST_F(DispatcherTest, OutlooksAppConfigurationIsEnsuredBeforeAnyImport) {
+  config_.outlook = config::OutlookConfig{};
+  config_.outlook->platforms = {config::OutlookPlatform::kIos};
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, Options());
+
+  // Outlook is not in the tenant: nothing is imported, the item waits with the reason.
+  Result<DispatchResult> r = dispatcher.RunOnce();
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->handed_back, 1);
+  EXPECT_EQ(Count("POST", kPfxPath), 0);
+  store::WorkItem waiting = Item(queued.id);
+  EXPECT_EQ(waiting.status, store::ItemStatus::kQueued);
+  EXPECT_THAT(waiting.error_message, ::testing::HasSubstr("com.microsoft.Office.Outlook"));
+
+  // Once Outlook is there, its policy is made and assigned before the record is imported.
+  graph_.AddMobileApp({{"id", "app-outlook"},
+                       {"@odata.type", "#microsoft.graph.iosStoreApp"},
+                       {"bundleId", "com.microsoft.Office.Outlook"}});
+  clock_.Advance(std::chrono::minutes(5));
+  r = dispatcher.RunOnce();
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->succeeded, 1);
+  ASSERT_EQ(graph_.AppConfigurations().size(), 1u);
+  const nlohmann::json policy = graph_.AppConfigurations()[0];
+  EXPECT_EQ(graph_.AppAssignmentsOf(policy["id"]).size(), 1u);
+  const auto requests = graph_.Requests();
+  size_t policy_post = 0, record_post = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].method == "POST" &&
+        requests[i].path == "/deviceAppManagement/mobileAppConfigurations") {
+      policy_post = i;
+    }
+    if (requests[i].method == "POST" && requests[i].path == kPfxPath) record_post = i;
+  }
+  EXPECT_LT(policy_post, record_post);
+}
+
 TEST_F(DispatcherTest, ALostResponseIsReconciledByReadingNotByResending) {
   store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
   graph_.Inject({"POST", kPfxPath, Fault::kDropAfterApply});
