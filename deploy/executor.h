@@ -121,8 +121,13 @@ ExecutionReport ExecutePlan(const Plan& plan, graph::GraphClient& client,
 // trustedRootCertificate (base64 DER), certFileName "<CN>.cer"; windows81 adds destinationStore
 // computerCertStoreRoot / computerCertStoreIntermediate by role.
 nlohmann::json TrustedProfileBody(const Action& create);
-// Imported-PFX profile: @odata.type, displayName, description, intendedPurpose.
+// Imported-PFX profile: @odata.type, displayName, description, intendedPurpose; on fully managed
+// Android also OutlookSilentAccessFields({}).
 nlohmann::json ImportedProfileBody(const Action& create);
+// The fields that grant Outlook silent access on a fully managed Android imported-PFX profile
+// (`existing` as read; {} for a new one): certificateAccessType specificApps, and
+// silentCertificateAccessDetails with the existing entries plus Outlook's package.
+nlohmann::json OutlookSilentAccessFields(const nlohmann::json& existing);
 // The /assign body's assignments: one {"target": {...}} per entry of assignments_after.
 std::vector<nlohmann::json> AssignmentBodies(const Action& assign);
 // Outlook app configuration policy (createAppConfiguration): @odata.type, displayName,
@@ -131,9 +136,12 @@ std::vector<nlohmann::json> AssignmentBodies(const Action& assign);
 // profileApplicability "default".
 nlohmann::json AppConfigurationBody(const Action& create);
 // The PATCH fields that set the action's S/MIME keys on `existing` (the policy as read; {} for a
-// new one) and keep every other key it has: iOS "settings" (appConfigKeyType booleanType), Android
+// new one) and keep every other key it has (S/MIME keys certdeploy does not set included, e.g.
+// SMIMEEnabled.LDAPHostName): iOS "settings" (appConfigKeyType booleanType), Android
 // "payloadJson" (base64 of the managedConfiguration, managedProperty valueBool).
-nlohmann::json AppConfigurationPatch(const nlohmann::json& existing, const Action& update);
+// Errors: kFailedPrecondition when an Android policy's payloadJson cannot be read (rebuilding it
+// would lose its other settings); kInvalidArgument when the action is not an app configuration.
+Result<nlohmann::json> AppConfigurationPatch(const nlohmann::json& existing, const Action& update);
 // AssignmentBodies typed as managedDeviceMobileAppConfigurationAssignment.
 std::vector<nlohmann::json> AppConfigurationAssignmentBodies(const Action& assign);
 

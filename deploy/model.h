@@ -137,6 +137,10 @@ struct ObservedProfile {
   std::string cert_sha1;                 // Trusted profiles: SHA-1 of the DER they carry.
   std::optional<pkcs::Purpose> purpose;  // Imported-PFX profiles.
   std::vector<ObservedAssignment> assignments;
+  // Fully managed Android imported-PFX profiles: whether Outlook has silent access to the
+  // certificate (certificateAccessType specificApps, Outlook's package among
+  // silentCertificateAccessDetails). nullopt for the other types.
+  std::optional<bool> outlook_silent_access;
 };
 
 struct ObservedUserPfx {
@@ -163,6 +167,8 @@ struct ObservedAppConfiguration {
   // The S/MIME keys it sets and their values as given ("true", "false"...).
   std::map<std::string, std::string> smime;
   std::vector<ObservedAssignment> assignments;
+  // Its description carries certdeploy's mark: certdeploy made it, and owns its assignments.
+  bool made_by_certdeploy = false;
 };
 
 // A manifest user as the directory knows it.
@@ -181,6 +187,11 @@ struct ObservedState {
   std::map<config::OutlookPlatform, std::string> outlook_apps;  // Outlook's mobileApp id.
   std::vector<ObservedAppConfiguration> app_configurations;     // By id.
 };
+
+// The policy certdeploy manages for `odata_type` among observed.app_configurations: the first (by
+// id) that certdeploy made, else the first; null when there is none.
+const ObservedAppConfiguration* ManagedAppConfiguration(const ObservedState& observed,
+                                                        std::string_view odata_type);
 
 // Why a certificate carrying `emails` cannot work in Outlook for user `upn`, if it does:
 // "unknown-user" when the directory has no such user; "email-not-primary-smtp" when it does not

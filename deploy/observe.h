@@ -78,6 +78,11 @@ Status ReadOutlookAppConfigurations(graph::IntuneApi& intune, ObservedState& obs
 // an iOS policy's settings, an Android policy's payloadJson (base64 or plain JSON).
 std::map<std::string, std::string> SmimeSettingsOf(const nlohmann::json& configuration);
 
+// Whether a fully managed Android imported-PFX profile (as Graph returns it) grants Outlook
+// silent access: certificateAccessType specificApps with Outlook's package among
+// silentCertificateAccessDetails.
+bool GrantsOutlookSilentAccess(const nlohmann::json& profile);
+
 // Parses deviceConfigurationAssignment JSON ({"target": {"@odata.type", "groupId"}}), sorted.
 std::vector<ObservedAssignment> ObservedAssignmentsFromJson(
     const std::vector<nlohmann::json>& assignments);

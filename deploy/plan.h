@@ -20,6 +20,8 @@ namespace certdeploy::deploy {
 enum class ActionKind {
   kCreateTrustedProfile,      // +
   kCreateImportedPfxProfile,  // +
+  kUpdateProfile,             // ~ PATCH an existing imported-PFX profile: on fully managed
+                              //   Android, grant Outlook silent access to the certificate
   kCreateAppConfiguration,    // + Outlook app configuration policy (config `outlook:`)
   kUpdateAppConfiguration,    // ~ set the S/MIME keys of an existing one (other keys kept)
   kAssignProfile,             // ~ (replaces the whole assignment set; profiles and app configs)
@@ -74,7 +76,8 @@ struct PlanSummary {
 };
 
 struct Plan {
-  static constexpr int kSchemaVersion = 1;
+  // 2 added updateProfile and the Outlook app configuration actions; version 1 files are read.
+  static constexpr int kSchemaVersion = 2;
   std::string created_at;      // RFC 3339.
   std::string tenant;
   std::string observed_digest;

@@ -302,7 +302,13 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
     if (args.output == "json") {
       out << ReportJson(s.plan, {}).dump(2) << "\n";
     } else {
-      out << "No changes: the tenant already matches the manifest.\n";
+      const int invalid = s.plan.Summary().invalid;
+      if (invalid == 0) {
+        out << "No changes: the tenant already matches the manifest.\n";
+      } else {
+        out << "No changes to apply; " << invalid << " action" << (invalid == 1 ? "" : "s")
+            << " could not be planned (marked ! in the plan).\n";
+      }
     }
     return s.plan.Summary().invalid > 0 ? kExitFindings : kExitOk;
   }

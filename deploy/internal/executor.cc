@@ -23,7 +23,7 @@ struct Phase {
 // and deletes of superseded records come after the imports that supersede them.
 const Phase kPhases[] = {
     {"trusted profiles", {ActionKind::kCreateTrustedProfile}},
-    {"imported-PFX profiles", {ActionKind::kCreateImportedPfxProfile}},
+    {"imported-PFX profiles", {ActionKind::kCreateImportedPfxProfile, ActionKind::kUpdateProfile}},
     {"app configurations",
      {ActionKind::kCreateAppConfiguration, ActionKind::kUpdateAppConfiguration}},
     {"assignments", {ActionKind::kAssignProfile}},
@@ -33,7 +33,7 @@ const Phase kPhases[] = {
 
 bool IsWrite(ActionKind kind) {
   return kind == ActionKind::kCreateTrustedProfile ||
-         kind == ActionKind::kCreateImportedPfxProfile ||
+         kind == ActionKind::kCreateImportedPfxProfile || kind == ActionKind::kUpdateProfile ||
          kind == ActionKind::kCreateAppConfiguration ||
          kind == ActionKind::kUpdateAppConfiguration || kind == ActionKind::kAssignProfile ||
          kind == ActionKind::kImportUserPfx || kind == ActionKind::kUpdateUserPfx ||

@@ -93,6 +93,22 @@ Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) 
   return Write(ctx.options.max_attempts, send, applied, false, tally);
 }
 
+// Grants Outlook silent access on an existing fully managed Android imported-PFX profile:
+// read-modify-write of silentCertificateAccessDetails (other apps' entries stay). The PATCH is
+// idempotent; after an unknown outcome the profile is read back.
+Status UpdateProfile(const Action& a, ItemContext& ctx, Tally& tally) {
+  Result<nlohmann::json> existing = ctx.intune.GetDeviceConfiguration(a.profile_id);
+  if (!existing.ok()) return existing.status().WithContext("reading profile " + a.profile_id);
+  nlohmann::json fields = OutlookSilentAccessFields(*existing);
+  fields["@odata.type"] = a.odata_type;  // Graph requires it on PATCH of a subtype.
+  auto send = [&] { return ctx.intune.PatchDeviceConfiguration(a.profile_id, fields); };
+  auto applied = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetDeviceConfiguration(a.profile_id));
+    return GrantsOutlookSilentAccess(now);
+  };
+  return Write(ctx.options.max_attempts, send, applied, false, tally);
+}
+
 // Builds the record of an import: the file must still be the reviewed one.
 Result<graph::UserPfxCertificate> BuildRecord(const Action& a, const ExecutorOptions& options) {
   Result<std::string> bytes =
@@ -287,6 +303,10 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
     case ActionKind::kCreateImportedPfxProfile:
       s = CreateProfile(a, ImportedProfileBody(a), ctx, tally, result.object_id);
       break;
+    case ActionKind::kUpdateProfile:
+      result.object_id = a.profile_id;
+      s = UpdateProfile(a, ctx, tally);
+      break;
     case ActionKind::kCreateAppConfiguration:
       s = CreateAppConfiguration(a, ctx, tally, result.object_id);
       break;
@@ -363,14 +383,9 @@ nlohmann::json ImportedProfileBody(const Action& a) {
                          {"intendedPurpose", purpose}};
   if (a.platform == config::Platform::kAndroidDeviceOwner) {
     // Fully managed Android: pre-grant Outlook access to the certificate so that it is used
-    // without a certificate picker. certificateAccessType (userApproval | specificApps) and
-    // silentCertificateAccessDetails exist on this type only:
-    // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-androiddeviceownerimportedpfxcertificateprofile?view=graph-rest-beta
-    // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-androiddeviceownersilentcertificateaccess?view=graph-rest-beta
-    body["certificateAccessType"] = "specificApps";
-    body["silentCertificateAccessDetails"] = nlohmann::json::array(
-        {{{"@odata.type", "#microsoft.graph.androidDeviceOwnerSilentCertificateAccess"},
-          {"packageId", kOutlookAndroidPackage}}});
+    // without a certificate picker.
+    const nlohmann::json access = OutlookSilentAccessFields(nlohmann::json::object());
+    for (const auto& [key, value] : access.items()) body[key] = value;
   }
   return body;
 }

@@ -23,10 +23,8 @@ std::string IdOf(const nlohmann::json& j) {
 Result<std::optional<std::string>> FindAppConfiguration(ItemContext& ctx, const Action& a) {
   ObservedState now;
   RETURN_IF_ERROR(ReadOutlookAppConfigurations(ctx.intune, now, /*with_assignments=*/false));
-  for (const ObservedAppConfiguration& c : now.app_configurations) {
-    if (c.odata_type == a.odata_type) return std::optional<std::string>(c.id);
-  }
-  return std::optional<std::string>();
+  const ObservedAppConfiguration* found = ManagedAppConfiguration(now, a.odata_type);
+  return found ? std::optional<std::string>(found->id) : std::optional<std::string>();
 }
 
 }  // namespace
@@ -59,7 +57,7 @@ Status UpdateAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally) {
   if (!existing.ok()) {
     return existing.status().WithContext("reading app configuration " + a.profile_id);
   }
-  const nlohmann::json fields = AppConfigurationPatch(*existing, a);
+  ASSIGN_OR_RETURN(const nlohmann::json fields, AppConfigurationPatch(*existing, a));
   auto send = [&] { return ctx.intune.PatchMobileAppConfiguration(a.profile_id, fields); };
   auto applied = [&]() -> Result<bool> {
     ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetMobileAppConfiguration(a.profile_id));

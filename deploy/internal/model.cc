@@ -97,7 +97,8 @@ std::string DigestObservedState(const ObservedState& observed) {
     std::sort(a.begin(), a.end());
     std::ostringstream line;
     line << "profile|" << p.id << "|" << p.odata_type << "|" << p.cert_sha1 << "|"
-         << (p.purpose ? pkcs::PurposeName(*p.purpose) : "");
+         << (p.purpose ? pkcs::PurposeName(*p.purpose) : "") << "|"
+         << (p.outlook_silent_access ? (*p.outlook_silent_access ? "silent" : "ask") : "");
     for (const ObservedAssignment& x : a) line << "|" << x.target_type << ":" << x.group_id;
     lines.push_back(line.str());
   }
@@ -119,7 +120,7 @@ std::string DigestObservedState(const ObservedState& observed) {
     std::vector<ObservedAssignment> a = c.assignments;
     std::sort(a.begin(), a.end());
     std::ostringstream line;
-    line << "appconfig|" << c.id << "|" << c.odata_type;
+    line << "appconfig|" << c.id << "|" << c.odata_type << "|" << c.made_by_certdeploy;
     for (const auto& [key, value] : c.smime) line << "|" << key << "=" << value;
     for (const ObservedAssignment& x : a) line << "|" << x.target_type << ":" << x.group_id;
     lines.push_back(line.str());

@@ -103,6 +103,9 @@ std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& con
     Result<pkcs::Purpose> purpose =
         pkcs::ParsePurpose(StringField(configuration, "intendedPurpose"));
     if (purpose.ok()) profile.purpose = *purpose;
+    if (type == ImportedPfxType(config::Platform::kAndroidDeviceOwner)) {
+      profile.outlook_silent_access = GrantsOutlookSilentAccess(configuration);
+    }
   }
   return profile;
 }

@@ -29,22 +29,25 @@ constexpr char kIosAppConfigurationType[] = "#microsoft.graph.iosMobileAppConfig
 constexpr char kAndroidAppConfigurationType[] =
     "#microsoft.graph.androidManagedStoreAppConfiguration";
 constexpr char kAssignmentType[] = "#microsoft.graph.managedDeviceMobileAppConfigurationAssignment";
+// How the description of a policy certdeploy made begins.
+constexpr char kMarker[] = "Managed by certdeploy:";
 
 // mobileApp types that carry Outlook, in order of preference, with the property naming the app:
-// iosStoreApp, iosVppApp and managedIOSStoreApp have `bundleId`; androidManagedStoreApp (managed
+// iosStoreApp and iosVppApp have `bundleId`; androidManagedStoreApp (managed
 // Google Play, beta) has `packageId` and `appIdentifier`.
 // https://learn.microsoft.com/graph/api/resources/intune-apps-iosstoreapp
 // https://learn.microsoft.com/graph/api/resources/intune-apps-iosvppapp
-// https://learn.microsoft.com/graph/api/resources/intune-apps-managediosstoreapp
 // https://learn.microsoft.com/graph/api/resources/intune-apps-androidmanagedstoreapp?view=graph-rest-beta
 struct AppType {
   config::OutlookPlatform platform;
   const char* odata_type;
 };
+// managedIOSStoreApp is left out on purpose: it is the record of an app managed by app
+// protection policies (Intune lists Microsoft's apps so in every tenant), not an app deployed to
+// managed devices, so a managed-device policy for it would never reach Outlook.
 constexpr AppType kOutlookAppTypes[] = {
     {config::OutlookPlatform::kIos, "#microsoft.graph.iosStoreApp"},
     {config::OutlookPlatform::kIos, "#microsoft.graph.iosVppApp"},
-    {config::OutlookPlatform::kIos, "#microsoft.graph.managedIOSStoreApp"},
     {config::OutlookPlatform::kAndroid, "#microsoft.graph.androidManagedStoreApp"},
 };
 
@@ -65,14 +68,24 @@ bool IsSmimeKey(std::string_view key) { return key.rfind(kOutlookSmimeKeyPrefix,
 std::string AndroidProductId() { return "app:" + std::string(kOutlookAndroidPackage); }
 
 // The managedConfiguration of an Android policy: payloadJson is base64 of the JSON (as Intune
-// stores it); plain JSON text is read too. An empty object when it is neither.
-nlohmann::json DecodePayload(const std::string& payload) {
+// stores it); plain JSON text is read too. An empty object for an empty payload; nullopt when it
+// is neither.
+std::optional<nlohmann::json> DecodePayload(const std::string& payload) {
+  if (payload.empty()) return nlohmann::json::object();
   nlohmann::json j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (j.is_object()) return j;
   std::optional<std::string> text = Base64Decode(payload, kLenientBase64);
-  if (!text) return nlohmann::json::object();
+  if (!text) return std::nullopt;
   j = nlohmann::json::parse(*text, nullptr, false);
-  return j.is_object() ? j : nlohmann::json::object();
+  if (!j.is_object()) return std::nullopt;
+  return j;
+}
+
+bool Managed(const AppSettings& settings, std::string_view key) {
+  for (const auto& [k, v] : settings) {
+    if (k == key) return true;
+  }
+  return false;
 }
 
 std::string ValueText(const nlohmann::json& property) {
@@ -96,7 +109,8 @@ std::map<std::string, std::string> SmimeKeysOf(const nlohmann::json& configurati
       if (IsSmimeKey(key)) out[key] = StringField(item, "appConfigKeyValue");
     }
   } else if (type == kAndroidAppConfigurationType) {
-    nlohmann::json payload = DecodePayload(StringField(configuration, "payloadJson"));
+    nlohmann::json payload = DecodePayload(StringField(configuration, "payloadJson"))
+                                 .value_or(nlohmann::json::object());
     auto props = payload.find("managedProperty");
     if (props == payload.end() || !props->is_array()) return out;
     for (const nlohmann::json& p : *props) {
@@ -134,6 +148,37 @@ std::vector<nlohmann::json> AppAssignmentBodies(const std::vector<nlohmann::json
 
 }  // namespace
 
+// certificateAccessType (userApproval | specificApps) and silentCertificateAccessDetails exist on
+// androidDeviceOwnerImportedPFXCertificateProfile only:
+// https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-androiddeviceownerimportedpfxcertificateprofile?view=graph-rest-beta
+// https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-androiddeviceownersilentcertificateaccess?view=graph-rest-beta
+bool GrantsOutlookSilentAccess(const nlohmann::json& profile) {
+  if (StringField(profile, "certificateAccessType") != "specificApps") return false;
+  auto details = profile.find("silentCertificateAccessDetails");
+  if (details == profile.end() || !details->is_array()) return false;
+  for (const nlohmann::json& d : *details) {
+    if (SameIdentifier(StringField(d, "packageId"), kOutlookAndroidPackage)) return true;
+  }
+  return false;
+}
+
+nlohmann::json OutlookSilentAccessFields(const nlohmann::json& existing) {
+  nlohmann::json details = nlohmann::json::array();
+  auto have = existing.is_object() ? existing.find("silentCertificateAccessDetails")
+                                   : existing.end();
+  if (have != existing.end() && have->is_array()) {
+    for (const nlohmann::json& d : *have) {
+      if (!SameIdentifier(StringField(d, "packageId"), kOutlookAndroidPackage)) {
+        details.push_back(d);
+      }
+    }
+  }
+  details.push_back({{"@odata.type", "#microsoft.graph.androidDeviceOwnerSilentCertificateAccess"},
+                     {"packageId", kOutlookAndroidPackage}});
+  return {{"certificateAccessType", "specificApps"},
+          {"silentCertificateAccessDetails", std::move(details)}};
+}
+
 AppSettings OutlookSmimeSettings(const config::OutlookConfig& o) {
   const std::string k = kOutlookSmimeEnabledKey;
   return {{k, o.smime_enabled},
@@ -152,6 +197,17 @@ std::string AppConfigurationType(config::OutlookPlatform platform) {
 std::string_view OutlookAppIdentifier(config::OutlookPlatform platform) {
   return platform == config::OutlookPlatform::kAndroid ? kOutlookAndroidPackage
                                                         : kOutlookIosBundleId;
+}
+
+const ObservedAppConfiguration* ManagedAppConfiguration(const ObservedState& observed,
+                                                        std::string_view odata_type) {
+  const ObservedAppConfiguration* first = nullptr;
+  for (const ObservedAppConfiguration& c : observed.app_configurations) {
+    if (c.odata_type != odata_type) continue;
+    if (c.made_by_certdeploy) return &c;
+    if (first == nullptr) first = &c;
+  }
+  return first;
 }
 
 bool IsAppConfigurationType(std::string_view odata_type) {
@@ -181,12 +237,15 @@ nlohmann::json AppConfigurationBody(const Action& a) {
       {"@odata.type", a.odata_type},
       {"displayName", a.display_name},
       {"description",
-       "Managed by certdeploy: Outlook S/MIME settings for the certificates certdeploy deploys. "
-       "certdeploy recognises this policy by its app and its S/MIME keys."},
+       std::string(kMarker) +
+           " Outlook S/MIME settings for the certificates certdeploy deploys. certdeploy "
+           "recognises this policy by its app and its S/MIME keys."},
       {"targetedMobileApps", nlohmann::json::array({a.app_id})},
   };
-  nlohmann::json patch = AppConfigurationPatch(nlohmann::json::object(), a);
-  for (auto& [key, value] : patch.items()) body[key] = value;
+  Result<nlohmann::json> patch = AppConfigurationPatch(nlohmann::json::object(), a);
+  if (patch.ok()) {
+    for (const auto& [key, value] : patch->items()) body[key] = value;
+  }
   if (a.odata_type == kAndroidAppConfigurationType) {
     body["packageId"] = AndroidProductId();
     body["profileApplicability"] = "default";  // Work profile and fully managed devices alike.
@@ -194,14 +253,17 @@ nlohmann::json AppConfigurationBody(const Action& a) {
   return body;
 }
 
-nlohmann::json AppConfigurationPatch(const nlohmann::json& existing, const Action& a) {
+Result<nlohmann::json> AppConfigurationPatch(const nlohmann::json& existing, const Action& a) {
+  if (!IsAppConfigurationType(a.odata_type)) {
+    return InvalidArgumentError("'" + a.odata_type + "' is not an app configuration type");
+  }
   nlohmann::json out = {{"@odata.type", a.odata_type}};
   if (a.odata_type == kIosAppConfigurationType) {
     nlohmann::json settings = nlohmann::json::array();
     auto have = existing.find("settings");
-    if (have != existing.end() && have->is_array()) {  // Keep the keys that are not certdeploy's.
+    if (have != existing.end() && have->is_array()) {  // Keep the keys certdeploy does not set.
       for (const nlohmann::json& item : *have) {
-        if (!IsSmimeKey(StringField(item, "appConfigKey"))) settings.push_back(item);
+        if (!Managed(a.app_settings, StringField(item, "appConfigKey"))) settings.push_back(item);
       }
     }
     for (const auto& [key, value] : a.app_settings) {
@@ -212,12 +274,19 @@ nlohmann::json AppConfigurationPatch(const nlohmann::json& existing, const Actio
     out["settings"] = std::move(settings);
     return out;
   }
-  nlohmann::json payload = DecodePayload(StringField(existing, "payloadJson"));
+  std::optional<nlohmann::json> decoded = DecodePayload(StringField(existing, "payloadJson"));
+  if (!decoded) {
+    // Rebuilding it would drop every other setting of the policy.
+    return FailedPreconditionError(
+        "the policy's payloadJson is neither base64 of a JSON object nor JSON; fix or delete it in "
+        "the Intune portal, then re-run plan");
+  }
+  nlohmann::json payload = std::move(*decoded);
   nlohmann::json props = nlohmann::json::array();
   auto have = payload.find("managedProperty");
   if (have != payload.end() && have->is_array()) {
     for (const nlohmann::json& p : *have) {
-      if (!IsSmimeKey(StringField(p, "key"))) props.push_back(p);
+      if (!Managed(a.app_settings, StringField(p, "key"))) props.push_back(p);
     }
   }
   for (const auto& [key, value] : a.app_settings) {
@@ -277,6 +346,7 @@ Status ReadOutlookAppConfigurations(graph::IntuneApi& intune, ObservedState& obs
     c.odata_type = type;
     c.platform = platform;
     c.display_name = StringField(listed, "displayName");
+    c.made_by_certdeploy = StringField(listed, "description").rfind(kMarker, 0) == 0;
     // A list may leave the settings out; the single GET carries them.
     const char* field = platform == config::OutlookPlatform::kIos ? "settings" : "payloadJson";
     auto carried = listed.find(field);

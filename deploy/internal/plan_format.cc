@@ -14,6 +14,7 @@ using nlohmann::json;
 constexpr std::pair<ActionKind, const char*> kKinds[] = {
     {ActionKind::kCreateTrustedProfile, "createTrustedProfile"},
     {ActionKind::kCreateImportedPfxProfile, "createImportedPfxProfile"},
+    {ActionKind::kUpdateProfile, "updateProfile"},
     {ActionKind::kCreateAppConfiguration, "createAppConfiguration"},
     {ActionKind::kUpdateAppConfiguration, "updateAppConfiguration"},
     {ActionKind::kAssignProfile, "assignProfile"},
@@ -119,6 +120,7 @@ char ActionMarker(ActionKind kind) {
     case ActionKind::kCreateAppConfiguration:
     case ActionKind::kImportUserPfx: return '+';
     case ActionKind::kUpdateAppConfiguration:
+    case ActionKind::kUpdateProfile:
     case ActionKind::kAssignProfile:
     case ActionKind::kUpdateUserPfx: return '~';
     case ActionKind::kDeleteUserPfx: return '-';
@@ -160,6 +162,7 @@ json PlanToJson(const Plan& plan) {
           break;  // Always Outlook actions.
         case ActionKind::kCreateTrustedProfile:
         case ActionKind::kCreateImportedPfxProfile:
+        case ActionKind::kUpdateProfile:
         case ActionKind::kUnchangedProfile:
         case ActionKind::kAssignProfile:
           j["platform"] = config::PlatformName(a.platform);
@@ -225,7 +228,7 @@ Result<Plan> PlanFromJson(const json& j) {
   try {
     if (!j.is_object()) return InvalidArgumentError("a plan file is a JSON object");
     int version = j.at("schemaVersion").get<int>();
-    if (version != Plan::kSchemaVersion) {
+    if (version != 1 && version != Plan::kSchemaVersion) {
       return InvalidArgumentError("plan schemaVersion " + std::to_string(version) +
                                   " is not supported (expected " +
                                   std::to_string(Plan::kSchemaVersion) + "); re-run plan");

@@ -78,14 +78,17 @@ class Planner {
  private:
   // Adds an unchanged/assign action for an existing or new profile.
   // `show_unchanged` false: an existing profile is not listed (another action already is).
+  // `want`: the set wanted instead of the configured groups.
   void PlanAssignment(Action& profile_action, const ObservedProfile* existing, Plan& plan,
-                      bool show_unchanged = true) {
+                      bool show_unchanged = true,
+                      const std::optional<std::vector<ObservedAssignment>>& want = std::nullopt) {
+    const std::vector<ObservedAssignment>& wanted = want ? *want : want_assignments_;
     std::vector<ObservedAssignment> before;
     if (existing) {
       before = existing->assignments;
       std::sort(before.begin(), before.end());
     }
-    bool differs = manage_assignments_ && before != want_assignments_;
+    bool differs = manage_assignments_ && before != wanted;
     if (existing && !differs) {
       if (!show_unchanged) return;
       profile_action.kind = ActionKind::kUnchangedProfile;
@@ -100,9 +103,9 @@ class Planner {
     Action assign = profile_action;
     assign.kind = ActionKind::kAssignProfile;
     assign.assignments_before = before;
-    assign.assignments_after = want_assignments_;
+    assign.assignments_after = wanted;
     assign.description = profile_action.display_name + ": " + DescribeAssignments(before) +
-                         " -> " + DescribeAssignments(want_assignments_);
+                         " -> " + DescribeAssignments(wanted);
     assigns_.push_back(std::move(assign));
   }
 
@@ -165,10 +168,26 @@ class Planner {
               std::string(pkcs::PurposeName(d.purpose));
       a.description = d.display_name + "  [intendedPurpose " +
                       std::string(pkcs::PurposeName(d.purpose)) + "]";
-      PlanProfile(a, Find([&](const ObservedProfile& p) {
-                    return p.odata_type == a.odata_type && p.purpose == d.purpose;
-                  }),
-                  plan);
+      const ObservedProfile* existing = Find([&](const ObservedProfile& p) {
+        return p.odata_type == a.odata_type && p.purpose == d.purpose;
+      });
+      if (existing != nullptr && existing->outlook_silent_access == false) {
+        // Made before certdeploy granted Outlook silent access, or by hand: grant it.
+        Action update = a;
+        update.kind = ActionKind::kUpdateProfile;
+        update.profile_id = existing->id;
+        update.display_name = existing->display_name;
+        update.description = existing->display_name +
+                             ": grant Outlook silent access to the certificate "
+                             "(certificateAccessType -> specificApps, " +
+                             std::string(kOutlookAndroidPackage) + ")";
+        plan.actions.push_back(std::move(update));
+        a.profile_id = existing->id;
+        a.kind = ActionKind::kUnchangedProfile;
+        PlanAssignment(a, existing, plan, /*show_unchanged=*/false);
+        continue;
+      }
+      PlanProfile(a, existing, plan);
     }
   }
 
@@ -203,13 +222,7 @@ class Planner {
       }
       a.app_id = app->second;
       a.description = d.display_name + "  [" + DescribeSettings(d.settings) + "]";
-      const ObservedAppConfiguration* existing = nullptr;
-      for (const ObservedAppConfiguration& c : observed_.app_configurations) {
-        if (c.platform == d.platform) {
-          existing = &c;
-          break;
-        }
-      }
+      const ObservedAppConfiguration* existing = ManagedAppConfiguration(observed_, a.odata_type);
       if (existing == nullptr) {
         plan.actions.push_back(a);
         PlanAssignment(a, nullptr, plan);
@@ -217,20 +230,43 @@ class Planner {
       }
       a.profile_id = existing->id;
       a.display_name = existing->display_name;
+      std::string others;  // Other policies setting the same keys: Intune reports conflicts.
+      for (const ObservedAppConfiguration& c : observed_.app_configurations) {
+        if (c.odata_type == a.odata_type && c.id != existing->id) {
+          others += (others.empty() ? "" : ", ") + c.id;
+        }
+      }
+      if (!others.empty()) {
+        others = "  (other Outlook S/MIME policies, which conflict with this one: " + others + ")";
+      }
       ObservedProfile as_profile;
       as_profile.assignments = existing->assignments;
+      // A policy made in the portal may carry other Outlook settings for other users: its
+      // assignments gain the profiles' groups and lose none.
+      std::optional<std::vector<ObservedAssignment>> want;
+      if (!existing->made_by_certdeploy) want = Union(existing->assignments, want_assignments_);
       if (!SmimeSettingsMatch(existing->smime, d.settings)) {
         Action update = a;
         update.kind = ActionKind::kUpdateAppConfiguration;
-        update.description = existing->display_name + ": " + SettingChanges(existing->smime, d);
+        update.description =
+            existing->display_name + ": " + SettingChanges(existing->smime, d) + others;
         plan.actions.push_back(std::move(update));
-        PlanAssignment(a, &as_profile, plan, /*show_unchanged=*/false);
+        PlanAssignment(a, &as_profile, plan, /*show_unchanged=*/false, want);
         continue;
       }
       a.kind = ActionKind::kUnchangedProfile;
-      a.description = existing->display_name + "  [" + DescribeSettings(d.settings) + "]";
-      PlanAssignment(a, &as_profile, plan);
+      a.description = existing->display_name + "  [" + DescribeSettings(d.settings) + "]" + others;
+      PlanAssignment(a, &as_profile, plan, /*show_unchanged=*/true, want);
     }
+  }
+
+  static std::vector<ObservedAssignment> Union(std::vector<ObservedAssignment> have,
+                                               const std::vector<ObservedAssignment>& add) {
+    for (const ObservedAssignment& x : add) {
+      if (std::find(have.begin(), have.end(), x) == have.end()) have.push_back(x);
+    }
+    std::sort(have.begin(), have.end());
+    return have;
   }
 
   static std::string DescribeSettings(const AppSettings& settings) {
@@ -399,6 +435,7 @@ PlanSummary Plan::Summary() const {
       case ActionKind::kCreateAppConfiguration:
       case ActionKind::kImportUserPfx: ++s.add; break;
       case ActionKind::kUpdateAppConfiguration:
+      case ActionKind::kUpdateProfile:
       case ActionKind::kAssignProfile:
       case ActionKind::kUpdateUserPfx: ++s.change; break;
       case ActionKind::kDeleteUserPfx: ++s.remove; break;

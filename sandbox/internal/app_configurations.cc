@@ -10,10 +10,12 @@
 //   https://learn.microsoft.com/graph/api/intune-apps-iosmobileappconfiguration-update?view=graph-rest-1.0
 //   DELETE 204
 //   https://learn.microsoft.com/graph/api/intune-apps-iosmobileappconfiguration-delete?view=graph-rest-1.0
-//   POST .../{id}/assign 204, also through the cast segment
-//        .../{id}/microsoft.graph.managedDeviceMobileAppConfiguration/assign, which some tenants
-//        needed under v1.0 (microsoftgraph/microsoft-graph-docs issue #15359):
+//   POST .../{id}/microsoft.graph.managedDeviceMobileAppConfiguration/assign 204
 //                        https://learn.microsoft.com/graph/api/intune-apps-manageddevicemobileappconfiguration-assign?view=graph-rest-1.0
+//        The page documents the short form .../{id}/assign, but the service answers it with 400
+//        "No method match route template" and Microsoft's support gives the cast form as the
+//        way (microsoftgraph/msgraph-sdk-powershell#2985, microsoft-graph-docs#15359 and #20609):
+//        the sandbox answers the short form as the service does.
 //   GET .../{id}/assignments[/{assignmentId}]
 //                        https://learn.microsoft.com/graph/api/intune-apps-manageddevicemobileappconfigurationassignment-list?view=graph-rest-1.0
 // Every id in targetedMobileApps must name an existing mobileApp of the policy's platform (an
@@ -360,9 +362,15 @@ Reply HandleMobileAppConfigurations(const Operation& op, TenantCore& core) {
     if (op.method == "DELETE") return Delete(op, core, id);
     return MethodNotAllowed(op);
   }
-  if (rest.size() == 2 && rest[0] == kBaseCast && rest[1] == "assign") rest.erase(rest.begin());
-  if (rest.size() == 1 && rest[0] == "assign") {
+  if (rest.size() == 2 && rest[0] == kBaseCast && rest[1] == "assign") {
     return op.method == "POST" ? Assign(op, core, id) : MethodNotAllowed(op);
+  }
+  if (rest.size() == 1 && rest[0] == "assign" && op.method == "POST") {
+    return FromRefusal(*op.context,
+                       Refusal{400, "BadRequest",
+                               "No method match route template: POST "
+                               "deviceAppManagement/mobileAppConfigurations/{key}/assign",
+                               "mobileAppConfiguration: assign without the type cast"});
   }
   if (rest[0] == "assignments" && rest.size() <= 2) {
     if (op.method != "GET") return MethodNotAllowed(op);

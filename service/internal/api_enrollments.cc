@@ -160,7 +160,8 @@ http::ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const
     return FromStatus(UnavailableError("no Graph connection"), "dry run").ToResponse();
   }
   graph::IntuneApi intune(*ctx.deps.graph);
-  Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, {req.upn});
+  Result<deploy::ObservedState> observed = deploy::ReadObservedState(
+      intune, {req.upn}, deploy::ObserveOptionsFor(*ctx.deps.config));
   if (!observed.ok()) return FromStatus(observed.status(), "reading the tenant").ToResponse();
   PlannedItem item{
       1, req.upn, req.purpose, prepared.item.thumbprint, prepared.item.pfx_sha256, prepared.facts};

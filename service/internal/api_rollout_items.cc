@@ -200,7 +200,8 @@ Result<deploy::Plan> PlanManifest(ApiContext& ctx, const std::string& manifest_p
   std::vector<std::string> upns;
   for (const config::ManifestRow& row : manifest->rows) upns.push_back(row.upn);
   graph::IntuneApi intune(*ctx.deps.graph);
-  Result<deploy::ObservedState> observed = deploy::ReadObservedState(intune, upns);
+  Result<deploy::ObservedState> observed =
+      deploy::ReadObservedState(intune, upns, deploy::ObserveOptionsFor(*ctx.deps.config));
   if (!observed.ok()) return observed.status();
   deploy::Plan plan = deploy::ComputePlan(*desired, *observed, now);
   plan.created_at = FormatRfc3339Utc(now);

@@ -43,6 +43,7 @@ namespace {
 bool IsProfileAction(deploy::ActionKind k) {
   return k == deploy::ActionKind::kCreateTrustedProfile ||
          k == deploy::ActionKind::kCreateImportedPfxProfile ||
+         k == deploy::ActionKind::kUpdateProfile ||
          k == deploy::ActionKind::kCreateAppConfiguration ||
          k == deploy::ActionKind::kUpdateAppConfiguration ||
          k == deploy::ActionKind::kAssignProfile || k == deploy::ActionKind::kUnchangedProfile;
@@ -203,7 +204,11 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
       // The Outlook app configuration cannot be made (Outlook is not in the tenant): a
       // certificate Outlook would ignore is no rollout, so the items wait like on a profile
       // failure.
-      HandBackAll(batch, FailedPreconditionError(a.description), result);
+      const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
+      HandBackAll(batch,
+                  Status(StatusCode::kFailedPrecondition, a.description,
+                         StatusDetails{0, code, "", std::nullopt}),
+                  result);
       return;
     }
   }

@@ -117,8 +117,37 @@ TEST_F(GraphFidelityTest, RootProfileMadeInThePortalFromAPemFileIsNotDuplicated)
   // The hand-made profile is the one now assigned to the group.
   const nlohmann::json after = sandbox_->State();
   for (const auto& c : after["deviceConfigurations"]) {
-    if (c["id"] == created["id"]) EXPECT_EQ(c["assignments"].size(), 1u) << c.dump();
+    if (c["id"] == created["id"]) {
+      EXPECT_EQ(c["assignments"].size(), 1u) << c.dump();
+    }
   }
+}
+
+TEST_F(GraphFidelityTest, FullyManagedAndroidProfileMadeWithUserApprovalIsGivenOutlookAccess) {
+  Start({"androidDeviceOwner"});
+  auto [status, created] = sandbox_->Post(
+      "/beta/deviceManagement/deviceConfigurations",
+      {{"@odata.type", "#microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile"},
+       {"displayName", "S/MIME (made in the portal)"},
+       {"intendedPurpose", "smimeEncryption"},
+       {"certificateAccessType", "userApproval"}});
+  ASSERT_EQ(status, 201) << created.dump();
+
+  CommandResult plan = Certdeploy({"plan", "--config", config_, "--manifest", PkiManifest({"alice"})});
+  ASSERT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("~ updateProfile"));
+  EXPECT_THAT(plan.out, HasSubstr("grant Outlook silent access"));
+  CommandResult apply = Apply(PkiManifest({"alice"}));
+  ASSERT_EQ(apply.exit_code, 0) << apply.out << apply.err;
+  const nlohmann::json state = sandbox_->State();
+  EXPECT_EQ(CountByType(state)["#microsoft.graph.androidDeviceOwnerImportedPFXCertificateProfile"], 1);
+  for (const auto& c : state["deviceConfigurations"]) {
+    if (c["id"] != created["id"]) continue;
+    EXPECT_EQ(c["certificateAccessType"], "specificApps") << c.dump();
+    ASSERT_EQ(c["silentCertificateAccessDetails"].size(), 1u) << c.dump();
+    EXPECT_EQ(c["silentCertificateAccessDetails"][0]["packageId"], "com.microsoft.office.outlook");
+  }
+  EXPECT_THAT(Apply(PkiManifest({"alice"})).out, HasSubstr("No changes"));
 }
 
 TEST_F(GraphFidelityTest, ConnectorKeyRotationReSealsEveryRecordOnce) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "base/encoding.h"
 #include "tests/e2e/plan_apply_fixtures.h"
@@ -137,6 +138,14 @@ TEST_F(OutlookTest, ASettingsChangeIsOnePatchAndPortalKeysAreKept) {
           {"appConfigKeyType", "booleanType"},
           {"appConfigKeyValue", "false"}}}}});
   ASSERT_EQ(status, 201) << made.dump();
+  // It is assigned to every licensed user: that assignment must stay.
+  auto [assigned, answer] = sandbox_->Post(
+      "/beta/deviceAppManagement/mobileAppConfigurations/" + made["id"].get<std::string>() +
+          "/microsoft.graph.managedDeviceMobileAppConfiguration/assign",
+      {{"assignments",
+        {{{"@odata.type", "#microsoft.graph.managedDeviceMobileAppConfigurationAssignment"},
+          {"target", {{"@odata.type", "#microsoft.graph.allLicensedUsersAssignmentTarget"}}}}}}});
+  ASSERT_EQ(assigned, 204) << answer.dump();
 
   Reconfigure("outlook:\n  smimeEnabled: true\n");
   CommandResult plan = Plan();
@@ -151,6 +160,13 @@ TEST_F(OutlookTest, ASettingsChangeIsOnePatchAndPortalKeysAreKept) {
       IosSettings(policies["#microsoft.graph.iosMobileAppConfiguration"]);
   EXPECT_EQ(settings["com.microsoft.outlook.EmailProfile.AccountType"], "ModernAuth");
   EXPECT_EQ(settings[kSmime], "true");
+  const nlohmann::json& assignments =
+      policies["#microsoft.graph.iosMobileAppConfiguration"]["assignments"];
+  ASSERT_EQ(assignments.size(), 2u) << assignments.dump();
+  std::set<std::string> targets;
+  for (const nlohmann::json& a : assignments) targets.insert(a["target"]["@odata.type"]);
+  EXPECT_EQ(targets, (std::set<std::string>{"#microsoft.graph.allLicensedUsersAssignmentTarget",
+                                            "#microsoft.graph.groupAssignmentTarget"}));
 
   // Encrypt everything from now on: one PATCH, nothing else.
   Reconfigure("outlook:\n  encryptAllMail: true\n");

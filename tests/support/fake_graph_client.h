@@ -303,6 +303,10 @@ class FakeGraphClient : public graph::GraphClient {
         return Ok({{"value", set}});
       }
       if (tail.empty() && method == "GET") return Ok(configs_[id]);
+      if (tail.empty() && method == "PATCH") {
+        for (const auto& [k, v] : body->items()) configs_[id][k] = v;
+        return Ok(configs_[id]);
+      }
     }
     if (path == kApps && method == "GET") {
       nlohmann::json value = nlohmann::json::array();

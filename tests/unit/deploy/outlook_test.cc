@@ -198,7 +198,8 @@ TEST_F(OutlookExecutorTest, UpdateSetsTheSmimeKeysAndKeepsTheOthers) {
        {"targetedMobileApps", {"app-outlook"}},
        {"settings",
         {Setting("com.microsoft.outlook.EmailProfile.AccountType", "ModernAuth", "stringType"),
-         Setting(kKey, "false")}}},
+         Setting(kKey, "false"),
+         Setting(std::string(kKey) + ".LDAPHostName", "ldaps://contoso.com:636", "stringType")}}},
       {{{"target", {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"},
                     {"groupId", kGroup}}}}});
   // Settings left out of the list answer are read with a GET.
@@ -207,9 +208,12 @@ TEST_F(OutlookExecutorTest, UpdateSetsTheSmimeKeysAndKeepsTheOthers) {
   ASSERT_THAT(Kinds(p), ElementsAre("updateAppConfiguration outlook/ios"));
   ASSERT_TRUE(Run(p).ok());
   const nlohmann::json c = graph_.AppConfigurations()[0];
-  ASSERT_EQ(c["settings"].size(), 7u);
+  ASSERT_EQ(c["settings"].size(), 8u);
+  // The keys certdeploy does not set stay, S/MIME ones (LDAPHostName) included.
   EXPECT_EQ(c["settings"][0]["appConfigKey"], "com.microsoft.outlook.EmailProfile.AccountType");
-  EXPECT_EQ(c["settings"][1], Setting(kKey, "true"));
+  EXPECT_EQ(c["settings"][1], Setting(std::string(kKey) + ".LDAPHostName",
+                                      "ldaps://contoso.com:636", "stringType"));
+  EXPECT_EQ(c["settings"][2], Setting(kKey, "true"));
   EXPECT_FALSE(PlanNow(Desired({OutlookPlatform::kIos})).HasWrites());
 }
 
@@ -264,6 +268,141 @@ TEST_F(OutlookExecutorTest, LostCreateResponseIsReadBackNotResent) {
   EXPECT_EQ(report.reconciled(), 1);
   ASSERT_THAT(graph_.AppConfigurations(), SizeIs(1));
   EXPECT_THAT(graph_.AppAssignmentsOf(graph_.AppConfigurations()[0]["id"]), SizeIs(1));
+}
+
+TEST_F(OutlookExecutorTest, FullyManagedAndroidProfileWithoutSilentAccessIsGrantedIt) {
+  const std::string type = ImportedPfxType(config::Platform::kAndroidDeviceOwner);
+  graph_.AddConfiguration(
+      {{"id", "old-profile"},
+       {"@odata.type", type},
+       {"displayName", "made by hand"},
+       {"intendedPurpose", "smimeEncryption"},
+       {"certificateAccessType", "userApproval"},
+       {"silentCertificateAccessDetails",
+        {{{"@odata.type", "#microsoft.graph.androidDeviceOwnerSilentCertificateAccess"},
+          {"packageId", "com.example.mail"}}}}},
+      {{{"target", {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"},
+                    {"groupId", kGroup}}}}});
+  DesiredState d;
+  d.imported.push_back({config::Platform::kAndroidDeviceOwner, pkcs::Purpose::kSmimeEncryption,
+                        "S/MIME imported PFX smimeEncryption (androidDeviceOwner)"});
+  d.assign_to.groups = {kGroup};
+  Plan p = PlanNow(d);
+  ASSERT_THAT(Kinds(p), ElementsAre("updateProfile imported/androidDeviceOwner/smimeEncryption"));
+  EXPECT_THAT(p.actions[0].description, HasSubstr("grant Outlook silent access"));
+  EXPECT_EQ(ActionMarker(p.actions[0].kind), '~');
+  Result<Plan> back = PlanFromJson(PlanToJson(p));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->actions[0].profile_id, "old-profile");
+
+  ASSERT_TRUE(Run(*back).ok());
+  const nlohmann::json c = graph_.Configurations()[0];
+  EXPECT_EQ(c["certificateAccessType"], "specificApps");
+  ASSERT_EQ(c["silentCertificateAccessDetails"].size(), 2u) << c.dump();
+  EXPECT_EQ(c["silentCertificateAccessDetails"][0]["packageId"], "com.example.mail");
+  EXPECT_EQ(c["silentCertificateAccessDetails"][1]["packageId"], "com.microsoft.office.outlook");
+  EXPECT_FALSE(PlanNow(d).HasWrites());
+}
+
+TEST(OutlookPlannerTest, APortalPolicyKeepsItsAssignmentsAndGainsTheGroups) {
+  ObservedState o;
+  o.apps_read = true;
+  o.outlook_apps[OutlookPlatform::kIos] = "app-1";
+  ObservedAppConfiguration c;
+  c.id = "portal";
+  c.odata_type = AppConfigurationType(OutlookPlatform::kIos);
+  c.display_name = "Outlook for everyone";
+  for (const auto& [key, value] : OutlookSmimeSettings(Outlook({}))) {
+    c.smime[key] = value ? "true" : "false";
+  }
+  c.assignments = {{"#microsoft.graph.allLicensedUsersAssignmentTarget", ""}};
+  o.app_configurations.push_back(c);
+  Plan p = ComputePlan(Desired({OutlookPlatform::kIos}), o, kNow);
+  ASSERT_THAT(Kinds(p), ElementsAre("unchangedProfile outlook/ios", "assignProfile outlook/ios"));
+  EXPECT_THAT(p.actions[1].assignments_after,
+              ElementsAre(ObservedAssignment{"#microsoft.graph.allLicensedUsersAssignmentTarget", ""},
+                          ObservedAssignment{"#microsoft.graph.groupAssignmentTarget", kGroup}));
+
+  // The same policy made by certdeploy: its assignments are exactly the configured groups.
+  o.app_configurations[0].made_by_certdeploy = true;
+  p = ComputePlan(Desired({OutlookPlatform::kIos}), o, kNow);
+  ASSERT_THAT(Kinds(p), ElementsAre("unchangedProfile outlook/ios", "assignProfile outlook/ios"));
+  EXPECT_THAT(p.actions[1].assignments_after,
+              ElementsAre(ObservedAssignment{"#microsoft.graph.groupAssignmentTarget", kGroup}));
+}
+
+TEST(OutlookPlannerTest, ThePolicyCertdeployMadeIsPreferredAndTheOthersNamed) {
+  ObservedState o;
+  o.apps_read = true;
+  o.outlook_apps[OutlookPlatform::kIos] = "app-1";
+  for (const char* id : {"a-portal", "b-mine"}) {
+    ObservedAppConfiguration c;
+    c.id = id;
+    c.odata_type = AppConfigurationType(OutlookPlatform::kIos);
+    c.display_name = id;
+    c.smime = {{kKey, "false"}};
+    c.made_by_certdeploy = std::string(id) == "b-mine";
+    o.app_configurations.push_back(c);
+  }
+  Plan p = ComputePlan(Desired({OutlookPlatform::kIos}), o, kNow);
+  ASSERT_THAT(Kinds(p), ElementsAre("updateAppConfiguration outlook/ios",
+                                    "assignProfile outlook/ios"));
+  EXPECT_EQ(p.actions[0].profile_id, "b-mine");
+  EXPECT_THAT(p.actions[0].description, HasSubstr("which conflict with this one: a-portal"));
+  Result<Plan> back = PlanFromJson(PlanToJson(p));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->actions[0].kind, ActionKind::kUpdateAppConfiguration);
+  EXPECT_EQ(back->actions[0].profile_id, "b-mine");
+  EXPECT_EQ(back->actions[0].display_name, "b-mine");
+  EXPECT_EQ(back->actions[0].app_settings, p.actions[0].app_settings);
+}
+
+TEST_F(OutlookExecutorTest, TheAppProtectionRecordOfOutlookIsNotATarget) {
+  graph_.AddMobileApp({{"id", "mam-outlook"},
+                       {"@odata.type", "#microsoft.graph.managedIOSStoreApp"},
+                       {"bundleId", "com.microsoft.Office.Outlook"}});
+  Plan p = PlanNow(Desired({OutlookPlatform::kIos}));
+  EXPECT_THAT(Kinds(p), ElementsAre("invalid outlook/ios"));
+  graph_.AddMobileApp({{"id", "vpp-outlook"},
+                       {"@odata.type", "#microsoft.graph.iosVppApp"},
+                       {"bundleId", "com.microsoft.Office.Outlook"}});
+  p = PlanNow(Desired({OutlookPlatform::kIos}));
+  ASSERT_THAT(Kinds(p), ElementsAre("createAppConfiguration outlook/ios",
+                                    "assignProfile outlook/ios"));
+  EXPECT_EQ(p.actions[0].app_id, "vpp-outlook");
+}
+
+TEST_F(OutlookExecutorTest, AndroidUpdateKeepsOtherPropertiesAndRefusesAnUnreadablePayload) {
+  graph_.AddMobileApp(AndroidOutlook("app-android"));
+  const nlohmann::json managed = {
+      {"kind", "androidenterprise#managedConfiguration"},
+      {"productId", "app:com.microsoft.office.outlook"},
+      {"managedProperty",
+       {{{"key", "com.microsoft.outlook.EmailProfile.AccountType"}, {"valueString", "ModernAuth"}},
+        {{"key", kKey}, {"valueBool", false}}}}};
+  graph_.AddAppConfiguration({{"id", "android-policy"},
+                              {"@odata.type", "#microsoft.graph.androidManagedStoreAppConfiguration"},
+                              {"displayName", "Outlook (portal)"},
+                              {"targetedMobileApps", {"app-android"}},
+                              {"packageId", "app:com.microsoft.office.outlook"},
+                              {"payloadJson", Base64Encode(managed.dump())}});
+  Plan p = PlanNow(Desired({OutlookPlatform::kAndroid}));
+  ASSERT_THAT(Kinds(p), ElementsAre("updateAppConfiguration outlook/android",
+                                    "assignProfile outlook/android"));
+  ASSERT_TRUE(Run(p).ok());
+  std::optional<std::string> text =
+      Base64Decode(graph_.AppConfigurations()[0]["payloadJson"].get<std::string>());
+  ASSERT_TRUE(text.has_value());
+  nlohmann::json now = nlohmann::json::parse(*text);
+  ASSERT_EQ(now["managedProperty"].size(), 7u);
+  EXPECT_EQ(now["managedProperty"][0]["valueString"], "ModernAuth");
+  EXPECT_EQ(now["managedProperty"][1], (nlohmann::json{{"key", kKey}, {"valueBool", true}}));
+
+  // A payload that is neither base64 of JSON nor JSON is never rebuilt.
+  Action update = p.actions[0];
+  update.app_settings = OutlookSmimeSettings(Outlook({}));
+  EXPECT_EQ(AppConfigurationPatch({{"payloadJson", "%%% not a payload"}}, update).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

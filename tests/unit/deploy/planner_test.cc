@@ -262,7 +262,7 @@ TEST(PlanFormatTest, JsonRoundTripKeepsActionsAndHoldsNoSecrets) {
   p.tenant = "contoso";
   p.created_at = "2026-11-28T00:00:00Z";
   nlohmann::json j = PlanToJson(p);
-  EXPECT_EQ(j["schemaVersion"], 1);
+  EXPECT_EQ(j["schemaVersion"], 2);
   EXPECT_EQ(j["summary"]["add"], 4);
   Result<Plan> back = PlanFromJson(nlohmann::json::parse(j.dump()));
   ASSERT_THAT(back, IsOk());
@@ -292,7 +292,7 @@ TEST(PlanFormatTest, GraphsNoDateValuesSurviveTheRoundTrip) {
 }
 
 TEST(PlanFormatTest, RejectsOtherVersionsAndGarbage) {
-  EXPECT_FALSE(PlanFromJson(nlohmann::json::parse(R"({"schemaVersion":2})")).ok());
+  EXPECT_FALSE(PlanFromJson(nlohmann::json::parse(R"({"schemaVersion":3})")).ok());
   EXPECT_FALSE(PlanFromJson(nlohmann::json::parse(R"([1,2])")).ok());
   EXPECT_FALSE(PlanFromJson(nlohmann::json::parse(
                    R"({"schemaVersion":1,"tenant":"t","observedDigest":"d","actions":[{"kind":"explode","key":"k"}]})"))

@@ -1,6 +1,7 @@
 // deviceAppManagement/mobileAppConfigurations: iOS and Android Enterprise app configuration
-// policies, strict validation, targeted apps, PATCH, /assign (both paths), /assignments, the
-// budget and statistics, $batch and journal replay.
+// policies, strict validation, targeted apps, PATCH, /assign (the type-cast form; the short form
+// is refused as the service refuses it), /assignments, the budget and statistics, $batch and
+// journal replay.
 
 #include <unistd.h>
 
@@ -10,6 +11,9 @@
 
 namespace certdeploy::sandbox::testing {
 namespace {
+
+// The assign action as the service accepts it: through the type cast.
+constexpr char kAssign[] = "/microsoft.graph.managedDeviceMobileAppConfiguration/assign";
 
 constexpr char kGroup1[] = "11111111-0000-0000-0000-000000000001";
 constexpr char kGroup2[] = "11111111-0000-0000-0000-000000000002";
@@ -231,11 +235,17 @@ TEST_F(AppConfigurationsTest, PatchReplacesSettingsAndBumpsTheVersion) {
   EXPECT_EQ(Call("DELETE", Path(id)).status, 404);
 }
 
-TEST_F(AppConfigurationsTest, AssignThroughBothPathsReplacesTheSetAndAnswers204) {
+TEST_F(AppConfigurationsTest, AssignThroughTheTypeCastReplacesTheSetAndAnswers204) {
   Start();
   const std::string id = CreateIos();
-  ServerResponse r = Call(
-      "POST", Path(id, "/assign"),
+  // The documented short form is refused as the service refuses it; nothing is assigned.
+  ServerResponse r = Call("POST", Path(id, "/assign"),
+                          {{"assignments", json::array({GroupAssignment(kGroup1)})}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, ::testing::HasSubstr("No method match route template"));
+  EXPECT_TRUE(BodyOf(Call("GET", Path(id, "/assignments")))["value"].empty());
+  r = Call(
+      "POST", Path(id, "/microsoft.graph.managedDeviceMobileAppConfiguration/assign"),
       {{"assignments", json::array({GroupAssignment(kGroup1), GroupAssignment(kGroup2, true)})}});
   ASSERT_EQ(r.status, 204) << r.body;
   EXPECT_TRUE(r.body.empty());
@@ -269,14 +279,14 @@ TEST_F(AppConfigurationsTest, AssignThroughBothPathsReplacesTheSetAndAnswers204)
   EXPECT_EQ(state[0]["id"], id + "_" + kGroup3);
 
   // An empty set removes every assignment; all-users and all-devices targets are accepted.
-  EXPECT_EQ(Call("POST", Path(id, "/assign"), {{"assignments", json::array()}}).status, 204);
+  EXPECT_EQ(Call("POST", Path(id, kAssign), {{"assignments", json::array()}}).status, 204);
   EXPECT_TRUE(BodyOf(Call("GET", Path(id, "/assignments")))["value"].empty());
   json all = {
       {"assignments",
        json::array(
            {json{{"target", {{"@odata.type", "microsoft.graph.allLicensedUsersAssignmentTarget"}}}},
             json{{"target", {{"@odata.type", "#microsoft.graph.allDevicesAssignmentTarget"}}}}})}};
-  EXPECT_EQ(Call("POST", Path(id, "/assign"), all).status, 204);
+  EXPECT_EQ(Call("POST", Path(id, kAssign), all).status, 204);
   EXPECT_EQ(BodyOf(Call("GET", Path(id, "/assignments")))["value"].size(), 2u);
   EXPECT_EQ(Stats().writes_applied, 5u);  // create + 4 assigns.
 }
@@ -284,7 +294,7 @@ TEST_F(AppConfigurationsTest, AssignThroughBothPathsReplacesTheSetAndAnswers204)
 TEST_F(AppConfigurationsTest, AssignValidation) {
   Start();
   const std::string id = CreateIos();
-  const std::string assign = Path(id, "/assign");
+  const std::string assign = Path(id, kAssign);
   ExpectRejected(assign, {{"assignments", json::array({GroupAssignment("not-a-guid")})}},
                  "mobileAppConfiguration: invalid assignment target");
   json intent = GroupAssignment(kGroup1);
@@ -301,7 +311,7 @@ TEST_F(AppConfigurationsTest, AssignValidation) {
   EXPECT_EQ(Call("POST", assign, {{"assignments", json::array({user_target})}}).status, 400);
   EXPECT_EQ(Call("POST", assign, {{"target", "x"}}).status, 400);
   EXPECT_EQ(Call("POST", assign, json::object()).status, 400);
-  EXPECT_EQ(Call("POST", Path("33333333-0000-0000-0000-000000000000", "/assign"),
+  EXPECT_EQ(Call("POST", Path("33333333-0000-0000-0000-000000000000", kAssign),
                  {{"assignments", json::array()}})
                 .status,
             404);
@@ -332,7 +342,7 @@ TEST_F(AppConfigurationsTest, WritesTakeTheBudgetAndBatchItemsWork) {
   EXPECT_EQ(responses[0]["status"], 201) << responses.dump();
   EXPECT_EQ(responses[1]["body"]["value"].size(), 2u);
   const std::string id = responses[0]["body"]["id"];
-  EXPECT_EQ(Call("POST", Path(id, "/assign"), {{"assignments", json::array()}}).status, 204);
+  EXPECT_EQ(Call("POST", Path(id, kAssign), {{"assignments", json::array()}}).status, 204);
   ServerResponse throttled = Call("PATCH", Path(id), {{"displayName", "x"}});
   EXPECT_EQ(throttled.status, 429);
   EXPECT_FALSE(HeaderOf(throttled, "retry-after").empty());
@@ -367,7 +377,7 @@ TEST_F(AppConfigurationsTest, JournalReplayKeepsAppsConfigurationsAndAssignments
   const std::string id = CreateIos();
   ASSERT_EQ(Call("PATCH", Path(id), {{"description", "patched"}}).status, 200);
   ASSERT_EQ(
-      Call("POST", Path(id, "/assign"), {{"assignments", json::array({GroupAssignment(kGroup1)})}})
+      Call("POST", Path(id, kAssign), {{"assignments", json::array({GroupAssignment(kGroup1)})}})
           .status,
       204);
   const std::string gone = CreateIos();
