@@ -133,6 +133,7 @@ struct SandboxArgs {
   int request_limit = 1000;
   double fail_rate = 0;
   double drop_rate = 0;
+  double bare_rate = 0;
   double throttle_rate = 0;
   double spike_rate = 0;
   int spike_ms = 0;

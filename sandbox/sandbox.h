@@ -97,6 +97,10 @@ struct SandboxOptions {
   // Probability that a successful write is applied and then its response dropped (connection
   // closed without answer): the client cannot know the outcome.
   double drop_rate = 0;
+  // Probability that a successful create (a POST answered 201) is answered 201 with an empty
+  // object instead of the created entity: nothing documents which fields a 201 carries, so a
+  // client must cope with one that carries none (it finds the id by reading).
+  double bare_rate = 0;
   // Probability that a Graph request (each $batch item on its own) is answered 429
   // TooManyRequests with Retry-After 1-2 s (never more than `window`) whatever the write budget
   // says: Intune throttles "beyond the budget" when its service is busy. Nothing is applied and
@@ -144,6 +148,7 @@ struct SandboxStats {
   // client that paces itself within the budget keeps this <= write_limit (and throttled at 0).
   int max_write_attempts_per_window = 0;
   uint64_t dropped = 0;             // [dropped] responses dropped after commit.
+  uint64_t bare_answers = 0;        // [bareAnswers] 201s answered with an empty object.
   uint64_t injected_failures = 0;   // [injectedFailures] random 503s.
   uint64_t injected_throttles = 0;  // [injectedThrottles] random 429s (also in `throttled`).
   uint64_t latency_spikes = 0;      // [latencySpikes] responses delayed by `spike_latency`.

@@ -103,6 +103,9 @@ void AddSandbox(CLI::App& app, SandboxArgs& args) {
   cmd->add_option("--drop-rate", args.drop_rate,
                   "Probability that a write is applied and its response dropped")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--bare-rate", args.bare_rate,
+                  "Probability that a create is answered 201 with an empty object")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--throttle-rate", args.throttle_rate,
                   "Probability of an injected 429 (Retry-After 1-2 s) whatever the budget")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();

@@ -46,6 +46,7 @@ Result<sandbox::SandboxOptions> ToOptions(const SandboxArgs& args) {
   o.request_limit = args.request_limit;
   o.fail_rate = args.fail_rate;
   o.drop_rate = args.drop_rate;
+  o.bare_rate = args.bare_rate;
   o.throttle_rate = args.throttle_rate;
   o.spike_rate = args.spike_rate;
   o.spike_latency = std::chrono::milliseconds(args.spike_ms);

@@ -43,6 +43,11 @@ void StatsCollector::CountDropped() {
   stats_.dropped += 1;
 }
 
+void StatsCollector::CountBareAnswer() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.bare_answers += 1;
+}
+
 void StatsCollector::CountInjectedFailure() {
   std::lock_guard<std::mutex> lock(mu_);
   stats_.injected_failures += 1;
@@ -92,6 +97,7 @@ json StatsCollector::ToJson(const SandboxStats& s) {
               {"maxWritesPerWindow", s.max_writes_per_window},
               {"maxWriteAttemptsPerWindow", s.max_write_attempts_per_window},
               {"dropped", s.dropped},
+              {"bareAnswers", s.bare_answers},
               {"injectedFailures", s.injected_failures},
               {"injectedThrottles", s.injected_throttles},
               {"latencySpikes", s.latency_spikes},

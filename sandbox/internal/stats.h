@@ -21,6 +21,7 @@ class StatsCollector {
   void CountAdmittedWrite();
   void CountTokenIssued();
   void CountDropped();
+  void CountBareAnswer();
   void CountInjectedFailure();
   void CountInjectedThrottle();
   void CountLatencySpike();

@@ -36,9 +36,10 @@ Status ValidateOptions(const SandboxOptions& o) {
     return InvalidArgumentError("write and request limits must be >= 0 (0 = unlimited)");
   }
   if (o.window <= std::chrono::seconds(0)) return InvalidArgumentError("window must be > 0 s");
-  for (double rate : {o.fail_rate, o.drop_rate, o.throttle_rate, o.spike_rate}) {
+  for (double rate : {o.fail_rate, o.drop_rate, o.bare_rate, o.throttle_rate, o.spike_rate}) {
     if (!(rate >= 0 && rate <= 1)) {
-      return InvalidArgumentError("fail, drop, throttle and spike rates must be within [0, 1]");
+      return InvalidArgumentError(
+          "fail, drop, bare, throttle and spike rates must be within [0, 1]");
     }
   }
   if (o.latency < std::chrono::milliseconds(0) || o.spike_latency < std::chrono::milliseconds(0)) {
@@ -60,6 +61,7 @@ SandboxTenantImpl::SandboxTenantImpl(const SandboxOptions& options, Clock& clock
       latency_(options.latency),
       fail_rate_(options.fail_rate),
       drop_rate_(options.drop_rate),
+      bare_rate_(options.bare_rate),
       throttle_rate_(options.throttle_rate),
       spike_rate_(options.spike_rate),
       spike_latency_(options.spike_latency),
@@ -166,6 +168,9 @@ http::ServerResponse SandboxTenantImpl::Handle(const http::ServerRequest& reques
                  target->raw_path);
     response = http::ServerResponse{};
     response.drop_connection = true;
+  } else if (reply.write_committed && response.status == 201 && Chance(bare_rate_)) {
+    stats_.CountBareAnswer();
+    response.body = "{}";
   }
   stats_.ExitRequest();
   return response;

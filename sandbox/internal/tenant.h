@@ -54,6 +54,7 @@ class SandboxTenantImpl final : public SandboxTenant {
   const std::chrono::milliseconds latency_;
   const double fail_rate_;
   const double drop_rate_;
+  const double bare_rate_;
   const double throttle_rate_;
   const double spike_rate_;
   const std::chrono::milliseconds spike_latency_;

@@ -150,6 +150,34 @@ TEST_F(GraphFidelityTest, FullyManagedAndroidProfileMadeWithUserApprovalIsGivenO
   EXPECT_THAT(Apply(PkiManifest({"alice"})).out, HasSubstr("No changes"));
 }
 
+TEST_F(GraphFidelityTest, CreatesAnsweredWithAnEmptyBodyAreReadBackNotDuplicated) {
+  // Every create is answered 201 {}: no id, none of the fields.
+  sandbox_ = std::make_unique<SandboxProcess>(dir_.path().string(),
+                                              std::vector<std::string>{"--bare-rate", "1"});
+  ASSERT_TRUE(sandbox_->started()) << ReadText(dir_.File("sandbox.log"));
+  ConfigOptions options;
+  options.platforms = {"ios"};
+  options.extra = "outlook: {}\n";
+  config_ = WriteConfig(dir_, sandbox_->url(), options);
+  const std::string manifest = PkiManifest({"alice", "bob"});
+  CommandResult first = Apply(manifest);
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const nlohmann::json state = sandbox_->State();
+  std::map<std::string, int> types = CountByType(state);
+  EXPECT_EQ(types["#microsoft.graph.iosTrustedRootCertificate"], 3);
+  EXPECT_EQ(types["#microsoft.graph.iosImportedPFXCertificateProfile"], 1);
+  for (const auto& c : state["deviceConfigurations"]) {
+    EXPECT_EQ(c["assignments"].size(), 1u) << c.dump();  // Assigned by the id read back.
+  }
+  ASSERT_EQ(state["mobileAppConfigurations"].size(), 1u);
+  EXPECT_EQ(state["mobileAppConfigurations"][0]["assignments"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"].size(), 2u);
+  const nlohmann::json stats = sandbox_->Stats();
+  EXPECT_EQ(Counter(stats, "bareAnswers"), 7u) << stats.dump();  // 3 + 1 + 1 + 2 creates.
+  EXPECT_EQ(Counter(stats, "duplicates"), 0u);
+  EXPECT_THAT(Apply(manifest).out, HasSubstr("No changes"));
+}
+
 TEST_F(GraphFidelityTest, ConnectorKeyRotationReSealsEveryRecordOnce) {
   Start({"ios"});
   // Records imported while the connector's key was OldKey.

@@ -8,6 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include "base/file.h"
+#include "deploy/executor.h"
+#include "pkcs/digest.h"
 #include "tests/integration/sandbox_client.h"
 #include "tests/support/status_matchers.h"
 
@@ -174,6 +177,45 @@ TEST(GraphSandboxTest, UnknownUserAndStrictnessErrorsCarryTheRequestId) {
   EXPECT_THAT(r.status().message(), HasSubstr(r.status().details()->request_id));
   nlohmann::json stats = sandbox.Inspect("stats");
   EXPECT_FALSE(stats["rejections"].empty());
+}
+
+// Graph documents no 409 for a second record with the same user and thumbprint: the import
+// service answers 400. The executor reads the record back and counts the import as done.
+TEST(GraphSandboxTest, ADuplicateImportIsAnsweredOpaque400AndFoundByReadingBack) {
+  Sandbox sandbox;
+  GraphStack stack(sandbox.url());
+  const graph::UserPfxCertificate record = AliceRecordFor("alice@contoso.com");
+  ASSERT_THAT(stack.api->CreateUserPfxCertificate(record), IsOk());
+
+  // A plan made before the record existed (a second operator, or a stale view of the tenant).
+  const std::string pfx = *ReadFile(kPkiDir + "/alice.pfx");
+  deploy::Plan plan;
+  deploy::Action import;
+  import.kind = deploy::ActionKind::kImportUserPfx;
+  import.key = "pfx/alice@contoso.com/" + record.thumbprint;
+  import.line = 2;
+  import.upn = "alice@contoso.com";
+  import.thumbprint = record.thumbprint;
+  import.pfx_sha256 = pkcs::Sha256Hex(pfx);
+  import.not_before = record.start_date_time;
+  import.not_after = record.expiration_date_time;
+  plan.actions.push_back(import);
+  deploy::ExecutorOptions options;
+  options.pfx_bytes = [&](const deploy::Action&) -> Result<std::string> { return pfx; };
+  options.sealed_password = [&](const deploy::Action&) -> Result<std::string> {
+    return record.encrypted_pfx_password;
+  };
+  deploy::ExecutionReport report = deploy::ExecutePlan(plan, *stack.client, options);
+  ASSERT_EQ(report.items.size(), 1u);
+  EXPECT_TRUE(report.items[0].ok) << report.items[0].status;
+  EXPECT_TRUE(report.items[0].reconciled);
+  EXPECT_EQ(report.items[0].attempts, 1);
+  nlohmann::json stats = sandbox.Inspect("stats");
+  EXPECT_EQ(stats["requestsByStatus"]["400"], 1) << stats.dump(2);
+  EXPECT_FALSE(stats["requestsByStatus"].contains("409")) << stats.dump(2);
+  Result<std::vector<graph::UserPfxCertificate>> all = stack.api->ListUserPfxCertificates();
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->size(), 1u);
 }
 
 }  // namespace
