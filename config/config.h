@@ -8,7 +8,8 @@
 //   profiles:  { platforms: [ios], namePrefix: "S/MIME",
 //                assignTo: { groups: [<group-id>], excludeGroups: [] },
 //                importedPfxProfile: true, trustBundle: extra-cas.pem }
-//   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false }
+//   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false,
+//                pruneExpiredEncryption: false }
 //   limits:    { writesPer20s: 100, requestsPer20s: 1000, concurrency: 8 }
 //   outlook:   { smimeEnabled: true, userChangeAllowed: false, encryptAllMail: false,
 //                signAllMail: false, platforms: [ios, android] }   # optional; see OutlookConfig
@@ -81,7 +82,12 @@ struct ProfilesConfig {
 struct PfxConfig {
   pkcs::Purpose intended_purpose = pkcs::Purpose::kSmimeEncryption;
   int expires_soon_days = 30;
+  // pruneExpired: delete expired records superseded by a newer one of the same user and purpose,
+  // except encryption certificates (Outlook needs every past encryption key to read old mail).
   bool prune_expired = false;
+  // pruneExpiredEncryption: with pruneExpired, delete superseded expired encryption certificates
+  // too. Mail encrypted to them can then no longer be read on newly enrolled devices.
+  bool prune_expired_encryption = false;
 };
 
 struct LimitsConfig {

@@ -117,7 +117,8 @@ struct DesiredState {
   std::vector<DesiredAppConfiguration> outlook;  // One per Outlook platform (if configured).
   DesiredSeal seal;            // Records sealed otherwise are re-sealed (updateUserPfx).
   config::AssignTo assign_to;  // Applied to every profile above; empty groups: leave as is.
-  bool prune_expired = false;
+  bool prune_expired = false;             // Superseded expired records, encryption ones aside.
+  bool prune_expired_encryption = false;  // ... and encryption ones too (breaks old mail).
 };
 
 struct ObservedAssignment {

@@ -210,13 +210,19 @@ class Loader {
 
   void LoadPfx(const YAML::Node& root, PfxConfig& p) {
     YAML::Node n = Section(root, "pfx", false);
-    CheckKeys(n, "pfx", {"intendedPurpose", "expiresSoonDays", "pruneExpired"});
+    CheckKeys(n, "pfx", {"intendedPurpose", "expiresSoonDays", "pruneExpired",
+                         "pruneExpiredEncryption"});
     std::string purpose = String(n, "pfx", "intendedPurpose", false, "smimeEncryption");
     Result<pkcs::Purpose> parsed = pkcs::ParseImportPurpose(purpose);
     if (!parsed.ok()) Fail(n["intendedPurpose"], "pfx.intendedPurpose", std::string(parsed.status().message()));
     p.intended_purpose = *parsed;
     p.expires_soon_days = Int(n, "pfx", "expiresSoonDays", 30, 0, 3650);
     p.prune_expired = Bool(n, "pfx", "pruneExpired", false);
+    p.prune_expired_encryption = Bool(n, "pfx", "pruneExpiredEncryption", false);
+    if (p.prune_expired_encryption && !p.prune_expired) {
+      Fail(n["pruneExpiredEncryption"], "pfx.pruneExpiredEncryption",
+           "takes effect only with pruneExpired: true");
+    }
   }
 
   void LoadLimits(const YAML::Node& root, LimitsConfig& l) {

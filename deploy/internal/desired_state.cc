@@ -30,6 +30,7 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
   DesiredState desired;
   desired.assign_to = config.profiles.assign_to;
   desired.prune_expired = config.pfx.prune_expired;
+  desired.prune_expired_encryption = config.pfx.prune_expired_encryption;
   desired.seal = {config.connector.provider_name, config.connector.key_name,
                   std::string(pkcs::PaddingSchemeName(config.connector.padding))};
   std::map<std::string, const pkcs::ChainElement*> distinct;  // By SHA-1: one profile per CA.

@@ -136,7 +136,7 @@ std::string RenderPlanText(const Plan& plan) {
   for (const Action& a : plan.actions) {
     out << ActionMarker(a.kind) << " " << std::left << std::setw(25) << ActionKindName(a.kind)
         << " " << a.description << "\n";
-    if (a.kind == ActionKind::kInvalid) {
+    if (a.kind == ActionKind::kInvalid || a.kind == ActionKind::kDeleteUserPfx) {
       for (const pkcs::Finding& f : a.findings) {
         out << "      " << pkcs::SeverityName(f.severity) << " " << f.code << ": " << f.message
             << "\n";

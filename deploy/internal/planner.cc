@@ -298,14 +298,19 @@ class Planner {
 
     std::set<std::string> seen;
     std::set<std::string> manifest_users;
-    // Newest valid not_after per (user, purpose) among what will exist after apply.
-    std::map<std::pair<std::string, pkcs::Purpose>, SystemTime> newest;
-    auto note_newest = [&](const std::string& upn, pkcs::Purpose p, SystemTime not_after) {
+    // Newest valid certificate (not_after, thumbprint) per (user, purpose) among what will exist
+    // after apply.
+    std::map<std::pair<std::string, pkcs::Purpose>, std::pair<SystemTime, std::string>> newest;
+    auto note_newest = [&](const std::string& upn, pkcs::Purpose p, SystemTime not_after,
+                           const std::string& thumbprint) {
       if (not_after <= now_) return;
-      auto [it, inserted] = newest.emplace(std::make_pair(AsciiToLower(upn), p), not_after);
-      if (!inserted && it->second < not_after) it->second = not_after;
+      auto [it, inserted] = newest.emplace(std::make_pair(AsciiToLower(upn), p),
+                                           std::make_pair(not_after, thumbprint));
+      if (!inserted && it->second.first < not_after) it->second = {not_after, thumbprint};
     };
-    for (const ObservedUserPfx& r : observed_.pfx) note_newest(r.upn, r.purpose, r.not_after);
+    for (const ObservedUserPfx& r : observed_.pfx) {
+      note_newest(r.upn, r.purpose, r.not_after, r.thumbprint);
+    }
 
     for (const DesiredUserPfx& d : desired_.pfx) {
       if (std::optional<pkcs::Finding> problem = AddressProblem(d)) {
@@ -339,7 +344,7 @@ class Planner {
           a.kind = ActionKind::kUpdateUserPfx;
           a.record_id = it->second->id;
           a.description = what + "  " + changes;
-          note_newest(d.upn, d.purpose, d.not_after);
+          note_newest(d.upn, d.purpose, d.not_after, d.thumbprint);
         } else {  // The first row's update decides for this one too.
           a.kind = ActionKind::kSkipUserPfx;
           a.description = what + "  duplicate of an earlier row";
@@ -350,21 +355,31 @@ class Planner {
       } else {
         a.kind = ActionKind::kImportUserPfx;
         a.description = what + "  expires " + FormatRfc3339Utc(d.not_after);
-        note_newest(d.upn, d.purpose, d.not_after);
+        note_newest(d.upn, d.purpose, d.not_after, d.thumbprint);
       }
       plan.actions.push_back(std::move(a));
     }
 
     if (!desired_.prune_expired) return;
-    std::vector<const ObservedUserPfx*> expired;
+    // Expired and superseded records of manifest users, with the thumbprint superseding each.
+    // Encryption certificates stay unless pruneExpiredEncryption: Outlook decrypts old mail with
+    // the user's past encryption keys, which every newly enrolled device receives from Intune
+    // ("Use S/MIME to sign and encrypt emails in Intune": import the new certificate before the
+    // old one expires and keep the old ones,
+    // https://learn.microsoft.com/mem/intune/protect/certificates-s-mime-encryption-sign).
+    std::vector<std::pair<const ObservedUserPfx*, std::string>> expired;
     for (const ObservedUserPfx& r : observed_.pfx) {
       if (r.not_after > now_ || !manifest_users.count(AsciiToLower(r.upn))) continue;
+      if (r.purpose == pkcs::Purpose::kSmimeEncryption && !desired_.prune_expired_encryption) {
+        continue;
+      }
       auto it = newest.find({AsciiToLower(r.upn), r.purpose});
-      if (it == newest.end() || it->second <= r.not_after) continue;  // Not superseded.
-      expired.push_back(&r);
+      if (it == newest.end() || it->second.first <= r.not_after) continue;  // Not superseded.
+      expired.push_back({&r, it->second.second});
     }
-    std::sort(expired.begin(), expired.end(), [](auto* a, auto* b) { return a->id < b->id; });
-    for (const ObservedUserPfx* r : expired) {
+    std::sort(expired.begin(), expired.end(),
+              [](const auto& a, const auto& b) { return a.first->id < b.first->id; });
+    for (const auto& [r, successor] : expired) {
       Action a;
       a.kind = ActionKind::kDeleteUserPfx;
       a.key = PfxKey(r->upn, r->thumbprint);
@@ -376,7 +391,13 @@ class Planner {
       a.not_after = r->not_after;
       a.description = r->upn + "  " + r->thumbprint + "  " +
                       std::string(pkcs::PurposeName(r->purpose)) + "  expired " +
-                      FormatRfc3339Utc(r->not_after) + ", superseded";
+                      FormatRfc3339Utc(r->not_after) + ", superseded by " + successor;
+      if (r->purpose == pkcs::Purpose::kSmimeEncryption) {
+        a.findings.push_back(
+            {"prune-encryption", pkcs::Severity::kWarning,
+             "mail encrypted to this certificate can no longer be decrypted on devices enrolled "
+             "from now on (pfx.pruneExpiredEncryption)"});
+      }
       plan.actions.push_back(std::move(a));
     }
   }

@@ -26,7 +26,8 @@ profiles:
   assignTo: { groups: [g1, g2], excludeGroups: [g3] }
   importedPfxProfile: false
   trustBundle: /etc/certdeploy/extra.pem
-pfx:      { intendedPurpose: smimeSigning, expiresSoonDays: 14, pruneExpired: true }
+pfx:      { intendedPurpose: smimeSigning, expiresSoonDays: 14, pruneExpired: true,
+            pruneExpiredEncryption: true }
 limits:   { writesPer20s: 50, requestsPer20s: 500, windowSeconds: 2, concurrency: 4 }
 )";
 
@@ -47,6 +48,7 @@ TEST(ConfigTest, LoadsEveryField) {
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeSigning);
   EXPECT_EQ(c->pfx.expires_soon_days, 14);
   EXPECT_TRUE(c->pfx.prune_expired);
+  EXPECT_TRUE(c->pfx.prune_expired_encryption);
   EXPECT_EQ(c->limits.writes_per_20s, 50);
   EXPECT_EQ(c->limits.window, std::chrono::seconds(2));
   EXPECT_EQ(c->limits.concurrency, 4);
@@ -131,6 +133,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
                 "connector: {publicKeyFile: k}\noutlook: {encryptAll: true}\n",
                 "outlook.encryptAll: unknown key"},
+        BadCase{"tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: E}\n"
+                "connector: {publicKeyFile: k}\npfx: {pruneExpiredEncryption: true}\n",
+                "pfx.pruneExpiredEncryption: takes effect only with pruneExpired: true"},
         BadCase{"tenant: [unclosed\n", "cfg.yaml"},
         BadCase{"- a\n- b\n", "expected a mapping"}));
 

@@ -158,15 +158,46 @@ ObservedState WithExpired() {
   return o;
 }
 
-TEST(PlannerTest, PruneDeletesOnlyExpiredSupersededRecordsOfManifestUsers) {
-  DesiredState d = OneUserOnIos();
-  d.prune_expired = true;
-  Plan p = ComputePlan(d, WithExpired(), kNow);
+std::vector<std::string> Deleted(const Plan& p) {
   std::vector<std::string> deleted;
   for (const Action& a : p.actions) {
     if (a.kind == ActionKind::kDeleteUserPfx) deleted.push_back(a.record_id);
   }
-  EXPECT_THAT(deleted, ElementsAre("u1-0000"));
+  return deleted;
+}
+
+TEST(PlannerTest, PruneNeverDeletesAnEncryptionCertificateByDefault) {
+  DesiredState d = OneUserOnIos();
+  d.prune_expired = true;
+  // u1-0000 is an expired encryption certificate superseded by 1111: old mail needs it.
+  EXPECT_THAT(Deleted(ComputePlan(d, WithExpired(), kNow)), ::testing::IsEmpty());
+}
+
+TEST(PlannerTest, PruneDeletesExpiredSupersededSigningCertificatesOfManifestUsers) {
+  DesiredState d = OneUserOnIos();
+  d.prune_expired = true;
+  DesiredUserPfx signing = d.pfx[0];
+  signing.line = 3;
+  signing.thumbprint = "5555";
+  signing.purpose = pkcs::Purpose::kSmimeSigning;
+  d.pfx.push_back(signing);
+  // 2222 (signing, expired) is superseded by 5555; the expired encryption one stays.
+  Plan p = ComputePlan(d, WithExpired(), kNow);
+  EXPECT_THAT(Deleted(p), ElementsAre("u1-2222"));
+  EXPECT_THAT(p.actions.back().description, HasSubstr("superseded by 5555"));
+  EXPECT_TRUE(p.actions.back().findings.empty());
+}
+
+TEST(PlannerTest, PruneExpiredEncryptionDeletesThemWithAWarningEach) {
+  DesiredState d = OneUserOnIos();
+  d.prune_expired = true;
+  d.prune_expired_encryption = true;
+  Plan p = ComputePlan(d, WithExpired(), kNow);
+  EXPECT_THAT(Deleted(p), ElementsAre("u1-0000"));
+  EXPECT_THAT(p.actions.back().description, HasSubstr("superseded by 1111"));
+  ASSERT_EQ(p.actions.back().findings.size(), 1u);
+  EXPECT_EQ(p.actions.back().findings[0].code, "prune-encryption");
+  EXPECT_THAT(RenderPlanText(p), HasSubstr("warning prune-encryption: mail encrypted to this"));
 }
 
 TEST(PlannerTest, NoPruneWithoutTheOption) {
