@@ -46,4 +46,8 @@ std::string_view TrimAny(std::string_view s, std::string_view chars);
 // "XXXXXXXX...(4000 bytes)". Use it for anything from a request before logging it.
 std::string ForLog(std::string_view untrusted, size_t max_bytes = 64);
 
+// One CSV field as RFC 4180 writes it: quoted, with every '"' doubled, when it holds a comma, a
+// quote, CR or LF; as it is otherwise. CsvField("a,b") is "\"a,b\""; CsvField("ab") is "ab".
+std::string CsvField(std::string_view field);
+
 }  // namespace certdeploy

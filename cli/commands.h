@@ -99,6 +99,23 @@ struct ApplyArgs {
 // `in` is where the confirmation answer is read from (stdin).
 int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::ostream& err);
 
+// ---- certdeploy inventory ----
+//
+//   certdeploy inventory --config FILE [--upn U] [--expiring-within DAYS] [--output text|json|csv]
+//
+// What the tenant holds: one row per userPfxCertificate (all of them, or the user's), with its
+// dates, its status (valid, expiring within DAYS or pfx.expiresSoonDays, expired) and the newer
+// certificate of the same user and purpose that supersedes it. --expiring-within keeps only the
+// rows expiring within DAYS, expired ones included. GET requests only.
+// Exit codes: 0 ok; 2 usage or configuration error; 3 Graph or authentication failure.
+struct InventoryArgs {
+  std::string config;
+  std::string upn;                     // "" = every user.
+  std::optional<int> expiring_within;  // Days.
+  std::string output = "text";         // "text" | "json" | "csv"
+};
+int RunInventory(const InventoryArgs& args, std::ostream& out, std::ostream& err);
+
 // ---- certdeploy serve ----
 
 // `certdeploy serve --config FILE`: the daemon (REST API, scheduler, dispatcher; see

@@ -64,6 +64,19 @@ void AddApply(CLI::App& app, ApplyArgs& args) {
                 "time, no pacing, only 429s retried after Retry-After)");
 }
 
+void AddInventory(CLI::App& app, InventoryArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "inventory", "List the users' certificates in the tenant, with expiry (GET requests only)");
+  cmd->add_option("--config", args.config, "certdeploy config file (YAML)")->required();
+  cmd->add_option("--upn", args.upn, "Only this user's certificates");
+  cmd->add_option("--expiring-within", args.expiring_within,
+                  "Only certificates expiring within this many days (expired included)")
+      ->check(CLI::Range(0, 36500));
+  cmd->add_option("--output", args.output, "text | json | csv")
+      ->check(CLI::IsMember({"text", "json", "csv"}))
+      ->capture_default_str();
+}
+
 void AddServe(CLI::App& app, ServeArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "serve", "Run the daemon: REST API (enrollments, rollouts), scheduler and dispatcher");
@@ -141,6 +154,8 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   AddPlan(app, plan);
   ApplyArgs apply;
   AddApply(app, apply);
+  InventoryArgs inventory;
+  AddInventory(app, inventory);
   SandboxArgs sandbox;
   AddSandbox(app, sandbox);
   ServeArgs serve;
@@ -169,6 +184,7 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   if (app.got_subcommand("validate")) return RunValidate(validate, out, err);
   if (app.got_subcommand("plan")) return RunPlan(plan, out, err);
   if (app.got_subcommand("apply")) return RunApply(apply, in, out, err);
+  if (app.got_subcommand("inventory")) return RunInventory(inventory, out, err);
   if (app.got_subcommand("sandbox")) return RunSandbox(sandbox, out, err);
   if (app.got_subcommand("serve")) return RunServe(serve, out, err);
   return kExitUsage;

@@ -115,5 +115,14 @@ TEST(ForLogTest, KeepsPrintableAsciiReplacesTheRestAndBoundsTheLength) {
   EXPECT_LE(ForLog(std::string(1 << 20, '\x01')).size(), 64u + 24u);
 }
 
+TEST(CsvFieldTest, QuotesOnlyWhatRfc4180Requires) {
+  EXPECT_EQ(CsvField("alice@contoso.com"), "alice@contoso.com");
+  EXPECT_EQ(CsvField(""), "");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(CsvField("cr\r"), "\"cr\r\"");
+}
+
 }  // namespace
 }  // namespace certdeploy

@@ -1,0 +1,101 @@
+// End-to-end tests of the yearly life of certificates against `certdeploy sandbox`: a renewal
+// imports the next certificate beside the old one, and `certdeploy inventory` lists what the
+// tenant holds (text, JSON, CSV, --upn, --expiring-within).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/e2e/plan_apply_fixtures.h"
+
+namespace certdeploy::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sandbox_ = std::make_unique<SandboxProcess>(dir_.path().string());
+    ASSERT_TRUE(sandbox_->started()) << ReadText(dir_.File("sandbox.log"));
+    ConfigOptions options;
+    options.extra = "pfx: { pruneExpired: true }\n";
+    config_ = WriteConfig(dir_, sandbox_->url(), options);
+  }
+  CommandResult Apply(const std::string& manifest) {
+    return Certdeploy({"apply", "--config", config_, "--manifest", manifest, "--yes"});
+  }
+  CommandResult Inventory(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"inventory", "--config", config_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Certdeploy(args);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SandboxProcess> sandbox_;
+  std::string config_;
+};
+
+TEST_F(LifecycleTest, RenewalImportsBesideTheOldCertificateAndInventoryShowsBoth) {
+  const std::string first = dir_.Write(
+      "first.csv", "userPrincipalName,pfxFile,passwordFile\n"
+                   "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n"
+                   "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n");
+  CommandResult applied = Apply(first);
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+
+  // A year on, Alice's next certificate: a new key, imported beside the old one.
+  std::vector<std::string> renewed = MakeUserPfxFiles(dir_.path().string(), {"alice@contoso.com"});
+  ASSERT_EQ(renewed.size(), 1u);
+  const std::string second = dir_.Write(
+      "second.csv", "userPrincipalName,pfxFile,passwordFile\n"
+                    "alice@contoso.com," + renewed[0] + "," + kPki + "/password.txt\n"
+                    "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n");
+  CommandResult renewal = Apply(second);
+  ASSERT_EQ(renewal.exit_code, 0) << renewal.out << renewal.err;
+  EXPECT_THAT(renewal.out, HasSubstr("Apply complete: 1 succeeded"));
+  const nlohmann::json state = sandbox_->State();
+  EXPECT_EQ(state["userPfxCertificates"].size(), 3u);  // Both of Alice's, and Bob's.
+
+  CommandResult json = Inventory({"--output", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.out << json.err;
+  nlohmann::json rows = nlohmann::json::parse(json.out);
+  ASSERT_EQ(rows.size(), 3u) << json.out;
+  std::vector<nlohmann::json> alice;
+  for (const nlohmann::json& r : rows) {
+    EXPECT_EQ(r["status"], "valid") << r.dump();
+    if (r["userPrincipalName"] == "alice@contoso.com") alice.push_back(r);
+  }
+  ASSERT_EQ(alice.size(), 2u);
+  // The one expiring first is superseded by the other; the newest by nothing.
+  EXPECT_LE(alice[0]["expirationDateTime"].get<std::string>(),
+            alice[1]["expirationDateTime"].get<std::string>());
+  if (alice[0]["expirationDateTime"] != alice[1]["expirationDateTime"]) {
+    EXPECT_EQ(alice[0]["supersededBy"], alice[1]["thumbprint"]);
+  }
+  EXPECT_TRUE(alice[1]["supersededBy"].is_null());
+
+  CommandResult text = Inventory({"--upn", "Alice@Contoso.com"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("2 certificates, 0 expiring within 30 days, 0 expired."));
+  EXPECT_THAT(text.out, ::testing::Not(HasSubstr("bob@")));
+
+  CommandResult csv = Inventory({"--output", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_THAT(csv.out, StartsWith("userPrincipalName,thumbprint,intendedPurpose,startDateTime,"
+                                  "expirationDateTime,status,supersededBy\r\n"));
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 4);
+
+  CommandResult soon = Inventory({"--expiring-within", "0"});
+  ASSERT_EQ(soon.exit_code, 0) << soon.err;
+  EXPECT_THAT(soon.out, HasSubstr("0 certificates, 0 expiring within 0 days, 0 expired."));
+
+  CommandResult bad = Inventory({"--upn", "not a upn"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("certdeploy inventory: --upn:"));
+}
+
+}  // namespace
+}  // namespace certdeploy::testing
