@@ -73,6 +73,9 @@ struct ApiContext {
 http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
 http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
 
+// The tenant's certificates with expiry (api_certificates.cc).
+http::ServerResponse ListCertificates(ApiContext& ctx, const http::ServerRequest& r);
+
 // Rollouts (api_rollouts.cc).
 http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
 http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id);

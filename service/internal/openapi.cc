@@ -149,6 +149,23 @@ Json Schemas() {
          {{"id", {{"type", "string"}}},
           {"status",
            {{"enum", {"scheduled", "running", "paused", "succeeded", "failed", "cancelled"}}}}}}}},
+      {"Certificate",
+       {{"type", "object"},
+        {"properties",
+         {{"userPrincipalName", {{"type", "string"}}},
+          {"thumbprint", {{"type", "string"}}},
+          {"intendedPurpose", {{"type", "string"}}},
+          {"startDateTime", {{"type", "string"}, {"format", "date-time"}}},
+          {"expirationDateTime", {{"type", "string"}, {"format", "date-time"}}},
+          {"status", {{"enum", {"valid", "expiring", "expired"}}}},
+          {"supersededBy", {{"type", {"string", "null"}}}},
+          {"id", {{"type", "string"}}}}}}},
+      {"CertificatePage",
+       {{"type", "object"},
+        {"properties",
+         {{"value", {{"type", "array"}, {"items", Ref("Certificate")}}},
+          {"count", {{"type", "integer"}}},
+          {"nextLink", {{"type", "string"}}}}}}},
       {"Rollout",
        {{"type", "object"},
         {"properties",
@@ -215,6 +232,23 @@ nlohmann::json OpenApiDocument() {
                                           {"404", Problem("No such enrollment")}}));
   get_enrollment["parameters"] = IdParam();
   paths["/v1/enrollments/{id}"]["get"] = get_enrollment;
+  Json certificates = Operation(
+      "The tenant's user certificates with expiry, read from Graph (newest view, paged)", "read",
+      Errors({{"200", JsonBody("A page of certificates", Ref("CertificatePage"))},
+              {"400", Problem("Bad upn, expiringWithinDays, pageSize or cursor")},
+              {"503", Problem("Graph unavailable")}}));
+  auto query = [](const char* name, Json schema, const char* description) {
+    return Json{{"name", name}, {"in", "query"}, {"schema", std::move(schema)},
+                {"description", description}};
+  };
+  certificates["parameters"] = Json::array(
+      {query("upn", {{"type", "string"}}, "Only this user's certificates"),
+       query("expiringWithinDays", {{"type", "integer"}, {"minimum", 0}},
+             "Only certificates expiring within this many days, expired ones included"),
+       query("pageSize", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}},
+             "Rows per page (default 100)"),
+       query("cursor", {{"type", "integer"}, {"minimum", 0}}, "From nextLink")});
+  paths["/v1/certificates"]["get"] = certificates;
   Json create_rollout =
       Operation("Schedule a rollout of a manifest from the inbox, in waves", "rollouts",
                 Errors({{"201", JsonBody("Scheduled", Ref("RolloutState"))},

@@ -263,6 +263,50 @@ TEST_F(ApiTest, DryRunAnswersThePlanAndStoresNothing) {
   EXPECT_EQ(h_->sandbox().tenant().Stats().writes, 0u);
 }
 
+TEST_F(ApiTest, CertificatesListsWhatTheTenantHoldsPagedAndByUser) {
+  Start();
+  for (const auto& [pfx, upn] :
+       {std::pair{"alice.pfx", "alice@contoso.com"}, std::pair{"bob.pfx", "bob@contoso.com"}}) {
+    RawResponse r =
+        h_->Request("POST", "/v1/enrollments", kHrKey, EnrollmentBody(pfx, upn, kPfxPassword));
+    ASSERT_EQ(r.status, 202) << r.body;
+  }
+  h_->Dispatch();
+  RawResponse all = h_->Request("GET", "/v1/certificates", kReaderKey);
+  ASSERT_EQ(all.status, 200) << all.body;
+  nlohmann::json body = h_->Json(all);
+  EXPECT_EQ(body["count"], 2);
+  ASSERT_EQ(body["value"].size(), 2u);
+  EXPECT_EQ(body["value"][0]["userPrincipalName"], "alice@contoso.com");
+  EXPECT_EQ(body["value"][0]["status"], "valid");
+  EXPECT_EQ(body["value"][0]["intendedPurpose"], "smimeEncryption");
+  EXPECT_EQ(body["value"][0]["thumbprint"].get<std::string>().size(), 40u);
+  EXPECT_FALSE(body.contains("nextLink"));
+
+  // One per page: nextLink leads to the second and last page.
+  nlohmann::json first = h_->Json(h_->Request("GET", "/v1/certificates?pageSize=1", kReaderKey));
+  ASSERT_EQ(first["value"].size(), 1u);
+  ASSERT_TRUE(first["nextLink"].is_string()) << first.dump();
+  nlohmann::json second =
+      h_->Json(h_->Request("GET", first["nextLink"].get<std::string>(), kReaderKey));
+  ASSERT_EQ(second["value"].size(), 1u);
+  EXPECT_EQ(second["value"][0]["userPrincipalName"], "bob@contoso.com");
+  EXPECT_FALSE(second.contains("nextLink"));
+
+  nlohmann::json bob =
+      h_->Json(h_->Request("GET", "/v1/certificates?upn=Bob%40Contoso.com", kReaderKey));
+  ASSERT_EQ(bob["value"].size(), 1u) << bob.dump();
+  EXPECT_EQ(bob["value"][0]["userPrincipalName"], "bob@contoso.com");
+  nlohmann::json soon =
+      h_->Json(h_->Request("GET", "/v1/certificates?expiringWithinDays=0", kReaderKey));
+  EXPECT_EQ(soon["count"], 0);
+
+  EXPECT_EQ(h_->Request("GET", "/v1/certificates?pageSize=0", kReaderKey).status, 400);
+  EXPECT_EQ(h_->Request("GET", "/v1/certificates?expiringWithinDays=-3", kReaderKey).status, 400);
+  EXPECT_EQ(h_->Request("GET", "/v1/certificates?upn=not%20a%20upn", kReaderKey).status, 400);
+  EXPECT_EQ(h_->Request("GET", "/v1/certificates", "").status, 401);
+}
+
 TEST_F(ApiTest, TheDispatcherImportsQueuedEnrollments) {
   Start();
   std::vector<std::string> ids;

@@ -1,0 +1,86 @@
+// GET /v1/certificates: the tenant's userPfxCertificates with expiry (deploy/inventory.h), read
+// from Graph on each request, paged.
+//
+//   GET /v1/certificates?upn=alice@contoso.com&expiringWithinDays=30&pageSize=100&cursor=100
+//   200 {"value": [{userPrincipalName, thumbprint, intendedPurpose, startDateTime,
+//                   expirationDateTime, status, supersededBy, id}, ...],
+//        "count": <rows in all pages>, "nextLink": "/v1/certificates?...&cursor=200" | absent}
+
+#include <charconv>
+
+#include "config/upn.h"
+#include "deploy/inventory.h"
+#include "graph/intune.h"
+#include "service/internal/api_handlers.h"
+
+namespace certdeploy::service {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+// A non-negative integer query parameter no larger than `max`; `fallback` when absent.
+std::optional<int> IntParam(const http::ServerRequest& r, std::string_view name, int fallback,
+                            int max, Problem& problem) {
+  std::optional<std::string> text = r.QueryParam(name);
+  if (!text) return fallback;
+  int value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size() || value < 0 || value > max) {
+    problem = BadRequest(std::string(name) + " must be an integer from 0 to " + std::to_string(max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+http::ServerResponse ListCertificates(ApiContext& ctx, const http::ServerRequest& r) {
+  if (ctx.deps.graph == nullptr) {
+    return FromStatus(UnavailableError("Graph is not configured"), "reading the tenant")
+        .ToResponse();
+  }
+  Problem problem;
+  deploy::InventoryOptions options;
+  options.now = ctx.deps.clock->Now();
+  options.expiring_days = ctx.deps.config->pfx.expires_soon_days;
+  if (std::optional<std::string> upn = r.QueryParam("upn")) {
+    if (Status valid = config::ValidateUpn(*upn); !valid.ok()) {
+      return BadRequest("upn: " + std::string(valid.message())).ToResponse();
+    }
+    options.upn = *upn;
+  }
+  if (r.QueryParam("expiringWithinDays")) {
+    std::optional<int> days = IntParam(r, "expiringWithinDays", 0, 36500, problem);
+    if (!days) return problem.ToResponse();
+    options.expiring_within = *days;
+    options.expiring_days = *days;
+  }
+  std::optional<int> page_size = IntParam(r, "pageSize", kDefaultPageSize, kMaxPageSize, problem);
+  if (!page_size) return problem.ToResponse();
+  if (*page_size == 0) return BadRequest("pageSize must be at least 1").ToResponse();
+  std::optional<int> cursor = IntParam(r, "cursor", 0, 1 << 30, problem);
+  if (!cursor) return problem.ToResponse();
+
+  graph::IntuneApi intune(*ctx.deps.graph);
+  Result<std::vector<deploy::InventoryRow>> rows = deploy::ReadInventory(intune, options);
+  if (!rows.ok()) return FromStatus(rows.status(), "reading the tenant").ToResponse();
+
+  nlohmann::json value = nlohmann::json::array();
+  const size_t begin = std::min(rows->size(), static_cast<size_t>(*cursor));
+  const size_t end = std::min(rows->size(), begin + static_cast<size_t>(*page_size));
+  for (size_t i = begin; i < end; ++i) value.push_back(deploy::InventoryRowJson((*rows)[i]));
+  nlohmann::json body = {{"value", std::move(value)}, {"count", rows->size()}};
+  if (end < rows->size()) {
+    std::string next = "/v1/certificates?pageSize=" + std::to_string(*page_size) +
+                       "&cursor=" + std::to_string(end);
+    if (options.upn) next += "&upn=" + graph::PercentEncodeQueryValue(*options.upn);
+    if (options.expiring_within) {
+      next += "&expiringWithinDays=" + std::to_string(*options.expiring_within);
+    }
+    body["nextLink"] = std::move(next);
+  }
+  return JsonResponse(200, body);
+}
+
+}  // namespace certdeploy::service
