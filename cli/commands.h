@@ -15,6 +15,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace certdeploy::cli {
 
@@ -115,6 +116,25 @@ struct InventoryArgs {
   std::string output = "text";         // "text" | "json" | "csv"
 };
 int RunInventory(const InventoryArgs& args, std::ostream& out, std::ostream& err);
+
+// ---- certdeploy remove ----
+//
+//   certdeploy remove --config FILE --upn U [--thumbprint T ...] [--yes] [--output text|json]
+//
+// Offboarding: deletes a user's userPfxCertificates (all of them, or those named by --thumbprint).
+// Without --yes it lists what it would delete and writes nothing. With it, each record is
+// deleted by id and read back; a record still there after Graph answered its DELETE is deleted
+// again, within the executor's attempts, and reported if it stays. Profiles are not touched.
+// Exit codes: 0 done (or nothing to delete, or the dry run); 1 some deletes failed, or a
+// --thumbprint the user has no record for; 2 usage or configuration error; 3 Graph failure.
+struct RemoveArgs {
+  std::string config;
+  std::string upn;
+  std::vector<std::string> thumbprints;  // Empty: every record of the user.
+  bool yes = false;
+  std::string output = "text";  // "text" | "json"
+};
+int RunRemove(const RemoveArgs& args, std::ostream& out, std::ostream& err);
 
 // ---- certdeploy serve ----
 

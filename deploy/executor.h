@@ -12,8 +12,10 @@
 // matching @odata.type + certificate SHA-1 (or intendedPurpose), an assignment by reading the
 // profile's assignments, a PFX record by user + thumbprint, a delete by GETting the record (404
 // means done). Only a read that shows the write absent allows another attempt; a read that fails
-// leaves the item failed and unsent. A 409 on a PFX create is verified the same way and then
-// counts as done. Attempts per item are bounded (ExecutorOptions::max_attempts).
+// leaves the item failed and unsent. A 409 or 400 on a PFX create is verified the same way and
+// then counts as done. A delete answered with success is read back too: a record still there is
+// deleted again, and reported once the attempts are spent. Attempts per item are bounded
+// (ExecutorOptions::max_attempts).
 //
 // User PFX imports re-read the PFX file and refuse the item (kFailedPrecondition) if its SHA-256
 // is not the plan's; the password comes from ExecutorOptions::passwords, is sealed to the

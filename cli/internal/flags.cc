@@ -77,6 +77,19 @@ void AddInventory(CLI::App& app, InventoryArgs& args) {
       ->capture_default_str();
 }
 
+void AddRemove(CLI::App& app, RemoveArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "remove", "Offboarding: delete a user's certificates from Intune (dry run without --yes)");
+  cmd->add_option("--config", args.config, "certdeploy config file (YAML)")->required();
+  cmd->add_option("--upn", args.upn, "The user")->required();
+  cmd->add_option("--thumbprint", args.thumbprints,
+                  "Only this certificate (SHA-1, hex; repeatable). Default: all of the user's");
+  cmd->add_flag("--yes", args.yes, "Delete; without it, only show what would be deleted");
+  cmd->add_option("--output", args.output, "text | json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
 void AddServe(CLI::App& app, ServeArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "serve", "Run the daemon: REST API (enrollments, rollouts), scheduler and dispatcher");
@@ -156,6 +169,8 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   AddApply(app, apply);
   InventoryArgs inventory;
   AddInventory(app, inventory);
+  RemoveArgs remove;
+  AddRemove(app, remove);
   SandboxArgs sandbox;
   AddSandbox(app, sandbox);
   ServeArgs serve;
@@ -185,6 +200,7 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   if (app.got_subcommand("plan")) return RunPlan(plan, out, err);
   if (app.got_subcommand("apply")) return RunApply(apply, in, out, err);
   if (app.got_subcommand("inventory")) return RunInventory(inventory, out, err);
+  if (app.got_subcommand("remove")) return RunRemove(remove, out, err);
   if (app.got_subcommand("sandbox")) return RunSandbox(sandbox, out, err);
   if (app.got_subcommand("serve")) return RunServe(serve, out, err);
   return kExitUsage;

@@ -222,9 +222,28 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
     if (r.status().code() == StatusCode::kNotFound) return true;
     return r.status();
   };
-  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, false, tally));
-  if (already_gone) tally.reconciled = true;
-  return OkStatus();
+  // A DELETE may be answered 204 while the record stays (reported by users of Microsoft's
+  // module): a successful answer is read back, and the delete sent again while the record is
+  // still there, within max_attempts in all.
+  while (true) {
+    RETURN_IF_ERROR(Write(ctx.options.max_attempts - tally.sent, send, applied, false, tally));
+    if (already_gone) {
+      tally.reconciled = true;
+      return OkStatus();
+    }
+    Result<bool> gone = applied();
+    if (!gone.ok()) {
+      return Status(gone.status())
+          .WithContext("the DELETE was answered, but reading the record back failed");
+    }
+    if (*gone) return OkStatus();
+    if (tally.sent >= ctx.options.max_attempts) {
+      return FailedPreconditionError("Graph answered each of " + std::to_string(tally.sent) +
+                                     " DELETEs, yet record " + a.record_id + " is still there");
+    }
+    CD_LOG_WARN("executor: record {} is still there after its DELETE was answered; resending",
+                a.record_id);
+  }
 }
 
 }  // namespace

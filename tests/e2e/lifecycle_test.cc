@@ -1,6 +1,6 @@
 // End-to-end tests of the yearly life of certificates against `certdeploy sandbox`: a renewal
-// imports the next certificate beside the old one, and `certdeploy inventory` lists what the
-// tenant holds (text, JSON, CSV, --upn, --expiring-within).
+// imports the next certificate beside the old one, `certdeploy inventory` lists what the tenant
+// holds (text, JSON, CSV, --upn, --expiring-within), and `certdeploy remove` offboards a user.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -95,6 +95,43 @@ TEST_F(LifecycleTest, RenewalImportsBesideTheOldCertificateAndInventoryShowsBoth
   CommandResult bad = Inventory({"--upn", "not a upn"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("certdeploy inventory: --upn:"));
+}
+
+TEST_F(LifecycleTest, RemoveIsADryRunUntilYesThenLeavesTheUserWithoutCertificates) {
+  const std::string manifest = dir_.Write(
+      "m.csv", "userPrincipalName,pfxFile,passwordFile\n"
+               "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n"
+               "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n");
+  CommandResult applied = Apply(manifest);
+  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  const uint64_t writes = Counter(sandbox_->Stats(), "writes");
+
+  CommandResult dry = Certdeploy({"remove", "--config", config_, "--upn", "Alice@contoso.com"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("- deleteUserPfx"));
+  EXPECT_THAT(dry.out, HasSubstr("Dry run: nothing was deleted"));
+  EXPECT_EQ(Counter(sandbox_->Stats(), "writes"), writes);
+
+  CommandResult unknown = Certdeploy({"remove", "--config", config_, "--upn", "alice@contoso.com",
+                                      "--thumbprint", std::string(40, 'a')});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("has no certificate aaaa"));
+  EXPECT_EQ(Certdeploy({"remove", "--config", config_, "--upn", "alice@contoso.com",
+                        "--thumbprint", "xyz"}).exit_code, 2);
+
+  CommandResult removed =
+      Certdeploy({"remove", "--config", config_, "--upn", "alice@contoso.com", "--yes"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.out << removed.err;
+  EXPECT_THAT(removed.out, HasSubstr("Removed 1 of 1 certificate of alice@contoso.com."));
+  const nlohmann::json state = sandbox_->State();
+  ASSERT_EQ(state["userPfxCertificates"].size(), 1u);
+  EXPECT_EQ(state["userPfxCertificates"][0]["userPrincipalName"], "bob@contoso.com");
+  EXPECT_THAT(Inventory({"--upn", "alice@contoso.com"}).out, HasSubstr("0 certificates"));
+
+  CommandResult again =
+      Certdeploy({"remove", "--config", config_, "--upn", "alice@contoso.com", "--yes"});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_THAT(again.out, HasSubstr("Nothing to delete"));
 }
 
 }  // namespace

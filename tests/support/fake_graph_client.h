@@ -34,7 +34,9 @@ class FakeGraphClient : public graph::GraphClient {
  public:
   // kBareAnswer applies the write and answers 201 with an empty body (a 2xx whose fields are
   // missing).
-  enum class Fault { kDropAfterApply, kLoseBeforeApply, kError, kBareAnswer };
+  // kAnswerWithoutApply answers 204 and applies nothing (a DELETE Graph "accepted" while the
+  // record stayed).
+  enum class Fault { kDropAfterApply, kLoseBeforeApply, kError, kBareAnswer, kAnswerWithoutApply };
   struct FaultRule {
     std::string method;       // "POST", "GET", ...
     std::string path_prefix;  // Matched against the path without its query.
@@ -239,6 +241,7 @@ class FakeGraphClient : public graph::GraphClient {
       if (--it->times <= 0) faults_.erase(it);
       if (rule.fault == Fault::kError) return rule.error;
       if (rule.fault == Fault::kLoseBeforeApply) return UnknownOutcomeError("injected: lost");
+      if (rule.fault == Fault::kAnswerWithoutApply) return Ok(nullptr, 204);
       Result<graph::GraphResponse> applied = Route(method, path, query, body);
       if (rule.fault == Fault::kBareAnswer && applied.ok()) {
         return Ok(nlohmann::json::object(), 201);

@@ -498,6 +498,32 @@ TEST_F(ExecutorTest, DeleteTreatsNotFoundAsDoneAndWaitsForItsSuccessor) {
   EXPECT_EQ(deletes, 1);  // Only the first run's.
 }
 
+TEST_F(ExecutorTest, ADeleteAnsweredButNotDoneIsSentAgainAndThenReported) {
+  graph_.AddPfx({{"id", "sticky"}, {"userPrincipalName", "a@contoso.com"}, {"thumbprint", "ab"}});
+  Plan plan;
+  Action del;
+  del.kind = ActionKind::kDeleteUserPfx;
+  del.key = "pfx/a@contoso.com/ab";
+  del.upn = "a@contoso.com";
+  del.record_id = "sticky";
+  plan.actions.push_back(del);
+  // The first DELETE is answered 204 and the record stays: read back, sent again, gone.
+  graph_.Inject({"DELETE", kPfxPath, Fault::kAnswerWithoutApply});
+  ExecutionReport report = ExecutePlan(plan, graph_, options_);
+  ASSERT_TRUE(report.ok()) << report.items[0].status;
+  EXPECT_EQ(report.items[0].attempts, 2);
+  EXPECT_EQ(graph_.PfxCount(), 0u);
+
+  // Every DELETE answered, none done: the item fails saying so after max_attempts.
+  graph_.AddPfx({{"id", "sticky"}, {"userPrincipalName", "a@contoso.com"}, {"thumbprint", "ab"}});
+  graph_.Inject({"DELETE", kPfxPath, Fault::kAnswerWithoutApply, {}, 10});
+  report = ExecutePlan(plan, graph_, options_);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.items[0].attempts, options_.max_attempts);
+  EXPECT_THAT(report.items[0].status,
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("is still there")));
+}
+
 TEST_F(ExecutorTest, PasswordsNeverReachRequestsOrErrors) {
   Plan plan = PlanFor(Desired(2));
   graph_.Inject({"POST", kPfxPath, Fault::kError, InvalidArgumentError("refused")});
