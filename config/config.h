@@ -159,6 +159,9 @@ struct ServiceConfig {
                                        // (renewed while busy).
   int batch_size = 25;                 // Items the dispatcher claims and plans together.
   std::chrono::milliseconds poll{1000};  // pollMillis: dispatcher/scheduler idle poll interval.
+  // reconcileIntervalSeconds: how often the elected dispatcher re-reads the tenant's certificates
+  // for the expiry metrics (certdeploy_certificates). 0 turns it off.
+  std::chrono::seconds reconcile_interval{900};
   // Hostile-client limits of the HTTP server (see http/server.h). A request (header and
   // body together, from its first byte) must arrive within request_timeout, and a new
   // connection must start its first request within it too; slower clients are disconnected.

@@ -72,12 +72,18 @@ class Daemon {
   // many. Thread-safe; the process is expected to exit right after.
   Result<int> HandBackLeases();
 
-  // One pass of the loop: dispatcher election, scheduler.RunDue(), one dispatcher batch.
+  // One pass of the loop: dispatcher election, the expiry watch when due, scheduler.RunDue(), one
+  // dispatcher batch.
   // Returns how long the loop would wait before the next pass (zero when more work may be
   // waiting). Run() calls it repeatedly; tests call it directly instead of running the loop.
   Duration RunOnce();
 
  private:
+  // RunOnce without the expiry watch.
+  Duration DispatchPass();
+  // The expiry watch (service.reconcileIntervalSeconds): called by RunOnce on the leader.
+  void RefreshCertificateMetricsIfDue();
+
   struct Parts;
   explicit Daemon(std::unique_ptr<Parts> parts);
 

@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -57,6 +58,12 @@ class Metrics {
   // One dispatcher outcome: "succeeded", "failed", "retried", "cancelled", "reconciled".
   void CountDispatch(std::string_view outcome, int n = 1) LOCKS_EXCLUDED(mu_);
   void SetLeader(bool leader) LOCKS_EXCLUDED(mu_);
+  // The tenant's certificates by expiry status, from the last inventory read.
+  struct CertificateCounts {
+    int valid = 0, expiring = 0, expired = 0;
+    std::optional<SystemTime> earliest_expiry;  // Of those not yet expired.
+  };
+  void SetCertificates(const CertificateCounts& counts) LOCKS_EXCLUDED(mu_);
 
   // The exposition text. `store` (nullable) supplies the item gauges (a store error adds
   // certdeploy_store_up 0 instead); `graph` (nullable) the Graph counters.
@@ -74,6 +81,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, Histogram> latency_ GUARDED_BY(mu_);
   std::map<std::string, uint64_t> dispatched_ GUARDED_BY(mu_);
   bool leader_ GUARDED_BY(mu_) = false;
+  std::optional<CertificateCounts> certificates_ GUARDED_BY(mu_);
 };
 
 }  // namespace certdeploy::service

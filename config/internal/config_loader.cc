@@ -292,7 +292,7 @@ class Loader {
     if (!n.IsDefined() || n.IsNull()) return;
     CheckKeys(n, "service", {"listen", "tls", "store", "inbox", "apiKeys", "maxBodyBytes",
                              "retainPfxAfterSuccess", "haltOnFailurePercent", "workers",
-                             "leaseSeconds", "batchSize", "pollMillis", "requestTimeoutMillis",
+                             "leaseSeconds", "batchSize", "pollMillis", "reconcileIntervalSeconds", "requestTimeoutMillis",
                              "idleTimeoutMillis", "maxHeaderBytes", "maxConnectionsPerClient",
                              "pfxWorkersPerKey", "pfxWorkDeadlineMillis",
                              "shutdownTimeoutSeconds"});
@@ -325,6 +325,8 @@ class Loader {
     s.lease = std::chrono::seconds(Int(n, "service", "leaseSeconds", 120, 2, 86400));
     s.batch_size = Int(n, "service", "batchSize", 25, 1, 1000);
     s.poll = std::chrono::milliseconds(Int(n, "service", "pollMillis", 1000, 10, 60000));
+    s.reconcile_interval =
+        std::chrono::seconds(Int(n, "service", "reconcileIntervalSeconds", 900, 0, 86400 * 7));
     s.request_timeout = std::chrono::milliseconds(
         Int(n, "service", "requestTimeoutMillis", 10000, 100, 600000));
     s.idle_timeout =

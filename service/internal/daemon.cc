@@ -19,6 +19,7 @@
 #include "service/api.h"
 #include "service/dispatcher.h"
 #include "deploy/graph_connection.h"
+#include "deploy/inventory.h"
 #include "service/metrics.h"
 #include "service/scheduler.h"
 
@@ -68,6 +69,7 @@ struct Daemon::Parts {
   std::unique_ptr<http::Server> server;  // Last: stopped first, it calls into the parts above.
   bool leader = false;
   Duration backoff{0};
+  SteadyTime next_inventory{};  // When the leader next reads the certificates for the metrics.
 
   Mutex ready_mu;
   SteadyTime ready_checked GUARDED_BY(ready_mu) = {};
@@ -213,7 +215,49 @@ void Daemon::StopAccepting() {
   });
 }
 
+// Expiry watch: every service.reconcileIntervalSeconds the leader reads the tenant's
+// userPfxCertificates (deploy/inventory.h) and exports them by status. A failed read is logged
+// and tried again at the next interval; the metrics keep the last good counts.
+void Daemon::RefreshCertificateMetricsIfDue() {
+  Parts& p = *parts_;
+  const Duration interval = p.config.service->reconcile_interval;
+  if (interval <= Duration::zero() || p.graph == nullptr) return;
+  const SteadyTime now = p.clock->SteadyNow();
+  if (p.next_inventory != SteadyTime{} && now < p.next_inventory) return;
+  p.next_inventory = now + interval;
+  deploy::InventoryOptions options;
+  options.now = p.clock->Now();
+  options.expiring_days = p.config.pfx.expires_soon_days;
+  Result<std::vector<deploy::InventoryRow>> rows =
+      deploy::ReadInventory(p.graph->intune(), options);
+  if (!rows.ok()) {
+    CD_LOG_WARN("expiry watch: reading the tenant's certificates: {}", rows.status());
+    return;
+  }
+  Metrics::CertificateCounts counts;
+  for (const deploy::InventoryRow& r : *rows) {
+    switch (r.status) {
+      case deploy::CertificateStatus::kValid: ++counts.valid; break;
+      case deploy::CertificateStatus::kExpiring: ++counts.expiring; break;
+      case deploy::CertificateStatus::kExpired: ++counts.expired; continue;
+    }
+    if (!counts.earliest_expiry || r.expiration < *counts.earliest_expiry) {
+      counts.earliest_expiry = r.expiration;
+    }
+  }
+  p.metrics.SetCertificates(counts);
+  CD_LOG_INFO("expiry watch: {} certificates, {} expiring within {} days, {} expired",
+              rows->size(), counts.expiring, options.expiring_days, counts.expired);
+}
+
 Duration Daemon::RunOnce() {
+  const Duration wait = DispatchPass();
+  // After the batch, so that the counts include what it imported.
+  if (parts_->leader) RefreshCertificateMetricsIfDue();
+  return wait;
+}
+
+Duration Daemon::DispatchPass() {
   Parts& p = *parts_;
   const Duration poll = p.config.service->poll;
   bool leader = p.leader && p.store->StillDispatcher();

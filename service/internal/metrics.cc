@@ -124,6 +124,11 @@ void Metrics::SetLeader(bool leader) {
   leader_ = leader;
 }
 
+void Metrics::SetCertificates(const CertificateCounts& counts) {
+  MutexLock lock(mu_);
+  certificates_ = counts;
+}
+
 std::string Metrics::Render(store::JobStore* store, const graph::WriteBudgetStats* graph) const {
   std::ostringstream out;
   if (store != nullptr) ItemGauges(out, *store);
@@ -132,6 +137,22 @@ std::string Metrics::Render(store::JobStore* store, const graph::WriteBudgetStat
   Header(out, "certdeploy_dispatcher_leader", "gauge",
          "Whether this replica is the elected dispatcher (1) or not (0).");
   out << "certdeploy_dispatcher_leader " << (leader_ ? 1 : 0) << "\n";
+  if (certificates_) {
+    Header(out, "certdeploy_certificates", "gauge",
+           "The tenant's user certificates by expiry status (service.reconcileIntervalSeconds).");
+    out << "certdeploy_certificates{status=\"valid\"} " << certificates_->valid << "\n"
+        << "certdeploy_certificates{status=\"expiring\"} " << certificates_->expiring << "\n"
+        << "certdeploy_certificates{status=\"expired\"} " << certificates_->expired << "\n";
+    if (certificates_->earliest_expiry) {
+      Header(out, "certdeploy_certificate_earliest_expiry_timestamp_seconds", "gauge",
+             "When the first certificate not yet expired expires (Unix time).");
+      out << "certdeploy_certificate_earliest_expiry_timestamp_seconds "
+          << std::chrono::duration_cast<std::chrono::seconds>(
+                 certificates_->earliest_expiry->time_since_epoch())
+                 .count()
+          << "\n";
+    }
+  }
   Header(out, "certdeploy_dispatched_items_total", "counter", "Dispatcher outcomes per item.");
   for (const auto& [outcome, n] : dispatched_) {
     out << "certdeploy_dispatched_items_total{outcome=\"" << Escape(outcome) << "\"} " << n << "\n";

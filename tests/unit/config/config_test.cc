@@ -253,6 +253,21 @@ TEST(ConfigServiceTest, DefaultsAndPostgresUrlKeptVerbatim) {
   EXPECT_EQ(s.halt_on_failure_percent, 5);
   EXPECT_TRUE(s.api_keys.empty());
   EXPECT_EQ(s.inbox, "");
+  EXPECT_EQ(s.reconcile_interval, std::chrono::seconds(900));
+}
+
+TEST(ConfigServiceTest, ReconcileIntervalZeroTurnsTheExpiryWatchOff) {
+  Result<Config> c = ParseConfig(std::string(kBase) +
+                                     "service:\n  store: sqlite:x.db\n"
+                                     "  reconcileIntervalSeconds: 0\n",
+                                 "/srv/cfg.yaml");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->service->reconcile_interval, std::chrono::seconds(0));
+  EXPECT_THAT(ParseConfig(std::string(kBase) + "service:\n  store: sqlite:x.db\n"
+                                               "  reconcileIntervalSeconds: -5\n",
+                          "cfg.yaml"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("service.reconcileIntervalSeconds: must be between 0")));
 }
 
 TEST(ConfigServiceTest, ErrorsNameKeyPathAndLine) {

@@ -339,6 +339,10 @@ TEST_F(ApiTest, TheDispatcherImportsQueuedEnrollments) {
   EXPECT_THAT(metrics.body, HasSubstr("certdeploy_graph_requests_total{code=\"201\"}"));
   EXPECT_THAT(metrics.body, HasSubstr("certdeploy_graph_write_budget_wait_seconds_total"));
   EXPECT_THAT(metrics.body, HasSubstr("\ncertdeploy_dispatcher_leader 1\n"));
+  // The expiry watch read the tenant after the batch: two valid certificates.
+  EXPECT_THAT(metrics.body, HasSubstr("\ncertdeploy_certificates{status=\"valid\"} 2\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("\ncertdeploy_certificates{status=\"expired\"} 0\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("\ncertdeploy_certificate_earliest_expiry_timestamp_seconds "));
   EXPECT_THAT(metrics.body,
               HasSubstr("certdeploy_http_request_duration_seconds_bucket{route=\"/v1/enrollments\","
                         "method=\"POST\",le=\"+Inf\"} 2"));
