@@ -24,6 +24,11 @@ enum class ItemKind { kEnrollment, kRollout };
 // handed back. An expired lease makes a running item claimable again.
 enum class ItemStatus { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
 enum class RolloutStatus { kScheduled, kRunning, kPaused, kSucceeded, kFailed, kCancelled };
+// An offboarding: queued -> running (leased) -> succeeded | failed; running -> queued when handed
+// back or while the user still has items running.
+enum class OffboardingStatus { kQueued, kRunning, kSucceeded, kFailed };
+// A webhook notification in the outbox: pending -> delivered | dead (retries exhausted).
+enum class NotificationStatus { kPending, kDelivered, kDead };
 
 // The stable lower-case names stored in the database and used by the REST API ("queued", ...),
 // and their inverses (nullopt for an unknown name).
@@ -33,6 +38,10 @@ std::string_view RolloutStatusName(RolloutStatus status);
 std::optional<ItemKind> ParseItemKind(std::string_view name);
 std::optional<ItemStatus> ParseItemStatus(std::string_view name);
 std::optional<RolloutStatus> ParseRolloutStatus(std::string_view name);
+std::string_view OffboardingStatusName(OffboardingStatus status);
+std::optional<OffboardingStatus> ParseOffboardingStatus(std::string_view name);
+std::string_view NotificationStatusName(NotificationStatus status);
+std::optional<NotificationStatus> ParseNotificationStatus(std::string_view name);
 
 // The structs below give every member an initializer ({} or a value) so that callers can use
 // designated initializers (`{.id = id, .owner = me}`) warning-free under -Wextra.
@@ -76,6 +85,7 @@ struct ItemFilter {
   std::optional<ItemKind> kind{};
   std::optional<std::string> rollout_id{};
   std::optional<int> wave{};
+  std::optional<std::string> user_principal_name{};
 };
 
 // What ClaimNext takes.
@@ -101,6 +111,27 @@ struct AuditRecord {
   bool operator==(const AuditRecord&) const = default;
 };
 
+// One webhook delivery waiting in (or gone through) the outbox: one row per event and receiver,
+// so that each receiver's retries are its own. Bodies carry names, thumbprints and outcomes only.
+struct Notification {
+  int64_t id = 0;       // Assigned by the store, increasing; sent as the delivery id.
+  std::string event{};  // e.g. "enrollment.failed", "certificate.expiring".
+  // Unique among all notifications ever enqueued, when set: a second enqueue with the same key
+  // is dropped (certificate.expiring is sent once per certificate, threshold and receiver).
+  std::optional<std::string> dedupe_key{};
+  std::string url{};         // The receiver.
+  std::string secret_env{};  // The environment variable holding its signing secret (a name).
+  std::string body{};        // The JSON text to POST, signed as is.
+  NotificationStatus status = NotificationStatus::kPending;
+  int attempts = 0;
+  SystemTime next_attempt_at{};  // Set by the store to Now() at enqueue.
+  std::string last_error{};
+  SystemTime created_at{};  // Set by the store.
+  SystemTime updated_at{};
+
+  bool operator==(const Notification&) const = default;
+};
+
 // A state change reported by the lease holder (or, for a queued item, by anyone).
 struct CheckpointUpdate {
   std::string id{};
@@ -120,6 +151,8 @@ struct CheckpointUpdate {
   // Appended to the audit log in the same transaction (its id and at are assigned), so that a
   // crash can never keep an item's outcome without its audit record, or the reverse.
   std::optional<AuditRecord> audit{};
+  // Enqueued in the same transaction (a crash loses neither the outcome nor its notification).
+  std::vector<Notification> notify{};
 };
 
 // Per-status counts of the items matching a filter, and the first failures.
@@ -177,6 +210,61 @@ struct RolloutUpdate {
     std::optional<SystemTime> finished_at{};
   };
   std::optional<Wave> wave{};
+  // Enqueued in the same transaction as the update (e.g. rollout.finished).
+  std::vector<Notification> notify{};
+};
+
+// A request to delete a user's certificates from the tenant (HR offboarding), run by the
+// dispatcher like a work item: durable, leased, resumable after a crash.
+struct Offboarding {
+  std::string id{};  // Chosen by the caller (a random GUID); unique.
+  std::string user_principal_name{};
+  std::vector<std::string> thumbprints{};  // Lowercase hex; empty means all of the user's.
+  OffboardingStatus status = OffboardingStatus::kQueued;
+  std::string step{};
+  int attempts = 0;
+  // Thumbprints of the records deleted (and verified gone), filled in as the work proceeds.
+  std::vector<std::string> removed{};
+  int cancelled_items = 0;  // Queued work items of the user cancelled when it was created.
+  std::string error_code{};
+  std::string error_message{};
+  std::string request_ids{};  // Graph request-ids of the deletes, space-separated.
+  std::string api_key_name{};
+  std::optional<std::string> idempotency_key{};  // Unique across offboardings.
+  std::string request_sha256{};
+  SystemTime created_at{};  // Set by the store.
+  SystemTime updated_at{};
+  std::string lease_owner{};
+  std::optional<SystemTime> lease_expires_at{};
+
+  bool operator==(const Offboarding&) const = default;
+};
+
+// A state change of an offboarding by its lease holder.
+struct OffboardingUpdate {
+  std::string id{};
+  std::string owner{};  // Must hold the lease.
+  OffboardingStatus status = OffboardingStatus::kRunning;
+  std::string step{};
+  std::vector<std::string> removed{};  // Replaces the stored list.
+  std::string error_code{};
+  std::string error_message{};
+  std::string request_ids{};
+  Duration lease = std::chrono::minutes(5);  // With kRunning: renewed to Now() + lease.
+  std::optional<AuditRecord> audit{};        // Appended in the same transaction.
+  std::vector<Notification> notify{};        // Enqueued in the same transaction.
+};
+
+// A CA certificate the daemon has deployed as a trusted-root profile, remembered so that drift
+// repair can restore its profiles after the user's PFX bytes were released.
+struct DeployedCa {
+  std::string thumbprint{};  // Lowercase hex SHA-1; the key.
+  std::string der_base64{};  // The certificate (public data).
+  bool root = false;         // Chain role: root, else intermediate.
+  bool self_signed = false;
+  SystemTime first_deployed_at{};  // Set by the store at the first record.
+
+  bool operator==(const DeployedCa&) const = default;
 };
 
 }  // namespace certdeploy::store

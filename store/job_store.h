@@ -2,8 +2,8 @@
 //
 // Everything `certdeploy serve` must not lose when it is killed lives behind JobStore: the work
 // items (one per user certificate to deploy, from an enrollment or a rollout manifest line) with
-// their checkpoints and leases, the rollouts and their wave progress, and the append-only audit
-// log. Two implementations share one schema (docs/store-schema.md): SQLite, the embedded default
+// their checkpoints and leases, the rollouts and their wave progress, offboardings, the CA
+// certificates deployed, the webhook outbox, and the append-only audit log. Two implementations share one schema (docs/store-schema.md): SQLite, the embedded default
 // (one process at a time), and PostgreSQL (several replicas; one dispatcher elected by an advisory
 // lock).
 //
@@ -102,6 +102,50 @@ class JobStore {
   // The newest `limit` records, newest first.
   virtual Result<std::vector<AuditRecord>> ListAudit(int limit) = 0;
 
+  // ---- Offboardings ----
+
+  // Inserts `offboarding` as given (normally status kQueued, attempts 0; lease fields cleared)
+  // and, in the same transaction, cancels the user's queued work items (only those whose
+  // thumbprint it names, when it names any: error_code "offboarded") and appends `audit`.
+  // Returns it as stored, with cancelled_items set. InvalidArgument for an empty id or UPN;
+  // AlreadyExists if the id or the idempotency key is taken.
+  virtual Result<Offboarding> CreateOffboarding(const Offboarding& offboarding,
+                                                const AuditRecord& audit) = 0;
+  // NotFound if there is none.
+  virtual Result<Offboarding> GetOffboarding(std::string_view id) = 0;
+  virtual Result<Offboarding> FindOffboardingByIdempotencyKey(std::string_view key) = 0;
+  // Claims up to `limit` offboardings that are queued, or running with an expired lease, as
+  // ClaimNext does for items (oldest first, attempts + 1).
+  virtual Result<std::vector<Offboarding>> ClaimOffboardings(std::string_view owner,
+                                                             Duration lease, int limit) = 0;
+  // Applies `update` if `owner` holds the lease (Aborted otherwise; NotFound if none); any status
+  // but kRunning ends the lease.
+  virtual Status UpdateOffboarding(const OffboardingUpdate& update) = 0;
+
+  // ---- CA certificates deployed (drift repair restores their profiles) ----
+
+  // Remembers each certificate not yet known (by thumbprint); known ones are left as they are.
+  virtual Status RecordDeployedCas(std::span<const DeployedCa> cas) = 0;
+  // All of them, oldest first.
+  virtual Result<std::vector<DeployedCa>> ListDeployedCas() = 0;
+  // The intended purposes of the work items that succeeded (each once, sorted): the imported-PFX
+  // profiles drift repair keeps.
+  virtual Result<std::vector<std::string>> ListDeployedPurposes() = 0;
+
+  // ---- Webhook outbox ----
+
+  // Enqueues each notification (status pending, due now); one whose dedupe_key was enqueued
+  // before (whatever became of it) is dropped without error.
+  virtual Status EnqueueNotifications(std::span<const Notification> notifications) = 0;
+  // Pending notifications due at Now(), oldest first, at most `limit`.
+  virtual Result<std::vector<Notification>> DueNotifications(int limit) = 0;
+  // Records one delivery attempt (attempts + 1): kDelivered, kDead, or kPending again with the
+  // next attempt at `retry_at`. NotFound if there is no such notification.
+  virtual Status RecordDeliveryAttempt(int64_t id, NotificationStatus status, SystemTime retry_at,
+                                       std::string_view error) = 0;
+  // The newest `limit` notifications, newest first (operators, tests).
+  virtual Result<std::vector<Notification>> ListNotifications(int limit) = 0;
+
   // ---- Dispatcher election (only the dispatcher claims and runs Graph work) ----
 
   // Tries to become the one dispatcher among the processes sharing this database; true if this
@@ -162,6 +206,43 @@ class JobStoreWrapper : public JobStore {
   }
   Result<std::vector<AuditRecord>> ListAudit(int limit) override {
     return target_.ListAudit(limit);
+  }
+  Result<Offboarding> CreateOffboarding(const Offboarding& offboarding,
+                                        const AuditRecord& audit) override {
+    return target_.CreateOffboarding(offboarding, audit);
+  }
+  Result<Offboarding> GetOffboarding(std::string_view id) override {
+    return target_.GetOffboarding(id);
+  }
+  Result<Offboarding> FindOffboardingByIdempotencyKey(std::string_view key) override {
+    return target_.FindOffboardingByIdempotencyKey(key);
+  }
+  Result<std::vector<Offboarding>> ClaimOffboardings(std::string_view owner, Duration lease,
+                                                     int limit) override {
+    return target_.ClaimOffboardings(owner, lease, limit);
+  }
+  Status UpdateOffboarding(const OffboardingUpdate& update) override {
+    return target_.UpdateOffboarding(update);
+  }
+  Status RecordDeployedCas(std::span<const DeployedCa> cas) override {
+    return target_.RecordDeployedCas(cas);
+  }
+  Result<std::vector<DeployedCa>> ListDeployedCas() override { return target_.ListDeployedCas(); }
+  Result<std::vector<std::string>> ListDeployedPurposes() override {
+    return target_.ListDeployedPurposes();
+  }
+  Status EnqueueNotifications(std::span<const Notification> notifications) override {
+    return target_.EnqueueNotifications(notifications);
+  }
+  Result<std::vector<Notification>> DueNotifications(int limit) override {
+    return target_.DueNotifications(limit);
+  }
+  Status RecordDeliveryAttempt(int64_t id, NotificationStatus status, SystemTime retry_at,
+                               std::string_view error) override {
+    return target_.RecordDeliveryAttempt(id, status, retry_at, error);
+  }
+  Result<std::vector<Notification>> ListNotifications(int limit) override {
+    return target_.ListNotifications(limit);
   }
   Result<bool> TryBecomeDispatcher(std::string_view owner) override {
     return target_.TryBecomeDispatcher(owner);

@@ -13,34 +13,10 @@
 #include "config/upn.h"
 #include "deploy/executor.h"
 #include "deploy/graph_connection.h"
+#include "deploy/offboard.h"
 #include "deploy/plan.h"
 
 namespace certdeploy::cli {
-namespace {
-
-bool IsHex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-  });
-}
-
-deploy::Action DeleteAction(const graph::UserPfxCertificate& r) {
-  deploy::Action a;
-  a.kind = deploy::ActionKind::kDeleteUserPfx;
-  a.upn = r.user_principal_name;
-  a.thumbprint = AsciiToLower(r.thumbprint);
-  a.key = "pfx/" + AsciiToLower(r.user_principal_name) + "/" + a.thumbprint;
-  a.record_id = r.id;
-  a.not_before = r.start_date_time;
-  a.not_after = r.expiration_date_time;
-  a.description = r.user_principal_name + "  " + a.thumbprint + "  " +
-                  std::string(graph::ToString(r.intended_purpose)) + "  expires " +
-                  FormatRfc3339Utc(r.expiration_date_time) + "  (offboarding)";
-  return a;
-}
-
-}  // namespace
-
 int RunRemove(const RemoveArgs& args, std::ostream& out, std::ostream& err) {
   auto fail = [&err](int code, std::string_view message) {
     err << "certdeploy remove: " << message << "\n";
@@ -51,11 +27,10 @@ int RunRemove(const RemoveArgs& args, std::ostream& out, std::ostream& err) {
   }
   std::vector<std::string> wanted;
   for (const std::string& t : args.thumbprints) {
-    if (t.size() != 40 || !IsHex(t)) {
-      return fail(kExitUsage, "--thumbprint must be 40 hex digits (a SHA-1), got '" +
-                                  ForLog(t) + "'");
-    }
-    wanted.push_back(AsciiToLower(t));
+    Result<std::string> thumbprint = deploy::ParseThumbprint(t);
+    if (!thumbprint.ok())
+      return fail(kExitUsage, "--thumbprint: " + std::string(thumbprint.status().message()));
+    wanted.push_back(*std::move(thumbprint));
   }
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return fail(kExitUsage, config.status().message());
@@ -63,19 +38,10 @@ int RunRemove(const RemoveArgs& args, std::ostream& out, std::ostream& err) {
       deploy::GraphConnection::Open(*config, RealClock(), RealRandom());
   if (!graph.ok()) return fail(kExitUsage, graph.status().message());
 
-  Result<std::vector<graph::UserPfxCertificate>> records =
-      (*graph)->intune().ListUserPfxCertificatesForUser(args.upn);
-  if (!records.ok()) return fail(kExitGraph, "Graph: " + records.status().ToString());
-  deploy::Plan plan;
-  std::vector<std::string> missing = wanted;
-  for (const graph::UserPfxCertificate& r : *records) {
-    const std::string thumbprint = AsciiToLower(r.thumbprint);
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), thumbprint) == wanted.end()) {
-      continue;
-    }
-    missing.erase(std::remove(missing.begin(), missing.end(), thumbprint), missing.end());
-    plan.actions.push_back(DeleteAction(r));
-  }
+  Result<deploy::RemovalPlan> removal = deploy::PlanRemoval((*graph)->intune(), args.upn, wanted);
+  if (!removal.ok()) return fail(kExitGraph, "Graph: " + removal.status().ToString());
+  const deploy::Plan& plan = removal->plan;
+  const std::vector<std::string>& missing = removal->missing;
   for (const std::string& t : missing) {
     err << "certdeploy remove: " << args.upn << " has no certificate " << t << "\n";
   }
@@ -115,7 +81,8 @@ int RunRemove(const RemoveArgs& args, std::ostream& out, std::ostream& err) {
     }
   }
   if (json) {
-    out << nlohmann::json{{"deleted", report.succeeded()}, {"failed", report.failed()},
+    out << nlohmann::json{{"deleted", report.succeeded()},
+                          {"failed", report.failed()},
                           {"items", items}}
                .dump(2)
         << "\n";

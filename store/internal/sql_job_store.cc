@@ -20,8 +20,6 @@ constexpr int64_t kMigrationLockKey = 0x636572746d696772;
 
 std::string Placeholder(size_t n) { return "$" + std::to_string(n); }
 
-int64_t Ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
-
 // Appends " AND <column> = $n" for each set field of `filter`, pushing the values on `params`.
 std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params) {
   std::string sql;
@@ -32,6 +30,9 @@ std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params) {
   if (filter.kind) add("kind", SqlParam::Text(ItemKindName(*filter.kind)));
   if (filter.rollout_id) add("rollout_id", SqlParam::Text(*filter.rollout_id));
   if (filter.wave) add("wave", SqlParam::Int(*filter.wave));
+  if (filter.user_principal_name) {
+    add("user_principal_name", SqlParam::Text(*filter.user_principal_name));
+  }
   return sql;
 }
 
@@ -48,30 +49,7 @@ Status ValidateItem(const WorkItem& item) {
   return OkStatus();
 }
 
-template <typename T>
-Result<std::vector<T>> DecodeAll(const std::vector<SqlRow>& rows,
-                                 Result<T> (*decode)(const SqlRow&)) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (const SqlRow& row : rows) {
-    ASSIGN_OR_RETURN(T value, decode(row));
-    out.push_back(std::move(value));
-  }
-  return out;
-}
-
-std::span<const SqlParam> One(const SqlParam& p) { return std::span<const SqlParam>(&p, 1); }
-
 }  // namespace
-
-template <typename Body>
-Status SqlJobStore::InTransaction(Body&& body) {
-  RETURN_IF_ERROR(Begin());
-  Status status = body();
-  if (status.ok()) status = Commit();
-  if (!status.ok()) Rollback();
-  return status;
-}
 
 // ---- Migrations ----
 
@@ -271,7 +249,7 @@ Status SqlJobStore::Checkpoint(const CheckpointUpdate& update) {
     ASSIGN_OR_RETURN(std::vector<SqlRow> updated, Query(sql, params));
     if (!updated.empty()) {
       if (update.audit) RETURN_IF_ERROR(InsertAuditLocked(*update.audit).status());
-      return OkStatus();
+      return InsertNotificationsLocked(update.notify);
     }
     ASSIGN_OR_RETURN(
         std::vector<SqlRow> rows,
@@ -430,7 +408,7 @@ Result<Rollout> SqlJobStore::UpdateRollout(std::string_view id, const RolloutUpd
   std::vector<SqlRow> rows;
   RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(rows, Query(sql, params));
-    if (!rows.empty()) return OkStatus();
+    if (!rows.empty()) return InsertNotificationsLocked(update.notify);
     ASSIGN_OR_RETURN(std::vector<SqlRow> current,
                      Query("SELECT status FROM rollouts WHERE id = $1", One(params[0])));
     if (current.empty()) return NotFoundError("no rollout " + std::string(id));

@@ -44,6 +44,24 @@ class SqlJobStore : public JobStore {
       LOCKS_EXCLUDED(mu_);
   Result<int64_t> AppendAudit(const AuditRecord& record) override LOCKS_EXCLUDED(mu_);
   Result<std::vector<AuditRecord>> ListAudit(int limit) override LOCKS_EXCLUDED(mu_);
+  // Offboardings, deployed CAs and the outbox: sql_lifecycle_store.cc.
+  Result<Offboarding> CreateOffboarding(const Offboarding& offboarding,
+                                        const AuditRecord& audit) override LOCKS_EXCLUDED(mu_);
+  Result<Offboarding> GetOffboarding(std::string_view id) override LOCKS_EXCLUDED(mu_);
+  Result<Offboarding> FindOffboardingByIdempotencyKey(std::string_view key) override
+      LOCKS_EXCLUDED(mu_);
+  Result<std::vector<Offboarding>> ClaimOffboardings(std::string_view owner, Duration lease,
+                                                     int limit) override LOCKS_EXCLUDED(mu_);
+  Status UpdateOffboarding(const OffboardingUpdate& update) override LOCKS_EXCLUDED(mu_);
+  Status RecordDeployedCas(std::span<const DeployedCa> cas) override LOCKS_EXCLUDED(mu_);
+  Result<std::vector<DeployedCa>> ListDeployedCas() override LOCKS_EXCLUDED(mu_);
+  Result<std::vector<std::string>> ListDeployedPurposes() override LOCKS_EXCLUDED(mu_);
+  Status EnqueueNotifications(std::span<const Notification> notifications) override
+      LOCKS_EXCLUDED(mu_);
+  Result<std::vector<Notification>> DueNotifications(int limit) override LOCKS_EXCLUDED(mu_);
+  Status RecordDeliveryAttempt(int64_t id, NotificationStatus status, SystemTime retry_at,
+                               std::string_view error) override LOCKS_EXCLUDED(mu_);
+  Result<std::vector<Notification>> ListNotifications(int limit) override LOCKS_EXCLUDED(mu_);
 
   // The highest applied schema version (0 for an empty database).
   Result<int> SchemaVersion() LOCKS_EXCLUDED(mu_);
@@ -90,15 +108,26 @@ class SqlJobStore : public JobStore {
  private:
   // Inserts one audit row and returns its id. REQUIRES: inside a transaction.
   Result<int64_t> InsertAuditLocked(const AuditRecord& record) REQUIRES(mu_);
+  // Inserts the notifications (a known dedupe_key is skipped). REQUIRES: inside a transaction.
+  Status InsertNotificationsLocked(std::span<const Notification> notifications) REQUIRES(mu_);
   // Runs `body` inside Begin/Commit; rolls back if anything fails. `body` runs with mu_ held:
   // annotate it [&]() REQUIRES(mu_) -> Status { ... }.
   template <typename Body>
-  Status InTransaction(Body&& body) REQUIRES(mu_);
+  Status InTransaction(Body&& body) REQUIRES(mu_) {
+    Status begun = Begin();
+    if (!begun.ok()) return begun;
+    Status status = body();
+    if (status.ok()) status = Commit();
+    if (!status.ok()) Rollback();
+    return status;
+  }
   Status InsertItemsLocked(std::span<const WorkItem> items, int64_t now_ms) REQUIRES(mu_);
   Status ApplyMigrationLocked(const Migration& migration, int latest_known, Duration pause)
       REQUIRES(mu_);
   Result<int> SchemaVersionLocked() REQUIRES(mu_);
   Result<WorkItem> GetItemWhere(std::string_view column, std::string_view value)
+      LOCKS_EXCLUDED(mu_);
+  Result<Offboarding> GetOffboardingWhere(std::string_view column, std::string_view value)
       LOCKS_EXCLUDED(mu_);
 
   const Dialect dialect_;

@@ -21,6 +21,15 @@ constexpr std::pair<RolloutStatus, std::string_view> kRolloutStatusNames[] = {
     {RolloutStatus::kScheduled, "scheduled"}, {RolloutStatus::kRunning, "running"},
     {RolloutStatus::kPaused, "paused"},       {RolloutStatus::kSucceeded, "succeeded"},
     {RolloutStatus::kFailed, "failed"},       {RolloutStatus::kCancelled, "cancelled"}};
+constexpr std::pair<OffboardingStatus, std::string_view> kOffboardingStatusNames[] = {
+    {OffboardingStatus::kQueued, "queued"},
+    {OffboardingStatus::kRunning, "running"},
+    {OffboardingStatus::kSucceeded, "succeeded"},
+    {OffboardingStatus::kFailed, "failed"}};
+constexpr std::pair<NotificationStatus, std::string_view> kNotificationStatusNames[] = {
+    {NotificationStatus::kPending, "pending"},
+    {NotificationStatus::kDelivered, "delivered"},
+    {NotificationStatus::kDead, "dead"}};
 
 template <typename E, size_t N>
 std::string_view NameOf(const std::pair<E, std::string_view> (&table)[N], E value) {
@@ -51,6 +60,18 @@ std::optional<ItemStatus> ParseItemStatus(std::string_view name) {
 }
 std::optional<RolloutStatus> ParseRolloutStatus(std::string_view name) {
   return Parse(kRolloutStatusNames, name);
+}
+std::string_view OffboardingStatusName(OffboardingStatus status) {
+  return NameOf(kOffboardingStatusNames, status);
+}
+std::optional<OffboardingStatus> ParseOffboardingStatus(std::string_view name) {
+  return Parse(kOffboardingStatusNames, name);
+}
+std::string_view NotificationStatusName(NotificationStatus status) {
+  return NameOf(kNotificationStatusNames, status);
+}
+std::optional<NotificationStatus> ParseNotificationStatus(std::string_view name) {
+  return Parse(kNotificationStatusNames, name);
 }
 
 namespace internal {
@@ -129,6 +150,51 @@ const char* const kV1PostgresAppendOnly[] = {
     "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
     "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
     "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+};
+
+// Version 2: offboardings, the CA certificates deployed (drift repair), the webhook outbox.
+const char* const kV2Statements[] = {
+    R"(CREATE TABLE offboardings (
+  id TEXT PRIMARY KEY,
+  user_principal_name TEXT NOT NULL,
+  thumbprints TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+  step TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  removed TEXT NOT NULL,
+  cancelled_items INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  request_ids TEXT NOT NULL,
+  api_key_name TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  request_sha256 TEXT NOT NULL,
+  created_at {BIGINT} NOT NULL,
+  updated_at {BIGINT} NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_expires_at {BIGINT}))",
+    "CREATE INDEX offboardings_by_status ON offboardings (status, created_at)",
+    "CREATE INDEX work_items_by_user ON work_items (user_principal_name, status)",
+    R"(CREATE TABLE deployed_cas (
+  thumbprint TEXT PRIMARY KEY,
+  der TEXT NOT NULL,
+  root INTEGER NOT NULL CHECK (root IN (0, 1)),
+  self_signed INTEGER NOT NULL CHECK (self_signed IN (0, 1)),
+  first_deployed_at {BIGINT} NOT NULL))",
+    R"(CREATE TABLE notifications (
+  id {ID_PK},
+  event TEXT NOT NULL,
+  dedupe_key TEXT UNIQUE,
+  url TEXT NOT NULL,
+  secret_env TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL,
+  next_attempt_at {BIGINT} NOT NULL,
+  last_error TEXT NOT NULL,
+  created_at {BIGINT} NOT NULL,
+  updated_at {BIGINT} NOT NULL))",
+    "CREATE INDEX notifications_due ON notifications (status, next_attempt_at)",
 };
 
 // The dialect map: the only type names that differ between the engines.
@@ -235,6 +301,14 @@ const char kRolloutColumns[] =
     "current_wave, wave_started_at, wave_finished_at, created_at, updated_at";
 const char kAuditColumns[] =
     "id, at, api_key_name, action, user_principal_name, thumbprint, outcome, request_ids, detail";
+const char kOffboardingColumns[] =
+    "id, user_principal_name, thumbprints, status, step, attempts, removed, cancelled_items, "
+    "error_code, error_message, request_ids, api_key_name, idempotency_key, request_sha256, "
+    "created_at, updated_at, lease_owner, lease_expires_at";
+const char kDeployedCaColumns[] = "thumbprint, der, root, self_signed, first_deployed_at";
+const char kNotificationColumns[] =
+    "id, event, dedupe_key, url, secret_env, body, status, attempts, next_attempt_at, "
+    "last_error, created_at, updated_at";
 const char kFailureColumns[] =
     "id, wave, manifest_line, user_principal_name, thumbprint, error_code, error_message, "
     "request_id, attempts";
@@ -249,7 +323,27 @@ std::vector<Migration> SchemaMigrations(Dialect dialect) {
     v1.statements.insert(v1.statements.end(), std::begin(kV1PostgresAppendOnly),
                          std::end(kV1PostgresAppendOnly));
   }
-  return {std::move(v1)};
+  Migration v2{2, "offboardings, deployed CA certificates, webhook outbox", {}};
+  for (const char* sql : kV2Statements) v2.statements.push_back(Render(sql, dialect));
+  return {std::move(v1), std::move(v2)};
+}
+
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+std::vector<std::string> SplitWords(std::string_view text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > pos) out.emplace_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
 }
 
 int64_t ToEpochMs(SystemTime t) {
@@ -358,6 +452,62 @@ Result<AuditRecord> AuditFromRow(const SqlRow& row) {
   a.detail = r.Text();
   if (!r.status().ok()) return r.status();
   return a;
+}
+
+Result<Offboarding> OffboardingFromRow(const SqlRow& row) {
+  RowReader r(row, "offboardings", kOffboardingColumns);
+  Offboarding o;
+  o.id = r.Text();
+  o.user_principal_name = r.Text();
+  o.thumbprints = SplitWords(r.Text());
+  o.status = r.Enum(&ParseOffboardingStatus);
+  o.step = r.Text();
+  o.attempts = static_cast<int>(r.Int());
+  o.removed = SplitWords(r.Text());
+  o.cancelled_items = static_cast<int>(r.Int());
+  o.error_code = r.Text();
+  o.error_message = r.Text();
+  o.request_ids = r.Text();
+  o.api_key_name = r.Text();
+  o.idempotency_key = r.OptText();
+  o.request_sha256 = r.Text();
+  o.created_at = r.Time();
+  o.updated_at = r.Time();
+  o.lease_owner = r.Text();
+  o.lease_expires_at = r.OptTime();
+  if (!r.status().ok()) return r.status();
+  return o;
+}
+
+Result<DeployedCa> DeployedCaFromRow(const SqlRow& row) {
+  RowReader r(row, "deployed_cas", kDeployedCaColumns);
+  DeployedCa ca;
+  ca.thumbprint = r.Text();
+  ca.der_base64 = r.Text();
+  ca.root = r.Int() != 0;
+  ca.self_signed = r.Int() != 0;
+  ca.first_deployed_at = r.Time();
+  if (!r.status().ok()) return r.status();
+  return ca;
+}
+
+Result<Notification> NotificationFromRow(const SqlRow& row) {
+  RowReader r(row, "notifications", kNotificationColumns);
+  Notification n;
+  n.id = r.Int();
+  n.event = r.Text();
+  n.dedupe_key = r.OptText();
+  n.url = r.Text();
+  n.secret_env = r.Text();
+  n.body = r.Text();
+  n.status = r.Enum(&ParseNotificationStatus);
+  n.attempts = static_cast<int>(r.Int());
+  n.next_attempt_at = r.Time();
+  n.last_error = r.Text();
+  n.created_at = r.Time();
+  n.updated_at = r.Time();
+  if (!r.status().ok()) return r.status();
+  return n;
 }
 
 Result<ItemFailure> FailureFromRow(const SqlRow& row) {

@@ -8,11 +8,13 @@
 
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -63,6 +65,9 @@ extern const char kItemColumns[];
 extern const char kRolloutColumns[];
 extern const char kAuditColumns[];
 extern const char kFailureColumns[];
+extern const char kOffboardingColumns[];
+extern const char kDeployedCaColumns[];
+extern const char kNotificationColumns[];
 inline constexpr int kItemColumnCount = 25;
 
 // The parameters for one INSERT of `item` in kItemColumns order, with the given timestamps and
@@ -74,6 +79,33 @@ Result<WorkItem> ItemFromRow(const SqlRow& row);
 Result<Rollout> RolloutFromRow(const SqlRow& row);
 Result<AuditRecord> AuditFromRow(const SqlRow& row);
 Result<ItemFailure> FailureFromRow(const SqlRow& row);
+Result<Offboarding> OffboardingFromRow(const SqlRow& row);
+Result<DeployedCa> DeployedCaFromRow(const SqlRow& row);
+Result<Notification> NotificationFromRow(const SqlRow& row);
+
+// Thumbprint lists are stored as one space-separated text column.
+std::string JoinWords(const std::vector<std::string>& words);
+std::vector<std::string> SplitWords(std::string_view text);
 Result<int64_t> IntFromValue(const SqlValue& value, std::string_view what);
+
+// Decodes every row with `decode`; the first error wins.
+template <typename T>
+Result<std::vector<T>> DecodeAll(const std::vector<SqlRow>& rows,
+                                 Result<T> (*decode)(const SqlRow&)) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (const SqlRow& row : rows) {
+    Result<T> value = decode(row);
+    if (!value.ok()) return value.status();
+    out.push_back(std::move(*value));
+  }
+  return out;
+}
+
+// One parameter as a span, and a duration in whole milliseconds.
+inline std::span<const SqlParam> One(const SqlParam& p) { return std::span<const SqlParam>(&p, 1); }
+inline int64_t Ms(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 }  // namespace certdeploy::store::internal

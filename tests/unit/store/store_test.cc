@@ -22,6 +22,7 @@
 #include "store/job_store.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/status_matchers.h"
+#include "tests/unit/store/store_fixture.h"
 
 namespace certdeploy::store {
 namespace {
@@ -39,121 +40,6 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                       \
-  auto CERTDEPLOY_CONCAT_(result_, __LINE__) = (expr);        \
-  ASSERT_THAT(CERTDEPLOY_CONCAT_(result_, __LINE__), IsOk()); \
-  lhs = std::move(CERTDEPLOY_CONCAT_(result_, __LINE__)).value()
-
-enum class Backend { kSqlite, kPostgres };
-void PrintTo(Backend backend, std::ostream* os) {
-  *os << (backend == Backend::kSqlite ? "sqlite" : "postgres");
-}
-
-WorkItem Enrollment(const std::string& id) {
-  WorkItem item;
-  item.id = id;
-  item.user_principal_name = id + "@contoso.example";
-  item.intended_purpose = "smimeEncryption";
-  item.thumbprint = std::string(40, 'a');
-  item.pfx_sha256 = std::string(64, 'b');
-  item.pfx_blob = std::vector<uint8_t>{0x30, 0x82, 0x00, 0xff, 0x00, 0x7f};  // NULs included.
-  item.sealed_password = "c2VhbGVkLXBhc3N3b3Jk";
-  item.padding_scheme = "oaepSha256";
-  item.connector_key_fingerprint = std::string(64, 'c');
-  return item;
-}
-
-WorkItem RolloutItem(const std::string& id, const std::string& rollout, int wave, int line) {
-  WorkItem item = Enrollment(id);
-  item.kind = ItemKind::kRollout;
-  item.rollout_id = rollout;
-  item.wave = wave;
-  item.manifest_line = line;
-  return item;
-}
-
-Rollout MakeRollout(const std::string& id) {
-  Rollout r;
-  r.id = id;
-  r.name = "Saturday " + id;
-  r.manifest_path = "inbox/" + id + ".csv";
-  r.start_at = SystemTime(seconds(1767312000));
-  r.waves_json = R"([{"percent":10},{"percent":100,"after":"PT2H"}])";
-  return r;
-}
-
-// The value of `result`, or a default value after recording a test failure.
-template <typename T>
-T ValueOr(Result<T> result) {
-  EXPECT_THAT(result, IsOk());
-  return result.ok() ? std::move(result).value() : T{};
-}
-
-std::vector<std::string> Ids(const std::vector<WorkItem>& items) {
-  std::vector<std::string> ids;
-  for (const WorkItem& item : items) ids.push_back(item.id);
-  return ids;
-}
-
-template <typename T>
-Result<std::unique_ptr<SqlJobStore>> Upcast(Result<std::unique_ptr<T>> store) {
-  if (!store.ok()) return store.status();
-  return std::unique_ptr<SqlJobStore>(std::move(store).value());
-}
-
-class StoreFixture : public ::testing::Test {
- protected:
-  void SetUpBackend(Backend backend) {
-    backend_ = backend;
-    if (backend == Backend::kSqlite) {
-      std::string tmpl = ::testing::TempDir() + "store_test.XXXXXX";
-      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
-      path_ = dir_ + "/state.db";
-      return;
-    }
-    const char* url = std::getenv("CERTDEPLOY_TEST_PG_URL");
-    if (url == nullptr || *url == '\0') {
-      GTEST_SKIP() << "PostgreSQL cases need CERTDEPLOY_TEST_PG_URL "
-                      "(run: export CERTDEPLOY_TEST_PG_URL=$(scripts/pg_test_cluster.sh start))";
-    }
-    ASSERT_OK_AND_ASSIGN(admin_, internal::pq::Connection::Open(url));
-    static std::atomic<int> counter{0};
-    db_name_ = "cdtest_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-    ASSERT_THAT(admin_->Execute("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)"), IsOk());
-    ASSERT_THAT(admin_->Execute("CREATE DATABASE " + db_name_), IsOk());
-    url_ = std::string(url) +
-           (std::string_view(url).find('?') == std::string_view::npos ? "?" : "&") +
-           "dbname=" + db_name_;
-  }
-
-  void TearDown() override {
-    if (admin_) (void)admin_->Execute("DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  bool postgres() const { return backend_ == Backend::kPostgres; }
-
-  // A handle as production opens it (SQLite: holding the process lock).
-  Result<std::unique_ptr<SqlJobStore>> Open(std::vector<Migration> extra = {}) {
-    if (postgres())
-      return Upcast(internal::PostgresJobStore::Open(url_, clock_, {std::move(extra)}));
-    return Upcast(internal::SqliteJobStore::Open(path_, clock_, {true, std::move(extra)}));
-  }
-  // Another handle that coexists with others on the same database, as another process would
-  // (SQLite: without the process lock, so SQLite's own locking is what keeps them apart).
-  Result<std::unique_ptr<SqlJobStore>> OpenPeer() {
-    if (postgres()) return Upcast(internal::PostgresJobStore::Open(url_, clock_));
-    return Upcast(internal::SqliteJobStore::Open(path_, clock_, {false, {}}));
-  }
-
-  Backend backend_ = Backend::kSqlite;
-  ::certdeploy::testing::FakeClock clock_;
-  std::string dir_, path_;                           // SQLite.
-  std::unique_ptr<internal::pq::Connection> admin_;  // PostgreSQL.
-  std::string db_name_, url_;
-};
-
 class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Backend> {
  protected:
   void SetUp() override { SetUpBackend(GetParam()); }
@@ -167,44 +53,51 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
 
 // ---- Migrations ----
 
+// The newest schema version this binary knows.
+int Latest() { return internal::SchemaMigrations(internal::Dialect::kSqlite).back().version; }
+
 TEST_P(StoreTest, MigratesEmptyDatabaseAndReopensIdempotently) {
   const std::string applied_at = std::to_string(internal::ToEpochMs(clock_.Now()));
   {
     ASSERT_OK_AND_ASSIGN(auto store, Open());
     EXPECT_THAT(store->SchemaVersion(), IsOk());
-    EXPECT_EQ(store->SchemaVersion().value_or(-1), 1);
+    EXPECT_EQ(store->SchemaVersion().value_or(-1), Latest());
+    EXPECT_EQ(Latest(), 2);
   }
   clock_.Advance(minutes(60));
   ASSERT_OK_AND_ASSIGN(auto store, Open());
   ASSERT_OK_AND_ASSIGN(std::vector<SqlRow> rows,
-                       store->ExecuteForTest("SELECT version, applied_at FROM schema_migrations"));
-  EXPECT_THAT(rows, ElementsAre(SqlRow{"1", applied_at}));  // Applied once, at the first open.
+                       store->ExecuteForTest("SELECT version, applied_at FROM schema_migrations ORDER BY version"));
+  // Each applied once, at the first open.
+  EXPECT_THAT(rows, ElementsAre(SqlRow{"1", applied_at}, SqlRow{"2", applied_at}));
 }
 
 TEST_P(StoreTest, FailedMigrationLeavesPreviousVersionAndReopeningFinishesIt) {
   { ASSERT_OK_AND_ASSIGN(auto store, Open()); }
   const Migration broken{
-      2,
+      Latest() + 1,
       "test: broken",
       {"CREATE TABLE test_extra (x INTEGER)", "INSERT INTO no_such_table VALUES (1)"}};
-  EXPECT_THAT(Open({broken}), StatusIs(StatusCode::kInternal, HasSubstr("schema migration 2")));
+  EXPECT_THAT(Open({broken}), StatusIs(StatusCode::kInternal,
+                                         HasSubstr("schema migration " +
+                                                   std::to_string(Latest() + 1))));
   {
     ASSERT_OK_AND_ASSIGN(auto store, Open());
-    EXPECT_EQ(store->SchemaVersion().value_or(-1), 1);
+    EXPECT_EQ(store->SchemaVersion().value_or(-1), Latest());
     // The CREATE TABLE that ran before the failure was rolled back with it.
     EXPECT_THAT(store->ExecuteForTest("SELECT COUNT(*) FROM test_extra"), Not(IsOk()));
   }
   const Migration fixed{
-      2,
+      Latest() + 1,
       "test: fixed",
       {"CREATE TABLE test_extra (x INTEGER)", "INSERT INTO test_extra VALUES (7)"}};
   {
     ASSERT_OK_AND_ASSIGN(auto store, Open({fixed}));
-    EXPECT_EQ(store->SchemaVersion().value_or(-1), 2);
+    EXPECT_EQ(store->SchemaVersion().value_or(-1), Latest() + 1);
     EXPECT_THAT(ValueOr(store->ExecuteForTest("SELECT x FROM test_extra")),
                 ElementsAre(SqlRow{"7"}));
   }
-  // A binary that knows only version 1 refuses the newer database.
+  // A binary that knows only the built-in versions refuses the newer database.
   EXPECT_THAT(Open(), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("newer")));
 }
 
