@@ -39,6 +39,12 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
                                   std::span<const pkcs::ChainElement> cas,
                                   std::vector<InvalidRow> invalid);
 
+// The profiles alone: trusted profiles for `cas`, imported-PFX profiles for `purposes`, the
+// Outlook app configuration, and their assignments, with no user records. Drift repair plans
+// from it to restore what an admin deleted in the portal.
+DesiredState AssembleProfileState(const config::Config& config,
+                                  std::span<const pkcs::ChainElement> cas,
+                                  std::vector<pkcs::Purpose> purposes);
 // "<prefix> <CA common name> (<platform>)", the display name of a trusted profile.
 std::string TrustedProfileName(const std::string& prefix, const pkcs::Certificate& ca,
                                config::Platform platform);

@@ -37,6 +37,9 @@ enum class ActionKind {
 std::string_view ActionKindName(ActionKind kind);  // "createTrustedProfile", ...
 Result<ActionKind> ParseActionKind(std::string_view name);
 char ActionMarker(ActionKind kind);                 // '+', '~', '-', '=', '!'
+// Profile actions: trusted and imported-PFX profiles, Outlook app configurations, their
+// assignments, and unchanged ones. The rest concern user records (and invalid rows).
+bool IsProfileAction(ActionKind kind);
 
 struct Action {
   ActionKind kind = ActionKind::kInvalid;

@@ -58,6 +58,11 @@ class Metrics {
   // One dispatcher outcome: "succeeded", "failed", "retried", "cancelled", "reconciled".
   void CountDispatch(std::string_view outcome, int n = 1) LOCKS_EXCLUDED(mu_);
   void SetLeader(bool leader) LOCKS_EXCLUDED(mu_);
+  // One profile, assignment or app configuration restored by drift repair; `kind` is the plan
+  // action's name (createTrustedProfile, assignProfile, ...).
+  void CountDriftRepair(std::string_view kind) LOCKS_EXCLUDED(mu_);
+  // One offboarding ended: "succeeded" or "failed".
+  void CountOffboarding(std::string_view outcome) LOCKS_EXCLUDED(mu_);
   // The tenant's certificates by expiry status, from the last inventory read.
   struct CertificateCounts {
     int valid = 0, expiring = 0, expired = 0;
@@ -80,6 +85,8 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_ GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, Histogram> latency_ GUARDED_BY(mu_);
   std::map<std::string, uint64_t> dispatched_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> drift_repairs_ GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> offboardings_ GUARDED_BY(mu_);
   bool leader_ GUARDED_BY(mu_) = false;
   std::optional<CertificateCounts> certificates_ GUARDED_BY(mu_);
 };

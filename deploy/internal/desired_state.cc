@@ -24,9 +24,11 @@ std::string ImportedProfileName(const std::string& prefix, pkcs::Purpose purpose
          std::string(config::PlatformName(platform)) + ")";
 }
 
-DesiredState AssembleDesiredState(const config::Config& config, std::vector<DesiredUserPfx> pfx,
-                                  std::span<const pkcs::ChainElement> cas,
-                                  std::vector<InvalidRow> invalid) {
+namespace {
+
+DesiredState Assemble(const config::Config& config, std::vector<DesiredUserPfx> pfx,
+                      std::span<const pkcs::ChainElement> cas, std::vector<pkcs::Purpose> purposes,
+                      std::vector<InvalidRow> invalid) {
   DesiredState desired;
   desired.assign_to = config.profiles.assign_to;
   desired.prune_expired = config.pfx.prune_expired;
@@ -35,13 +37,9 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
                   std::string(pkcs::PaddingSchemeName(config.connector.padding))};
   std::map<std::string, const pkcs::ChainElement*> distinct;  // By SHA-1: one profile per CA.
   for (const pkcs::ChainElement& e : cas) distinct.emplace(e.cert.sha1, &e);
-  std::vector<pkcs::Purpose> purposes;
-  for (const DesiredUserPfx& p : pfx) {
-    if (std::find(purposes.begin(), purposes.end(), p.purpose) == purposes.end()) {
-      purposes.push_back(p.purpose);
-    }
-  }
+  for (const DesiredUserPfx& p : pfx) purposes.push_back(p.purpose);
   std::sort(purposes.begin(), purposes.end());
+  purposes.erase(std::unique(purposes.begin(), purposes.end()), purposes.end());
   desired.pfx = std::move(pfx);
   desired.invalid = std::move(invalid);
   std::stable_sort(desired.invalid.begin(), desired.invalid.end(),
@@ -69,6 +67,20 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
     }
   }
   return desired;
+}
+
+}  // namespace
+
+DesiredState AssembleDesiredState(const config::Config& config, std::vector<DesiredUserPfx> pfx,
+                                  std::span<const pkcs::ChainElement> cas,
+                                  std::vector<InvalidRow> invalid) {
+  return Assemble(config, std::move(pfx), cas, {}, std::move(invalid));
+}
+
+DesiredState AssembleProfileState(const config::Config& config,
+                                  std::span<const pkcs::ChainElement> cas,
+                                  std::vector<pkcs::Purpose> purposes) {
+  return Assemble(config, {}, cas, std::move(purposes), {});
 }
 
 Result<DesiredState> BuildDesiredState(const config::Config& config,

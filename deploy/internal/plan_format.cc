@@ -99,6 +99,13 @@ std::vector<ObservedAssignment> AssignmentsFrom(const json& j) {
 
 }  // namespace
 
+bool IsProfileAction(ActionKind k) {
+  return k == ActionKind::kCreateTrustedProfile || k == ActionKind::kCreateImportedPfxProfile ||
+         k == ActionKind::kUpdateProfile || k == ActionKind::kCreateAppConfiguration ||
+         k == ActionKind::kUpdateAppConfiguration || k == ActionKind::kAssignProfile ||
+         k == ActionKind::kUnchangedProfile;
+}
+
 std::string_view ActionKindName(ActionKind kind) {
   for (const auto& [k, name] : kKinds) {
     if (k == kind) return name;

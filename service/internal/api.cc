@@ -41,6 +41,8 @@ const std::vector<Route>& Routes() {
       {"GET", "/openapi.json", {ApiScope::kRead}},
       {"POST", "/v1/enrollments", {ApiScope::kEnroll}},
       {"GET", "/v1/enrollments/{id}", {ApiScope::kRead}},
+      {"POST", "/v1/offboardings", {ApiScope::kEnroll}},
+      {"GET", "/v1/offboardings/{id}", {ApiScope::kRead, ApiScope::kEnroll}},
       {"GET", "/v1/certificates", {ApiScope::kRead}},
       {"POST", "/v1/rollouts", {ApiScope::kRollouts}},
       {"GET", "/v1/rollouts/{id}", {ApiScope::kRead, ApiScope::kRollouts}},
@@ -124,6 +126,8 @@ struct Api::Impl {
     if (pattern == "/openapi.json") return JsonResponse(200, OpenApiDocument());
     if (pattern == "/v1/enrollments") return CreateEnrollment(ctx, caller, r);
     if (pattern == "/v1/enrollments/{id}") return GetEnrollment(ctx, id);
+    if (pattern == "/v1/offboardings") return CreateOffboarding(ctx, caller, r);
+    if (pattern == "/v1/offboardings/{id}") return GetOffboarding(ctx, id);
     if (pattern == "/v1/certificates") return ListCertificates(ctx, r);
     if (pattern == "/v1/rollouts") return CreateRollout(ctx, caller, r);
     if (pattern == "/v1/rollouts/{id}") return GetRollout(ctx, id);

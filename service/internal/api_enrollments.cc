@@ -190,13 +190,9 @@ http::ServerResponse DryRun(ApiContext& ctx, const EnrollmentRequest& req, const
 http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r) {
   const std::string request_sha256 = pkcs::Sha256Hex(r.body);
   std::optional<std::string> key;
-  if (std::optional<std::string> header = r.Header("idempotency-key")) {
-    if (header->empty() || header->size() > 200 ||
-        std::any_of(header->begin(), header->end(),
-                    [](unsigned char c) { return c < 0x21 || c > 0x7e; })) {
-      return BadRequest("Idempotency-Key: expected 1 to 200 visible ASCII characters").ToResponse();
-    }
-    key = caller.key_name + "/" + *header;
+  Problem problem;
+  if (!IdempotencyKeyOf(caller, r, key, problem)) return problem.ToResponse();
+  if (key) {
     Result<store::WorkItem> earlier = ctx.deps.store->FindByIdempotencyKey(*key);
     if (earlier.ok()) return Replay(*earlier, request_sha256);
     if (earlier.status().code() != StatusCode::kNotFound) {
@@ -204,7 +200,6 @@ http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, con
     }
   }
 
-  Problem problem;
   std::optional<EnrollmentRequest> req =
       ParseRequest(r, ctx.deps.config->pfx.intended_purpose, problem);
   if (!req) return problem.ToResponse();
@@ -270,9 +265,8 @@ http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
   body["id"] = item->id;
   body["userPrincipalName"] = item->user_principal_name;
   body["thumbprint"] = item->thumbprint;
-  // A cancelled enrollment cannot be made through the API; show it as failed.
-  body["status"] =
-      item->status == store::ItemStatus::kCancelled ? "failed" : std::string(store::ItemStatusName(item->status));
+  // Cancelled: by an offboarding of the user (error code "offboarded").
+  body["status"] = std::string(store::ItemStatusName(item->status));
   if (!item->error_code.empty()) {
     body["error"] = {{"code", item->error_code},
                      {"message", item->error_message},

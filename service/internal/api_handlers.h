@@ -56,6 +56,11 @@ http::ServerResponse JsonResponse(int status, const nlohmann::json& body);
 // Parses a JSON object body: BadRequest for anything else. Never echoes the body.
 std::optional<nlohmann::json> ParseObject(const http::ServerRequest& request, Problem& problem);
 
+// The request's Idempotency-Key, scoped to the caller ("<key name>/<header>"): nullopt without
+// the header; false (with `problem` set, 400) for a malformed one.
+bool IdempotencyKeyOf(const Caller& caller, const http::ServerRequest& request,
+                      std::optional<std::string>& key, Problem& problem);
+
 // RFC 3339 UTC with milliseconds, as the API shows times.
 std::string ApiTime(SystemTime t);
 
@@ -72,6 +77,11 @@ struct ApiContext {
 // Enrollments (api_enrollments.cc).
 http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
 http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
+
+// Offboardings (api_offboardings.cc).
+http::ServerResponse CreateOffboarding(ApiContext& ctx, const Caller& caller,
+                                       const http::ServerRequest& r);
+http::ServerResponse GetOffboarding(ApiContext& ctx, const std::string& id);
 
 // The tenant's certificates with expiry (api_certificates.cc).
 http::ServerResponse ListCertificates(ApiContext& ctx, const http::ServerRequest& r);

@@ -1,5 +1,7 @@
 // Problem responses, JSON helpers and audit for the REST handlers.
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "base/time_format.h"
 #include "service/internal/api_handlers.h"
@@ -133,6 +135,21 @@ std::optional<nlohmann::json> ParseObject(const http::ServerRequest& request, Pr
     return std::nullopt;
   }
   return body;
+}
+
+bool IdempotencyKeyOf(const Caller& caller, const http::ServerRequest& request,
+                      std::optional<std::string>& key, Problem& problem) {
+  key.reset();
+  std::optional<std::string> header = request.Header("idempotency-key");
+  if (!header) return true;
+  if (header->empty() || header->size() > 200 ||
+      std::any_of(header->begin(), header->end(),
+                  [](unsigned char c) { return c < 0x21 || c > 0x7e; })) {
+    problem = BadRequest("Idempotency-Key: expected 1 to 200 visible ASCII characters");
+    return false;
+  }
+  key = caller.key_name + "/" + *header;
+  return true;
 }
 
 std::string ApiTime(SystemTime t) { return FormatRfc3339UtcMillis(t); }

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "base/encoding.h"
 #include "base/log.h"
 #include "base/mutex.h"
 #include "deploy/executor.h"
@@ -40,15 +41,6 @@ struct Dispatcher::Batch {
 
 namespace {
 
-bool IsProfileAction(deploy::ActionKind k) {
-  return k == deploy::ActionKind::kCreateTrustedProfile ||
-         k == deploy::ActionKind::kCreateImportedPfxProfile ||
-         k == deploy::ActionKind::kUpdateProfile ||
-         k == deploy::ActionKind::kCreateAppConfiguration ||
-         k == deploy::ActionKind::kUpdateAppConfiguration ||
-         k == deploy::ActionKind::kAssignProfile || k == deploy::ActionKind::kUnchangedProfile;
-}
-
 // A plan cut in two: the profile actions (trusted roots, imported-PFX profiles, assignments),
 // which must all succeed before any record is imported, and the rest (the user records).
 struct PhasedPlan {
@@ -61,9 +53,22 @@ PhasedPlan SplitByPhase(const deploy::Plan& plan) {
   phases.profiles.actions.clear();
   phases.imports.actions.clear();
   for (const deploy::Action& a : plan.actions) {
-    (IsProfileAction(a.kind) ? phases.profiles : phases.imports).actions.push_back(a);
+    (deploy::IsProfileAction(a.kind) ? phases.profiles : phases.imports).actions.push_back(a);
   }
   return phases;
+}
+
+std::vector<store::DeployedCa> DeployedCas(const std::vector<PlannedItem>& planned) {
+  std::vector<store::DeployedCa> out;
+  for (const PlannedItem& p : planned) {
+    for (const pkcs::ChainElement& e : p.facts.chain) {
+      out.push_back({.thumbprint = e.cert.sha1,
+                     .der_base64 = Base64Encode(e.cert.der),
+                     .root = e.role == pkcs::ChainRole::kRoot,
+                     .self_signed = e.self_signed});
+    }
+  }
+  return out;
 }
 
 // The actions that write a work item's record: an import, or the re-seal of its record.
@@ -215,6 +220,12 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
   const PhasedPlan phases = SplitByPhase(*plan);
   deploy::ExecutorOptions options = ExecutorOptionsFor(batch);
   if (!EnsureProfiles(batch, phases.profiles, options, result)) return;
+  // Drift repair restores the profiles of every chain deployed, long after the PFX envelopes
+  // that carried the chains are released: remember the chains before any import.
+  if (Status remembered = store_.RecordDeployedCas(DeployedCas(planned)); !remembered.ok()) {
+    HandBackAll(batch, remembered.WithContext("recording the deployed CA certificates"), result);
+    return;
+  }
   if (stop_.load()) {
     HandBackAll(batch, CancelledError("the daemon is shutting down"), result);
     return;

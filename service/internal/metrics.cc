@@ -119,6 +119,16 @@ void Metrics::CountDispatch(std::string_view outcome, int n) {
   dispatched_[std::string(outcome)] += static_cast<uint64_t>(n);
 }
 
+void Metrics::CountDriftRepair(std::string_view kind) {
+  MutexLock lock(mu_);
+  ++drift_repairs_[std::string(kind)];
+}
+
+void Metrics::CountOffboarding(std::string_view outcome) {
+  MutexLock lock(mu_);
+  ++offboardings_[std::string(outcome)];
+}
+
 void Metrics::SetLeader(bool leader) {
   MutexLock lock(mu_);
   leader_ = leader;
@@ -156,6 +166,15 @@ std::string Metrics::Render(store::JobStore* store, const graph::WriteBudgetStat
   Header(out, "certdeploy_dispatched_items_total", "counter", "Dispatcher outcomes per item.");
   for (const auto& [outcome, n] : dispatched_) {
     out << "certdeploy_dispatched_items_total{outcome=\"" << Escape(outcome) << "\"} " << n << "\n";
+  }
+  Header(out, "certdeploy_drift_repairs_total", "counter",
+         "Profiles, assignments and app configurations restored by drift repair, by action.");
+  for (const auto& [kind, n] : drift_repairs_) {
+    out << "certdeploy_drift_repairs_total{kind=\"" << Escape(kind) << "\"} " << n << "\n";
+  }
+  Header(out, "certdeploy_offboardings_total", "counter", "Offboardings ended, by outcome.");
+  for (const auto& [outcome, n] : offboardings_) {
+    out << "certdeploy_offboardings_total{outcome=\"" << Escape(outcome) << "\"} " << n << "\n";
   }
   Header(out, "certdeploy_http_requests_total", "counter", "REST requests by route and status.");
   for (const auto& [key, n] : requests_) {
