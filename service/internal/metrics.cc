@@ -2,8 +2,12 @@
 
 #include "service/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <sstream>
+
+#include "config/config.h"
 
 namespace certdeploy::service {
 namespace {
@@ -119,6 +123,13 @@ void Metrics::CountDispatch(std::string_view outcome, int n) {
   dispatched_[std::string(outcome)] += static_cast<uint64_t>(n);
 }
 
+void Metrics::CountWebhookDelivery(std::string_view event, std::string_view outcome) {
+  const bool known = std::find(std::begin(config::kWebhookEvents), std::end(config::kWebhookEvents),
+                               event) != std::end(config::kWebhookEvents);
+  MutexLock lock(mu_);
+  ++webhooks_[{known ? std::string(event) : "other", std::string(outcome)}];
+}
+
 void Metrics::SetLeader(bool leader) {
   MutexLock lock(mu_);
   leader_ = leader;
@@ -156,6 +167,14 @@ std::string Metrics::Render(store::JobStore* store, const graph::WriteBudgetStat
   Header(out, "certdeploy_dispatched_items_total", "counter", "Dispatcher outcomes per item.");
   for (const auto& [outcome, n] : dispatched_) {
     out << "certdeploy_dispatched_items_total{outcome=\"" << Escape(outcome) << "\"} " << n << "\n";
+  }
+  if (!webhooks_.empty()) {
+    Header(out, "certdeploy_webhook_deliveries_total", "counter",
+           "Webhook delivery attempts by event and outcome (delivered, retried, dead).");
+    for (const auto& [key, n] : webhooks_) {
+      out << "certdeploy_webhook_deliveries_total{event=\"" << Escape(key.first)
+          << "\",outcome=\"" << Escape(key.second) << "\"} " << n << "\n";
+    }
   }
   Header(out, "certdeploy_http_requests_total", "counter", "REST requests by route and status.");
   for (const auto& [key, n] : requests_) {
