@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <optional>
+#include <vector>
 
 #include "base/log.h"
 #include "base/status_macros.h"
