@@ -67,6 +67,7 @@ std::vector<WebhookConfig> LoadWebhooks(const YamlReader& reader, const YAML::No
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node h = list[i];
     const std::string path = "service.webhooks[" + std::to_string(i) + "]";
+    if (!h.IsMap()) reader.Fail(h, path, "expected a mapping {url, events, secretEnv}");
     if (h["secret"].IsDefined()) {
       reader.Fail(h["secret"], path + ".secret",
                   "secrets are never written in the config; name an environment variable in "

@@ -80,6 +80,8 @@ TEST(WebhookConfigTest, ErrorsNameTheField) {
     std::string expected;
   };
   const Case cases[] = {
+      {"    - https://h.example\n", "cfg.yaml:7: service.webhooks[0]: expected a mapping"},
+      {"    {url: 'https://h.example'}\n", "service.webhooks: expected a list"},
       {"    - {events: [rollout.finished], secretEnv: S}\n", "service.webhooks[0].url: is required"},
       {"    - {url: 'ftp://h/x', events: [rollout.finished], secretEnv: S}\n",
        "cfg.yaml:7: service.webhooks[0].url: expected an absolute https:// URL"},
