@@ -17,6 +17,8 @@
 //                store: "sqlite:state.db", inbox: inbox,
 //                apiKeys: [ { name: hr, sha256: <hex>, scopes: [enroll, read] } ] }
 //              # only `certdeploy serve` reads it; see ServiceConfig
+//              # webhooks: [ { url: https://hooks.example/cd, events: [enrollment.failed],
+//              #               secretEnv: CD_HOOK_SECRET, expiringDays: [30, 7] } ]
 //
 // Secrets are referenced (an environment variable or a file), never inlined: an inline
 // `clientSecret` is refused. Relative paths resolve against the config file's folder. Every
@@ -30,6 +32,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -139,6 +142,25 @@ struct ApiKeyConfig {
   std::vector<ApiScope> scopes;  // At least one, no duplicates.
 };
 
+// The webhook events a receiver can subscribe to (docs/daemon.md, "Webhooks").
+inline constexpr std::string_view kWebhookEvents[] = {
+    "enrollment.failed", "rollout.finished", "offboarding.finished", "certificate.expiring"};
+
+// One entry of `service.webhooks`: a receiver of signed JSON notifications.
+struct WebhookConfig {
+  // https://host[:port]/path; http:// only to a loopback host (127.0.0.0/8, ::1, localhost). No
+  // user:password@ part.
+  std::string url;
+  std::vector<std::string> events;  // Non-empty, each one of kWebhookEvents, no duplicates.
+  // secretEnv: the NAME of the environment variable holding the HMAC-SHA256 signing secret. The
+  // daemon reads it once at start (and refuses to start when it is unset or empty).
+  std::string secret_env;
+  // expiringDays: certificate.expiring is sent when a certificate is within this many days of
+  // its expiry, once per certificate and threshold. Sorted descending, no duplicates, each
+  // 1..3650. Default: [pfx.expiresSoonDays] (or [30] when that is 0).
+  std::vector<int> expiring_days;
+};
+
 // The `service:` section. Loaded (and checked) whenever present; `certdeploy serve` requires it.
 struct ServiceConfig {
   // host:port. A non-loopback host requires `tls` (plain HTTP only on 127.0.0.0/8, ::1 and
@@ -184,6 +206,8 @@ struct ServiceConfig {
   // SIGTERM/SIGINT: how long in-flight work may take to finish; then the leases still held are
   // handed back to the queue and the process exits.
   std::chrono::seconds shutdown_timeout{20};
+  // Receivers of signed event notifications, delivered from the store's outbox.
+  std::vector<WebhookConfig> webhooks;
 };
 
 struct Config {

@@ -45,6 +45,8 @@
 
 namespace certdeploy::service {
 
+class Notifier;  // service/internal/notifier.h
+
 // Everything the handlers use. References and pointers must outlive the Api.
 struct ApiDeps {
   const config::Config* config = nullptr;  // Its `service` section must be present.
@@ -63,6 +65,8 @@ struct ApiDeps {
   std::function<void()> wake;
   // Lease owner name used when cancelling a rollout's queued items.
   std::string owner = "api";
+  // Webhooks (rollout.finished when a rollout is cancelled); null: none.
+  const Notifier* notifier = nullptr;
 };
 
 class Api {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/mutex.h"
@@ -29,6 +30,10 @@
 #include "base/thread_annotations.h"
 #include "config/config.h"
 #include "store/job_store.h"
+
+namespace certdeploy::deploy {
+struct InventoryRow;
+}  // namespace certdeploy::deploy
 
 namespace certdeploy::service {
 
@@ -72,8 +77,8 @@ class Daemon {
   // many. Thread-safe; the process is expected to exit right after.
   Result<int> HandBackLeases();
 
-  // One pass of the loop: dispatcher election, the expiry watch when due, scheduler.RunDue(), one
-  // dispatcher batch.
+  // One pass of the loop: dispatcher election, scheduler.RunDue(), one dispatcher batch, the
+  // expiry watch when due, one webhook delivery pass (the last three on the leader only).
   // Returns how long the loop would wait before the next pass (zero when more work may be
   // waiting). Run() calls it repeatedly; tests call it directly instead of running the loop.
   Duration RunOnce();
@@ -83,6 +88,10 @@ class Daemon {
   Duration DispatchPass();
   // The expiry watch (service.reconcileIntervalSeconds): called by RunOnce on the leader.
   void RefreshCertificateMetricsIfDue();
+  // certificate.expiring for the rows the expiry watch read.
+  void NotifyExpiring(const std::vector<deploy::InventoryRow>& rows, SystemTime now);
+  // One webhook delivery pass (service.webhooks), on the leader.
+  void DeliverWebhooks();
 
   struct Parts;
   explicit Daemon(std::unique_ptr<Parts> parts);

@@ -49,6 +49,7 @@ struct Plan;
 namespace certdeploy::service {
 
 struct PlannedItem;  // service/internal/dispatcher_item.h
+class Notifier;     // service/internal/notifier.h
 
 struct DispatcherOptions {
   std::string owner;  // Lease owner: this replica. Required.
@@ -59,6 +60,9 @@ struct DispatcherOptions {
   // The connector key items must have been sealed to (its fingerprint); items sealed to another
   // key fail, since the connector could not decrypt their password.
   std::string connector_key_fingerprint;
+  // Webhooks: an enrollment that ends failed enqueues enrollment.failed in the same checkpoint.
+  // Null: no notifications. Must outlive the dispatcher.
+  const Notifier* notifier = nullptr;
 };
 
 // What one RunOnce did.
@@ -122,10 +126,13 @@ class Dispatcher {
   // Records one final or hand-back outcome for `e`.
   void Succeed(Entry& e, bool reconciled, DispatchResult& result);
   // Checkpoints `e` out of this dispatcher's hands with `status`/`step` and the error of `why`,
-  // and `audit` in the same transaction. False (counted as lost) when the store refused, e.g.
-  // the lease was taken over.
+  // and `audit` and `notify` in the same transaction. False (counted as lost) when the store
+  // refused, e.g. the lease was taken over.
   bool Release(Entry& e, store::ItemStatus status, const char* step, const Status& why,
-               std::optional<store::AuditRecord> audit, DispatchResult& result);
+               std::optional<store::AuditRecord> audit, DispatchResult& result,
+               std::vector<store::Notification> notify = {});
+  // enrollment.failed for `e` failing with `why` (empty for rollout items or without webhooks).
+  std::vector<store::Notification> FailureNotifications(const Entry& e, const Status& why) const;
   void Finish(Entry& e, const Status& why, DispatchResult& result);
   void HandBack(Entry& e, const Status& why, DispatchResult& result);
   void HandBackAll(Batch& batch, const Status& why, DispatchResult& result);

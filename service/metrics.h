@@ -9,6 +9,7 @@
 //   certdeploy_graph_write_budget_wait_seconds_total counter time spent waiting for the budget
 //   certdeploy_dispatched_items_total{outcome}      counter dispatcher outcomes
 //   certdeploy_dispatcher_leader                    gauge   1 while this replica dispatches
+//   certdeploy_webhook_deliveries_total{event,outcome} counter webhook delivery attempts
 //   certdeploy_http_requests_total{route,method,code} counter
 //   certdeploy_http_request_duration_seconds{route,method} histogram
 // Gauges about items are read from the JobStore at scrape time; Graph counters from the tenant's
@@ -63,6 +64,10 @@ class Metrics {
   void CountDriftRepair(std::string_view kind) LOCKS_EXCLUDED(mu_);
   // One offboarding ended: "succeeded" or "failed".
   void CountOffboarding(std::string_view outcome) LOCKS_EXCLUDED(mu_);
+  // One webhook delivery attempt: outcome "delivered", "retried" or "dead". An event outside
+  // config::kWebhookEvents is labelled "other".
+  void CountWebhookDelivery(std::string_view event, std::string_view outcome)
+      LOCKS_EXCLUDED(mu_);
   // The tenant's certificates by expiry status, from the last inventory read.
   struct CertificateCounts {
     int valid = 0, expiring = 0, expired = 0;
@@ -87,6 +92,7 @@ class Metrics {
   std::map<std::string, uint64_t> dispatched_ GUARDED_BY(mu_);
   std::map<std::string, uint64_t> drift_repairs_ GUARDED_BY(mu_);
   std::map<std::string, uint64_t> offboardings_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> webhooks_ GUARDED_BY(mu_);
   bool leader_ GUARDED_BY(mu_) = false;
   std::optional<CertificateCounts> certificates_ GUARDED_BY(mu_);
 };

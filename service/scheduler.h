@@ -23,6 +23,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -30,10 +31,14 @@
 
 namespace certdeploy::service {
 
+class Notifier;  // service/internal/notifier.h
+
 class Scheduler {
  public:
-  // `store` and `clock` must outlive the scheduler.
-  Scheduler(store::JobStore& store, Clock& clock) : store_(store), clock_(clock) {}
+  // `store`, `clock` and `notifier` (nullable: no webhooks) must outlive the scheduler. A rollout
+  // that ends (succeeded or failed) enqueues rollout.finished in the same update.
+  Scheduler(store::JobStore& store, Clock& clock, const Notifier* notifier = nullptr)
+      : store_(store), clock_(clock), notifier_(notifier) {}
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
@@ -58,7 +63,15 @@ class Scheduler {
 
   store::JobStore& store_;
   Clock& clock_;
+  const Notifier* notifier_;
 };
+
+// rollout.finished for `rollout` ending in `status` (none without a notifier). `summary`, when
+// given, adds the item counts.
+std::vector<store::Notification> RolloutFinished(const Notifier* notifier,
+                                                 const store::Rollout& rollout,
+                                                 store::RolloutStatus status,
+                                                 const store::ItemSummary* summary);
 
 // Operator actions behind POST /v1/rollouts/{id}/pause|resume|cancel. Each reads the rollout and
 // applies a compare-and-set: Aborted when it changed meanwhile (the caller may retry),
@@ -68,9 +81,11 @@ class Scheduler {
 //   resume: paused -> running (or scheduled if no wave has started yet)
 //   cancel: scheduled|running|paused -> cancelled, then every queued item of the rollout is
 //           marked cancelled (claimed under `owner`, then checkpointed); items a dispatcher is
-//           running finish and are not undone.
+//           running finish and are not undone. With a `notifier`, rollout.finished (status
+//           cancelled) is enqueued with the change.
 Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id);
 Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id);
-Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id, std::string_view owner);
+Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id,
+                                     std::string_view owner, const Notifier* notifier = nullptr);
 
 }  // namespace certdeploy::service

@@ -1,4 +1,4 @@
-// YAML configuration loading with key-path-and-line errors (yaml-cpp stays in this file).
+// YAML configuration loading with key-path-and-line errors (the reads: internal/yaml_reader.h).
 
 #include <yaml-cpp/yaml.h>
 
@@ -10,101 +10,17 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "config/config.h"
+#include "config/internal/yaml_reader.h"
 
 namespace certdeploy::config {
 namespace {
 
-// Thrown inside this file only, turned into a Status at the boundary.
-struct ConfigError {
-  std::string message;
-};
+using internal::ConfigError;
+using internal::YamlReader;
 
-class Loader {
+class Loader : public YamlReader {
  public:
-  Loader(std::string origin, std::filesystem::path base)
-      : origin_(std::move(origin)), base_(std::move(base)) {}
-
-  [[noreturn]] void Fail(const YAML::Node& node, const std::string& key,
-                         const std::string& problem) const {
-    std::string where = origin_;
-    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
-    throw ConfigError{where + ": " + key + ": " + problem};
-  }
-
-  // Refuses keys of `map` not in `allowed`.
-  void CheckKeys(const YAML::Node& map, const std::string& path,
-                 const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) Fail(map, path, "expected a mapping");
-    for (const auto& kv : map) {
-      std::string key = kv.first.as<std::string>();
-      if (!allowed.count(key)) {
-        std::string list;
-        for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Fail(kv.first, path + "." + key, "unknown key (expected one of: " + list + ")");
-      }
-    }
-  }
-
-  std::string String(const YAML::Node& parent, const std::string& path, const char* key,
-                     bool required, const std::string& fallback = "") const {
-    YAML::Node n = parent[key];
-    if (!n.IsDefined() || n.IsNull()) {
-      if (required) Fail(parent, path + "." + key, "is required");
-      return fallback;
-    }
-    if (!n.IsScalar()) Fail(n, path + "." + key, "expected a string");
-    std::string v = n.as<std::string>();
-    if (required && v.empty()) Fail(n, path + "." + key, "must not be empty");
-    return v;
-  }
-
-  int Int(const YAML::Node& parent, const std::string& path, const char* key, int fallback,
-          int min, int max) const {
-    YAML::Node n = parent[key];
-    if (!n.IsDefined() || n.IsNull()) return fallback;
-    int v = 0;
-    try {
-      v = n.as<int>();
-    } catch (const YAML::Exception&) {
-      Fail(n, path + "." + key, "expected an integer");
-    }
-    if (v < min || v > max) {
-      Fail(n, path + "." + key,
-           "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return v;
-  }
-
-  bool Bool(const YAML::Node& parent, const std::string& path, const char* key,
-            bool fallback) const {
-    YAML::Node n = parent[key];
-    if (!n.IsDefined() || n.IsNull()) return fallback;
-    try {
-      return n.as<bool>();
-    } catch (const YAML::Exception&) {
-      Fail(n, path + "." + key, "expected true or false");
-    }
-  }
-
-  std::vector<std::string> Strings(const YAML::Node& parent, const std::string& path,
-                                   const char* key) const {
-    YAML::Node n = parent[key];
-    std::vector<std::string> out;
-    if (!n.IsDefined() || n.IsNull()) return out;
-    if (!n.IsSequence()) Fail(n, path + "." + key, "expected a list");
-    for (const auto& item : n) {
-      if (!item.IsScalar()) Fail(item, path + "." + key, "expected a list of strings");
-      out.push_back(item.as<std::string>());
-    }
-    return out;
-  }
-
-  std::string Path(const std::string& p) const {
-    if (p.empty()) return p;
-    std::filesystem::path path(p);
-    if (path.is_relative()) path = base_ / path;
-    return path.lexically_normal().string();
-  }
+  using YamlReader::YamlReader;
 
   Config Load(const YAML::Node& root) {
     if (!root.IsMap()) Fail(root, "(top level)", "expected a mapping of sections");
@@ -118,7 +34,7 @@ class Loader {
     LoadPfx(root, c.pfx);
     LoadLimits(root, c.limits);
     LoadOutlook(root, c.profiles, c.outlook);
-    LoadService(root, c.service);
+    LoadService(root, c.pfx, c.service);
     return c;
   }
 
@@ -287,7 +203,7 @@ class Loader {
     out = std::move(o);
   }
 
-  void LoadService(const YAML::Node& root, std::optional<ServiceConfig>& out) {
+  void LoadService(const YAML::Node& root, const PfxConfig& pfx, std::optional<ServiceConfig>& out) {
     YAML::Node n = root["service"];
     if (!n.IsDefined() || n.IsNull()) return;
     CheckKeys(n, "service", {"listen", "tls", "store", "inbox", "apiKeys", "maxBodyBytes",
@@ -295,7 +211,7 @@ class Loader {
                              "leaseSeconds", "batchSize", "pollMillis", "reconcileIntervalSeconds", "requestTimeoutMillis",
                              "idleTimeoutMillis", "maxHeaderBytes", "maxConnectionsPerClient",
                              "pfxWorkersPerKey", "pfxWorkDeadlineMillis",
-                             "shutdownTimeoutSeconds"});
+                             "shutdownTimeoutSeconds", "webhooks"});
     ServiceConfig s;
     s.listen = String(n, "service", "listen", false, s.listen);
     std::string host;
@@ -340,6 +256,7 @@ class Loader {
         Int(n, "service", "pfxWorkDeadlineMillis", 20000, 100, 600000));
     s.shutdown_timeout =
         std::chrono::seconds(Int(n, "service", "shutdownTimeoutSeconds", 20, 1, 3600));
+    s.webhooks = LoadWebhooks(*this, n, pfx.expires_soon_days > 0 ? pfx.expires_soon_days : 30);
     out = std::move(s);
   }
 
@@ -357,10 +274,6 @@ class Loader {
     const std::string port = listen.substr(colon + 1);
     if (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) return false;
     return std::stoi(port) <= 65535;
-  }
-
-  static bool IsLoopbackHost(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
   }
 
   std::string StoreUrl(const YAML::Node& n) const {
@@ -415,9 +328,6 @@ class Loader {
     }
     return keys;
   }
-
-  std::string origin_;
-  std::filesystem::path base_;
 };
 
 }  // namespace

@@ -233,7 +233,8 @@ http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const 
                              const std::string& action) {
   Result<store::Rollout> r = action == "pause"    ? PauseRollout(*ctx.deps.store, id)
                       : action == "resume" ? ResumeRollout(*ctx.deps.store, id)
-                                           : CancelRollout(*ctx.deps.store, id, ctx.deps.owner);
+                                           : CancelRollout(*ctx.deps.store, id, ctx.deps.owner,
+                                                           ctx.deps.notifier);
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
   ctx.Audit(caller, "rollout." + action, "", "", std::string(store::RolloutStatusName(r->status)),
             "rollout " + id + " (" + r->name + ")");

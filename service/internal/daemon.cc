@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <optional>
+#include <vector>
 
 #include "base/log.h"
 #include "base/status_macros.h"
@@ -20,6 +22,9 @@
 #include "service/dispatcher.h"
 #include "deploy/graph_connection.h"
 #include "deploy/inventory.h"
+#include "graph/http_transport.h"
+#include "service/internal/notifier.h"
+#include "service/internal/webhook_sender.h"
 #include "service/metrics.h"
 #include "service/scheduler.h"
 
@@ -63,6 +68,10 @@ struct Daemon::Parts {
   std::optional<pkcs::ConnectorPublicKey> key;
   std::unique_ptr<deploy::GraphConnection> graph;
   Metrics metrics;
+  // Webhooks (service.webhooks); all three null without any.
+  std::unique_ptr<Notifier> notifier;
+  std::unique_ptr<graph::HttpTransport> webhook_transport;
+  std::unique_ptr<WebhookSender> webhooks;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Api> api;
@@ -109,6 +118,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   parts->random = &random;
   parts->owner = MakeOwner(random);
   const config::ServiceConfig& service = *parts->config.service;
+  // First, so that a missing secret stops the start before anything is opened.
+  Result<WebhookSecrets> webhook_secrets = ReadWebhookSecrets(service.webhooks);
+  if (!webhook_secrets.ok()) return webhook_secrets.status();
 
   Result<pkcs::ConnectorPublicKey> key =
       pkcs::ConnectorPublicKey::LoadFile(config.connector.public_key_file);
@@ -130,13 +142,25 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   if (!opened.ok()) return Status(opened.status()).WithContext("service.store");
   parts->store = std::move(*opened);
 
-  parts->scheduler = std::make_unique<Scheduler>(*parts->store, clock);
+  if (!service.webhooks.empty()) {
+    // Its own transport: Graph's extra CA (tenant.caFile) is not for the receivers.
+    Result<std::unique_ptr<graph::HttpTransport>> transport =
+        graph::NewCpprestTransport(graph::TransportOptions{});
+    if (!transport.ok()) return Status(transport.status()).WithContext("service.webhooks");
+    parts->webhook_transport = std::move(*transport);
+    parts->notifier = std::make_unique<Notifier>(service.webhooks, clock);
+    parts->webhooks =
+        std::make_unique<WebhookSender>(std::move(*webhook_secrets), *parts->store,
+                                        *parts->webhook_transport, clock, &parts->metrics);
+  }
+  parts->scheduler = std::make_unique<Scheduler>(*parts->store, clock, parts->notifier.get());
   DispatcherOptions dispatch;
   dispatch.owner = parts->owner;
   dispatch.lease = service.lease;
   dispatch.batch_size = service.batch_size;
   dispatch.retain_pfx_after_success = service.retain_pfx_after_success;
   dispatch.connector_key_fingerprint = parts->key->fingerprint();
+  dispatch.notifier = parts->notifier.get();
   parts->dispatcher = std::make_unique<Dispatcher>(*parts->store, parts->graph->client(),
                                                    parts->config, clock, &parts->metrics, dispatch);
 
@@ -156,6 +180,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   Daemon* self = daemon.get();
   deps.wake = [self] { self->Wake(); };
   deps.owner = p.owner;
+  deps.notifier = p.notifier.get();
   p.api = std::make_unique<Api>(std::move(deps));
 
   http::ServerOptions http;
@@ -248,12 +273,42 @@ void Daemon::RefreshCertificateMetricsIfDue() {
   p.metrics.SetCertificates(counts);
   CD_LOG_INFO("expiry watch: {} certificates, {} expiring within {} days, {} expired",
               rows->size(), counts.expiring, options.expiring_days, counts.expired);
+  NotifyExpiring(*rows, options.now);
+}
+
+// certificate.expiring: the store drops a notification whose dedupe key it has seen, so each
+// receiver hears of a certificate once per threshold however many passes (and restarts) see it.
+void Daemon::NotifyExpiring(const std::vector<deploy::InventoryRow>& rows, SystemTime now) {
+  Parts& p = *parts_;
+  if (p.notifier == nullptr || !p.notifier->Wants("certificate.expiring")) return;
+  std::vector<store::Notification> notify;
+  for (const deploy::InventoryRow& r : rows) {
+    // A superseded certificate was renewed already: nothing to warn about.
+    if (!r.superseded_by.empty()) continue;
+    std::vector<store::Notification> n = p.notifier->ForExpiring(
+        {r.user_principal_name, r.thumbprint, r.intended_purpose, r.expiration}, now);
+    notify.insert(notify.end(), std::make_move_iterator(n.begin()),
+                  std::make_move_iterator(n.end()));
+  }
+  if (notify.empty()) return;
+  Status s = p.store->EnqueueNotifications(notify);
+  if (!s.ok()) CD_LOG_WARN("expiry watch: enqueueing certificate.expiring: {}", s);
+}
+
+void Daemon::DeliverWebhooks() {
+  Parts& p = *parts_;
+  if (p.webhooks == nullptr) return;
+  Result<WebhookPassResult> pass = p.webhooks->RunOnce();
+  if (!pass.ok()) CD_LOG_WARN("webhooks: reading the outbox: {}", pass.status());
 }
 
 Duration Daemon::RunOnce() {
   const Duration wait = DispatchPass();
-  // After the batch, so that the counts include what it imported.
-  if (parts_->leader) RefreshCertificateMetricsIfDue();
+  // After the batch, so that the counts include what it imported and its notifications go out.
+  if (parts_->leader) {
+    RefreshCertificateMetricsIfDue();
+    DeliverWebhooks();
+  }
   return wait;
 }
 

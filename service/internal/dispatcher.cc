@@ -12,6 +12,7 @@
 #include "deploy/plan.h"
 #include "graph/intune.h"
 #include "service/internal/dispatcher_item.h"
+#include "service/internal/notifier.h"
 
 namespace certdeploy::service {
 
@@ -422,7 +423,8 @@ void Dispatcher::Succeed(Entry& e, bool reconciled, DispatchResult& result) {
 }
 
 bool Dispatcher::Release(Entry& e, store::ItemStatus status, const char* step, const Status& why,
-                         std::optional<store::AuditRecord> audit, DispatchResult& result) {
+                         std::optional<store::AuditRecord> audit, DispatchResult& result,
+                         std::vector<store::Notification> notify) {
   store::CheckpointUpdate c{.id = e.item.id,
                      .owner = options_.owner,
                      .status = status,
@@ -430,7 +432,8 @@ bool Dispatcher::Release(Entry& e, store::ItemStatus status, const char* step, c
                      .error_code = ErrorCode(why),
                      .error_message = std::string(why.message()),
                      .request_id = RequestId(why),
-                     .audit = std::move(audit)};
+                     .audit = std::move(audit),
+                     .notify = std::move(notify)};
   Status s = store_.Checkpoint(c);
   e.owned = false;
   if (!s.ok()) ++result.lost;
@@ -442,13 +445,31 @@ void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
   if (!Release(e, cancelled ? store::ItemStatus::kCancelled : store::ItemStatus::kFailed,
                cancelled ? "cancelled" : "failed", why,
                AuditOf(e, (cancelled ? "cancelled: " : "failed: ") + ErrorCode(why), RequestId(why)),
-               result)) {
+               result,
+               cancelled ? std::vector<store::Notification>{} : FailureNotifications(e, why))) {
     return;
   }
   ++(cancelled ? result.cancelled : result.failed);
   if (metrics_ != nullptr) metrics_->CountDispatch(cancelled ? "cancelled" : "failed");
   CD_LOG_WARN("item {} ({}) {}: {}", e.item.id, e.item.user_principal_name,
               cancelled ? "cancelled" : "failed", why);
+}
+
+std::vector<store::Notification> Dispatcher::FailureNotifications(const Entry& e,
+                                                                 const Status& why) const {
+  if (options_.notifier == nullptr || e.item.kind != store::ItemKind::kEnrollment) return {};
+  // Names, ids and error codes only: the error message never carries a secret (store/job.h).
+  const nlohmann::json data = {
+      {"id", e.item.id},
+      {"userPrincipalName", e.item.user_principal_name},
+      {"thumbprint", e.item.thumbprint},
+      {"intendedPurpose", e.item.intended_purpose},
+      {"error",
+       {{"code", ErrorCode(why)},
+        {"message", std::string(why.message())},
+        {"requestId", RequestId(why)}}}};
+  // An item fails once; the dedupe key makes sure of it should the outcome ever be recorded twice.
+  return options_.notifier->For("enrollment.failed", data, e.item.id);
 }
 
 void Dispatcher::HandBack(Entry& e, const Status& why, DispatchResult& result) {

@@ -2,8 +2,12 @@
 
 #include "service/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <sstream>
+
+#include "config/config.h"
 
 namespace certdeploy::service {
 namespace {
@@ -129,6 +133,13 @@ void Metrics::CountOffboarding(std::string_view outcome) {
   ++offboardings_[std::string(outcome)];
 }
 
+void Metrics::CountWebhookDelivery(std::string_view event, std::string_view outcome) {
+  const bool known = std::find(std::begin(config::kWebhookEvents), std::end(config::kWebhookEvents),
+                               event) != std::end(config::kWebhookEvents);
+  MutexLock lock(mu_);
+  ++webhooks_[{known ? std::string(event) : "other", std::string(outcome)}];
+}
+
 void Metrics::SetLeader(bool leader) {
   MutexLock lock(mu_);
   leader_ = leader;
@@ -175,6 +186,14 @@ std::string Metrics::Render(store::JobStore* store, const graph::WriteBudgetStat
   Header(out, "certdeploy_offboardings_total", "counter", "Offboardings ended, by outcome.");
   for (const auto& [outcome, n] : offboardings_) {
     out << "certdeploy_offboardings_total{outcome=\"" << Escape(outcome) << "\"} " << n << "\n";
+  }
+  if (!webhooks_.empty()) {
+    Header(out, "certdeploy_webhook_deliveries_total", "counter",
+           "Webhook delivery attempts by event and outcome (delivered, retried, dead).");
+    for (const auto& [key, n] : webhooks_) {
+      out << "certdeploy_webhook_deliveries_total{event=\"" << Escape(key.first)
+          << "\",outcome=\"" << Escape(key.second) << "\"} " << n << "\n";
+    }
   }
   Header(out, "certdeploy_http_requests_total", "counter", "REST requests by route and status.");
   for (const auto& [key, n] : requests_) {

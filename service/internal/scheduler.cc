@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/status_macros.h"
+#include "service/internal/notifier.h"
 #include "service/internal/scheduler_waves.h"
 
 namespace certdeploy::service {
@@ -28,6 +29,25 @@ Status NotApplicable(const store::Rollout& r, std::string_view action) {
 }
 
 }  // namespace
+
+std::vector<store::Notification> RolloutFinished(const Notifier* notifier,
+                                                 const store::Rollout& rollout,
+                                                 store::RolloutStatus status,
+                                                 const store::ItemSummary* summary) {
+  if (notifier == nullptr) return {};
+  nlohmann::json data = {{"id", rollout.id},
+                         {"name", rollout.name},
+                         {"status", store::RolloutStatusName(status)},
+                         {"dryRun", rollout.dry_run}};
+  if (summary != nullptr) {
+    data["counts"] = {{"succeeded", summary->succeeded},
+                      {"failed", summary->failed},
+                      {"cancelled", summary->cancelled},
+                      {"total", summary->total()}};
+  }
+  // A rollout ends once (compare-and-set); the key makes sure of it.
+  return notifier->For("rollout.finished", data, rollout.id);
+}
 
 Result<int> Scheduler::RunDue() {
   const store::RolloutStatus active[] = {store::RolloutStatus::kScheduled, store::RolloutStatus::kRunning};
@@ -104,6 +124,7 @@ Result<bool> Scheduler::Start(const store::Rollout& r, Duration first_delay) {
   update.expected_status = store::RolloutStatus::kScheduled;
   if (r.dry_run) {
     update.status = store::RolloutStatus::kSucceeded;
+    update.notify = RolloutFinished(notifier_, r, update.status, nullptr);
     ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
     if (applied) Audit(r, "rollout.finish", "succeeded: dry run");
     return applied;
@@ -163,6 +184,7 @@ Result<bool> Scheduler::Finish(const store::Rollout& r) {
   store::RolloutUpdate update;
   update.expected_status = store::RolloutStatus::kRunning;
   update.status = all.failed > 0 ? store::RolloutStatus::kFailed : store::RolloutStatus::kSucceeded;
+  update.notify = RolloutFinished(notifier_, r, update.status, &all);
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
   if (applied) {
     Audit(r, "rollout.finish",
@@ -201,7 +223,8 @@ Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id
   return store.UpdateRollout(id, update);
 }
 
-Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id, std::string_view owner) {
+Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id,
+                                     std::string_view owner, const Notifier* notifier) {
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
   if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning &&
       r.status != store::RolloutStatus::kPaused) {
@@ -210,6 +233,7 @@ Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id
   store::RolloutUpdate update;
   update.expected_status = r.status;
   update.status = store::RolloutStatus::kCancelled;
+  update.notify = RolloutFinished(notifier, r, update.status, nullptr);
   ASSIGN_OR_RETURN(store::Rollout cancelled, store.UpdateRollout(id, update));
   // Queued items will never run now: mark them, a page at a time.
   store::ClaimRequest claim;

@@ -22,7 +22,8 @@ constexpr char kSecret[] = "daemon-test-client-secret";
 
 }  // namespace
 
-DaemonHarness::DaemonHarness(HarnessOptions options) : tls_(options.tls) {
+DaemonHarness::DaemonHarness(HarnessOptions options)
+    : tls_(options.tls), clock_(options.clock != nullptr ? options.clock : &RealClock()) {
   dir_ = std::filesystem::temp_directory_path() /
          ("cd_daemon_" + std::to_string(::getpid()) + "_" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(dir_ / "inbox");
@@ -73,22 +74,30 @@ DaemonHarness::DaemonHarness(HarnessOptions options) : tls_(options.tls) {
     SSL_CTX_load_verify_locations(client_ctx_, cert_.cert_file.c_str(), nullptr);
     SSL_CTX_set_verify(client_ctx_, SSL_VERIFY_PEER, nullptr);
   }
-  const std::string path = (dir_ / "config.yaml").string();
-  std::ofstream(path) << y.str();
-  Result<config::Config> config = config::LoadConfig(path);
+  config_path_ = (dir_ / "config.yaml").string();
+  std::ofstream(config_path_) << y.str();
+  Restart();
+}
+
+bool DaemonHarness::Restart() {
+  if (daemon_) {
+    daemon_->RequestStop();
+    daemon_.reset();
+  }
+  Result<config::Config> config = config::LoadConfig(config_path_);
   if (!config.ok()) {
     error_ = "config: " + config.status().ToString();
-    return;
+    return false;
   }
-  Result<std::unique_ptr<Daemon>> daemon =
-      Daemon::Start(*config, RealClock(), RealRandom());
+  Result<std::unique_ptr<Daemon>> daemon = Daemon::Start(*config, *clock_, RealRandom());
   if (!daemon.ok()) {
     error_ = "daemon: " + daemon.status().ToString();
-    return;
+    return false;
   }
   daemon_ = std::move(*daemon);
   const std::string url = daemon_->url();
   port_ = std::atoi(url.substr(url.rfind(':') + 1).c_str());
+  return true;
 }
 
 DaemonHarness::~DaemonHarness() {

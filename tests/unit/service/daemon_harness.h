@@ -35,6 +35,7 @@ struct HarnessOptions {
   bool tls = false;
   size_t max_body_bytes = 64 * 1024;
   std::string extra_service_yaml;  // More keys under service:, each line indented by 2.
+  Clock* clock = nullptr;          // The daemon's clock; null: RealClock(). Must outlive it.
 };
 
 class DaemonHarness {
@@ -65,6 +66,10 @@ class DaemonHarness {
   // Runs `passes` daemon passes (election, scheduler, one dispatcher batch each).
   void Dispatch(int passes = 8);
 
+  // Stops the daemon and starts a new one on the same config and store (a process restart).
+  // False (see error()) when it does not start again.
+  bool Restart();
+
  private:
   std::filesystem::path dir_;
   TestCert cert_;
@@ -72,6 +77,8 @@ class DaemonHarness {
   std::unique_ptr<Daemon> daemon_;
   int port_ = 0;
   bool tls_ = false;
+  Clock* clock_ = nullptr;
+  std::string config_path_;
   SSL_CTX* client_ctx_ = nullptr;
   std::string error_;
 };

@@ -14,6 +14,7 @@
 #include "graph/intune.h"
 #include "pkcs/seal.h"
 #include "service/internal/dispatcher_item.h"
+#include "service/internal/notifier.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_graph_client.h"
 #include "tests/support/faulty_job_store.h"
@@ -430,6 +431,38 @@ TEST_F(DispatcherTest, AGraphRejectionFailsTheItemWithItsRequestId) {
   ASSERT_THAT(audit.status(), IsOk());
   EXPECT_EQ(audit->front().outcome, "failed: BadRequest");
   EXPECT_EQ(audit->front().request_ids, "req-42");
+}
+
+TEST_F(DispatcherTest, AFailedEnrollmentEnqueuesEnrollmentFailedWithItsOutcome) {
+  Notifier notifier({{"https://h.example/x", {"enrollment.failed"}, "S", {30}}}, clock_);
+  DispatcherOptions o = Options();
+  o.notifier = &notifier;
+  store::WorkItem queued = Enroll("alice.pfx", "alice@contoso.com");
+  graph_.Inject({"POST", kPfxPath, Fault::kError, UnavailableError("503 from Graph"), 3});
+  Dispatcher dispatcher(*store_, graph_, config_, clock_, &metrics_, o);
+  EXPECT_EQ(dispatcher.RunOnce()->handed_back, 1);
+  EXPECT_THAT(store_->ListNotifications(10).value(), ::testing::IsEmpty()) << "not final yet";
+
+  StatusDetails d{400, "BadRequest", "req-42", std::nullopt};
+  graph_.Inject({"POST", kPfxPath, Fault::kError,
+                 Status(StatusCode::kInvalidArgument, "An error has occurred", d)});
+  EXPECT_EQ(dispatcher.RunOnce()->failed, 1);
+  Result<std::vector<store::Notification>> outbox = store_->ListNotifications(10);
+  ASSERT_THAT(outbox.status(), IsOk());
+  ASSERT_EQ(outbox->size(), 1u);
+  const store::Notification& n = outbox->front();
+  EXPECT_EQ(n.event, "enrollment.failed");
+  EXPECT_EQ(n.dedupe_key, "enrollment.failed https://h.example/x " + queued.id);
+  const nlohmann::json data = nlohmann::json::parse(n.body)["data"];
+  EXPECT_EQ(data["id"], queued.id);
+  EXPECT_EQ(data["userPrincipalName"], "alice@contoso.com");
+  EXPECT_EQ(data["thumbprint"], queued.thumbprint);
+  EXPECT_EQ(data["error"]["code"], "BadRequest");
+  EXPECT_EQ(data["error"]["requestId"], "req-42");
+  // Names, ids and codes only: neither the sealed password nor the PFX.
+  EXPECT_EQ(n.body.find(queued.sealed_password), std::string::npos);
+  EXPECT_EQ(n.body.find(FixturePassword().RevealAsString()), std::string::npos);
+  EXPECT_EQ(data.size(), 5u) << data.dump();
 }
 
 TEST_F(DispatcherTest, WhenAProfileCannotBeCreatedNothingIsImported) {

@@ -6,12 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
-
+#include "service/internal/notifier.h"
 #include "service/internal/scheduler_waves.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/temp_sqlite_store.h"
 
 namespace certdeploy::service {
 namespace {
@@ -19,6 +18,7 @@ namespace {
 using ::certdeploy::testing::FakeClock;
 using ::certdeploy::testing::IsOk;
 using ::certdeploy::testing::StatusIs;
+using ::certdeploy::testing::TempSqliteStore;
 using std::chrono::hours;
 using std::chrono::minutes;
 
@@ -33,19 +33,7 @@ MATCHER_P(Holds, m, "is OK and holds a matching value") {
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cd_sched_" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir_);
-    Result<std::unique_ptr<store::JobStore>> store =
-        store::OpenJobStore("sqlite:" + (dir_ / "s.db").string(), clock_);
-    ASSERT_THAT(store.status(), IsOk());
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { ASSERT_THAT(store_.status(), IsOk()); }
 
   // A rollout of `count` items starting at `start` with `waves`.
   std::string Create(int count, const std::vector<Wave>& waves, SystemTime start,
@@ -104,8 +92,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::filesystem::path dir_;
-  std::unique_ptr<store::JobStore> store_;
+  TempSqliteStore store_{clock_};
   int next_ = 0;
 };
 
@@ -333,6 +320,64 @@ TEST(WavesTest, ParseAndAssign) {
   for (const char* b : bad) {
     EXPECT_THAT(ParseWaves(nlohmann::json::parse(b)), StatusIs(StatusCode::kInvalidArgument)) << b;
   }
+}
+
+// The rollout.finished bodies in the outbox, oldest first.
+std::vector<nlohmann::json> Finished(store::JobStore& store) {
+  std::vector<nlohmann::json> out;
+  Result<std::vector<store::Notification>> all = store.ListNotifications(100);
+  EXPECT_THAT(all.status(), IsOk());
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    if (it->event == "rollout.finished") out.push_back(nlohmann::json::parse(it->body));
+  }
+  return out;
+}
+
+TEST_F(SchedulerTest, AnEndedRolloutEnqueuesRolloutFinishedWithItsCounts) {
+  Notifier notifier({{"https://h.example/x", {"rollout.finished"}, "S", {30}}}, clock_);
+  const std::string id = Create(4, {{100, Duration::zero()}}, clock_.Now());
+  Scheduler scheduler(*store_, clock_, &notifier);
+  EXPECT_THAT(scheduler.RunDue(), Holds(1));
+  EXPECT_EQ(Complete(id, 1, /*failures=*/1), 4);
+  EXPECT_TRUE(Finished(*store_).empty());  // Not before it ends.
+  // With 1 of 4 failed (25 %) the wave halts the rollout: paused is not an end.
+  EXPECT_THAT(scheduler.RunDue(), Holds(1));
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kPaused);
+  EXPECT_TRUE(Finished(*store_).empty());
+  ASSERT_THAT(ResumeRollout(*store_, id).status(), IsOk());
+  EXPECT_THAT(scheduler.RunDue(), Holds(1));
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kFailed);
+  EXPECT_THAT(scheduler.RunDue(), Holds(0));
+
+  const std::vector<nlohmann::json> finished = Finished(*store_);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(finished[0]["data"]["id"], id);
+  EXPECT_EQ(finished[0]["data"]["name"], "test");
+  EXPECT_EQ(finished[0]["data"]["status"], "failed");
+  EXPECT_EQ(finished[0]["data"]["counts"]["succeeded"], 3);
+  EXPECT_EQ(finished[0]["data"]["counts"]["failed"], 1);
+  EXPECT_EQ(finished[0]["data"]["counts"]["total"], 4);
+}
+
+TEST_F(SchedulerTest, DryRunAndCancelledRolloutsEnqueueRolloutFinishedToo) {
+  Notifier notifier({{"https://h.example/x", {"rollout.finished"}, "S", {30}}}, clock_);
+  const std::string dry = Create(1, {{100, Duration::zero()}}, clock_.Now(), 5, /*dry_run=*/true);
+  Scheduler scheduler(*store_, clock_, &notifier);
+  EXPECT_THAT(scheduler.RunDue(), Holds(1));
+  const std::string cancelled = Create(2, {{100, Duration::zero()}}, clock_.Now() + hours(1));
+  ASSERT_THAT(CancelRollout(*store_, cancelled, "api", &notifier).status(), IsOk());
+
+  const std::vector<nlohmann::json> finished = Finished(*store_);
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[0]["data"]["id"], dry);
+  EXPECT_EQ(finished[0]["data"]["status"], "succeeded");
+  EXPECT_EQ(finished[0]["data"]["dryRun"], true);
+  EXPECT_EQ(finished[1]["data"]["id"], cancelled);
+  EXPECT_EQ(finished[1]["data"]["status"], "cancelled");
+  // Without a notifier (no webhooks configured) nothing is enqueued.
+  const std::string quiet = Create(1, {{100, Duration::zero()}}, clock_.Now() + hours(1));
+  ASSERT_THAT(CancelRollout(*store_, quiet, "api").status(), IsOk());
+  EXPECT_EQ(Finished(*store_).size(), 2u);
 }
 
 }  // namespace
