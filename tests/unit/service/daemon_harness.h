@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/random.h"
 #include "sandbox/sandbox.h"
@@ -64,6 +65,10 @@ class DaemonHarness {
 
   // Runs `passes` daemon passes (election, scheduler, one dispatcher batch each).
   void Dispatch(int passes = 8);
+
+  // Enrolls the test PKI's alice.pfx and bob.pfx (as HR, not yet dispatched) and returns the two
+  // enrollment ids. A refusal is a test failure (ADD_FAILURE) and leaves its id out.
+  std::vector<std::string> EnrollAliceAndBob();
 
  private:
   std::filesystem::path dir_;
