@@ -102,18 +102,22 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
 
 // ---- certdeploy inventory ----
 //
-//   certdeploy inventory --config FILE [--upn U] [--expiring-within DAYS] [--output text|json|csv]
+//   certdeploy inventory --config FILE [--upn U [--devices]] [--expiring-within DAYS]
+//                        [--output text|json|csv]
 //
 // What the tenant holds: one row per userPfxCertificate (all of them, or the user's), with its
 // dates, its status (valid, expiring within DAYS or pfx.expiresSoonDays, expired) and the newer
 // certificate of the same user and purpose that supersedes it. --expiring-within keeps only the
-// rows expiring within DAYS, expired ones included. GET requests only.
+// rows expiring within DAYS, expired ones included. --devices adds what devices reported for the
+// imported-PFX profile delivering each row (deploy/inventory.h): indented lines in text, a
+// "devices" array in JSON; it needs --upn and is refused with csv. GET requests only.
 // Exit codes: 0 ok; 2 usage or configuration error; 3 Graph or authentication failure.
 struct InventoryArgs {
   std::string config;
   std::string upn;                     // "" = every user.
   std::optional<int> expiring_within;  // Days.
   std::string output = "text";         // "text" | "json" | "csv"
+  bool devices = false;                // Per-device reports; needs `upn`, not with csv.
 };
 int RunInventory(const InventoryArgs& args, std::ostream& out, std::ostream& err);
 

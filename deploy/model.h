@@ -58,6 +58,8 @@ bool SmimeSettingsMatch(const std::map<std::string, std::string>& have, const Ap
 std::string TrustedRootType(config::Platform platform);
 // "#microsoft.graph.iosImportedPFXCertificateProfile", ...
 std::string ImportedPfxType(config::Platform platform);
+// The platform whose ImportedPfxType is `odata_type`; nullopt for any other type.
+std::optional<config::Platform> ImportedPfxPlatform(std::string_view odata_type);
 
 struct DesiredTrustedProfile {
   config::Platform platform = config::Platform::kIos;

@@ -103,6 +103,56 @@ nlohmann::json ToJson(const UserPfxCertificate& record);
 // Errors: kInternal naming the missing or malformed field.
 Result<UserPfxCertificate> UserPfxCertificateFromJson(const nlohmann::json& json);
 
+// ---- Reports: deviceConfigurationDeviceStatus (beta) ------------------------------------------
+//
+// Per-device state of one deviceConfiguration, read from
+// GET /beta/deviceManagement/deviceConfigurations/{id}/deviceStatuses
+// (https://learn.microsoft.com/graph/api/intune-deviceconfig-deviceconfigurationdevicestatus-list
+// ?view=graph-rest-beta; resource:
+// https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-deviceconfigurationdevicestatus
+// ?view=graph-rest-beta). The resource page says support for the entity "is being deprecated
+// starting May 2026"; whether Intune fills it for imported-PFX profiles is not documented.
+
+// complianceStatus (https://learn.microsoft.com/graph/api/resources/intune-shared-compliancestatus
+// ?view=graph-rest-beta): the eight members the resource lists, plus kUnrecognized for a value
+// the doc does not list (Graph may add members); its text is kept in status_text.
+enum class ComplianceStatus {
+  kUnknown,
+  kNotApplicable,
+  kCompliant,
+  kRemediated,
+  kNonCompliant,
+  kError,
+  kConflict,
+  kNotAssigned,
+  kUnrecognized,
+};
+// The camelCase member name ("nonCompliant"); "unrecognized" for kUnrecognized.
+std::string_view ToString(ComplianceStatus status);
+// Exact (case-sensitive) member names; anything else is kUnrecognized.
+ComplianceStatus ParseComplianceStatus(std::string_view name);
+
+// #microsoft.graph.deviceConfigurationDeviceStatus: every property the beta resource lists.
+struct DeviceConfigurationDeviceStatus {
+  std::string id;
+  std::string device_display_name;
+  std::string user_name;  // The user's display name as reported.
+  std::string device_model;
+  std::optional<int> platform;  // Int32; the doc gives no mapping of its values.
+  std::optional<SystemTime> compliance_grace_period_expiration_date_time;
+  ComplianceStatus status = ComplianceStatus::kUnknown;
+  std::string status_text;  // As Graph sent it ("" when absent or null).
+  std::optional<SystemTime> last_reported_date_time;
+  std::string user_principal_name;
+
+  bool operator==(const DeviceConfigurationDeviceStatus&) const = default;
+};
+
+// Parses one entry. "id" is required; the other properties may be absent or null. Errors:
+// kInternal naming a missing id, a property of the wrong JSON type or a malformed date.
+Result<DeviceConfigurationDeviceStatus> DeviceConfigurationDeviceStatusFromJson(
+    const nlohmann::json& json);
+
 // ---- Endpoints ----------------------------------------------------------------------------------
 
 // Stateless wrapper: thread-safe as far as `client` is. `client` must outlive it.
@@ -158,6 +208,17 @@ class IntuneApi {
   // microsoft-graph-docs#15359); the cast form is the same bound action, valid OData.
   Status AssignMobileAppConfiguration(std::string_view id,
                                       const std::vector<nlohmann::json>& assignments);
+
+  // GET .../deviceConfigurations/{id}/deviceStatuses (all pages, @odata.nextLink followed). Needs
+  // DeviceManagementConfiguration.Read.All. Errors: kNotFound for an unknown profile, else as
+  // GraphClient; kInternal for a malformed entry.
+  Result<std::vector<DeviceConfigurationDeviceStatus>> ListDeviceStatuses(
+      std::string_view configuration_id);
+  // The entries of ListDeviceStatuses whose userPrincipalName equals `upn` ignoring ASCII case.
+  // The list doc documents no $filter for this collection, so all pages are read and filtered
+  // here.
+  Result<std::vector<DeviceConfigurationDeviceStatus>> ListDeviceStatusesForUser(
+      std::string_view configuration_id, std::string_view upn);
 
   // userPfxCertificates.
   Result<std::vector<UserPfxCertificate>> ListUserPfxCertificates();

@@ -11,7 +11,8 @@
 // could not use. It adds what a test needs and Graph never gives: a sliding-window write budget
 // answering 429 + Retry-After, injected latency and latency spikes, random 503s, random 429s
 // beyond the budget, random "drop after commit" faults, and inspection endpoints
-// (GET /_sandbox/state, GET /_sandbox/stats, POST /_sandbox/reset).
+// (GET /_sandbox/state, GET /_sandbox/stats, POST /_sandbox/reset), and a way to play the devices
+// that report into a profile's deviceStatuses (POST /_sandbox/deviceStatuses).
 //
 // Two ways to use it:
 //
@@ -32,6 +33,7 @@
 //   POST /{tenant}/oauth2/v2.0/token                        (no bearer)
 //   GET  /{v1.0|beta}/users/{upn-or-id}, /beta/users?$filter=userPrincipalName eq '...'
 //   /beta/deviceManagement/deviceConfigurations[/{id}[/assign|/assignments]]
+//     .../{id}/deviceStatuses[/{statusId}]   GET only (paged), 404 for an unknown profile
 //   /beta/deviceManagement/userPfxCertificates[/{id} | ('{id}') | ({id})]
 //   /{v1.0|beta}/deviceAppManagement/mobileApps[/{id} | ('{id}')]
 //       GET (paged), POST 201, PATCH 200 + object, DELETE 204. Types: #microsoft.graph.iosStoreApp
@@ -48,6 +50,8 @@
 //   Enum literals of the app types are matched ignoring case and answered in camelCase.
 //   POST /{v1.0|beta}/$batch                                (<= 20 requests, dependsOn supported)
 //   GET /_sandbox/state, GET /_sandbox/stats, POST /_sandbox/reset   (no bearer, no budget)
+//   POST /_sandbox/deviceStatuses  {"configurationId","userPrincipalName","deviceDisplayName",
+//                                   "status", ...}: a device reports for a profile (README)
 
 #pragma once
 
@@ -175,7 +179,8 @@ class SandboxTenant {
   // empty), headers, body. Never throws.
   virtual http::ServerResponse Handle(const http::ServerRequest& request) = 0;
 
-  // {"deviceConfigurations":[... each with "assignments":[...]], "userPfxCertificates":[...],
+  // {"deviceConfigurations":[... each with "assignments":[...] and, when a device reported,
+  //  "deviceStatuses":[...]], "userPfxCertificates":[...],
   //  "mobileApps":[...], "mobileAppConfigurations":[... each with "assignments":[...]]}, each in
   // creation order as /beta renders it, secrets masked as Graph masks them. Same as
   // GET /_sandbox/state.

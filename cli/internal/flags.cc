@@ -75,6 +75,9 @@ void AddInventory(CLI::App& app, InventoryArgs& args) {
   cmd->add_option("--output", args.output, "text | json | csv")
       ->check(CLI::IsMember({"text", "json", "csv"}))
       ->capture_default_str();
+  cmd->add_flag("--devices", args.devices,
+                "Also show what each device reported for the profile delivering the certificate "
+                "(needs --upn; text or json)");
 }
 
 void AddRemove(CLI::App& app, RemoveArgs& args) {

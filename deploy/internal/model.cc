@@ -41,6 +41,15 @@ std::string ImportedPfxType(config::Platform platform) {
   return "";
 }
 
+std::optional<config::Platform> ImportedPfxPlatform(std::string_view odata_type) {
+  for (config::Platform p : {config::Platform::kIos, config::Platform::kMacOs,
+                             config::Platform::kAndroidWorkProfile,
+                             config::Platform::kAndroidDeviceOwner, config::Platform::kWindows}) {
+    if (odata_type == ImportedPfxType(p)) return p;
+  }
+  return std::nullopt;
+}
+
 std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
                                             const std::vector<std::string>& emails,
                                             const ObservedUser* user) {

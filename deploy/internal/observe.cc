@@ -90,8 +90,7 @@ std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& con
   if (!configuration.is_object()) return std::nullopt;
   const std::string type = StringField(configuration, "@odata.type");
   const bool trusted = IsTrustedType(type);
-  bool imported = false;
-  for (config::Platform p : kPlatforms) imported = imported || type == ImportedPfxType(p);
+  const bool imported = ImportedPfxPlatform(type).has_value();
   if (!trusted && !imported) return std::nullopt;
   ObservedProfile profile;
   profile.id = StringField(configuration, "id");

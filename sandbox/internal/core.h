@@ -90,6 +90,23 @@ Reply HandleMobileApps(const Operation& op, TenantCore& core);
 // /deviceAppManagement/mobileAppConfigurations[...] (app_configurations.cc)
 Reply HandleMobileAppConfigurations(const Operation& op, TenantCore& core);
 
+// GET of a collection a deviceConfiguration holds, `record.*member` (its assignments or its device
+// reports), addressed as ".../deviceConfigurations/{id}/<segment>": paged ($top, $skiptoken,
+// $select; other $-options 400), 404 for an unknown profile. (device_configurations.cc)
+Reply ListProfileMembers(const Operation& op, TenantCore& core, const std::string& id,
+                         json ConfigRecord::*member, const std::string& segment);
+// .../deviceConfigurations/{config_id}/deviceStatuses[/{statusId}] (device_statuses.cc); `rest`
+// starts at "deviceStatuses". GET only; 404 for an unknown profile.
+Reply HandleDeviceStatuses(const Operation& op, TenantCore& core, const std::string& config_id,
+                           const std::vector<std::string>& rest);
+// POST /_sandbox/deviceStatuses (device_statuses.cc): a device reports `status` for a profile
+// and a user. Body {"configurationId", "userPrincipalName", "deviceDisplayName", "status"
+// (a complianceStatus member), optional "lastReportedDateTime" (default now), "deviceModel",
+// "platform" (Int32), "userName"}. 201 + the entry as Graph lists it; 400 for a bad body or an
+// unknown user, 404 for an unknown profile. A second report of the same user and device in the
+// same profile replaces the first (same id).
+Reply SeedDeviceStatus(const std::string& body, const RequestContext& ctx, TenantCore& core);
+
 // Graph representations (secrets masked), shared with /_sandbox/state. `beta` selects the
 // /beta property set (a superset of v1.0's).
 json RenderConfig(const ConfigRecord& record, bool with_assignments);

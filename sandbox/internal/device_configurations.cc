@@ -235,7 +235,10 @@ Reply Assign(const Operation& op, TenantCore& core, const std::string& id) {
   return reply;
 }
 
-Reply ListAssignments(const Operation& op, TenantCore& core, const std::string& id) {
+}  // namespace
+
+Reply ListProfileMembers(const Operation& op, TenantCore& core, const std::string& id,
+                         json ConfigRecord::*member, const std::string& segment) {
   const RequestContext& ctx = *op.context;
   if (auto refusal = CheckQueryOptions(op, {"$top", "$skiptoken", "$select"})) {
     return FromRefusal(ctx, *refusal);
@@ -246,17 +249,15 @@ Reply ListAssignments(const Operation& op, TenantCore& core, const std::string& 
     auto it = core.state.configs.find(id);
     if (it == core.state.configs.end()) return NotFound(op, id);
     uint64_t n = 0;
-    for (const auto& a : it->second.assignments) items.push_back({SeqKey(n++), a});
+    for (const auto& a : it->second.*member) items.push_back({SeqKey(n++), a});
   }
   auto page = MakePage(op, std::move(items), core.page_size,
-                       "deviceManagement/deviceConfigurations('" + id + "')/assignments");
+                       "deviceManagement/deviceConfigurations('" + id + "')/" + segment);
   if (auto* refusal = std::get_if<Refusal>(&page)) return FromRefusal(ctx, *refusal);
   Reply reply;
   reply.body = std::move(std::get<json>(page));
   return reply;
 }
-
-}  // namespace
 
 json RenderConfig(const ConfigRecord& record, bool with_assignments) {
   const json& p = record.props;
@@ -333,8 +334,11 @@ Reply HandleDeviceConfigurations(const Operation& op, TenantCore& core) {
   if (rest.size() == 1 && rest[0] == "assign") {
     return op.method == "POST" ? Assign(op, core, *id) : MethodNotAllowed(op);
   }
+  if (rest[0] == "deviceStatuses") return HandleDeviceStatuses(op, core, *id, rest);
   if (rest.size() == 1 && rest[0] == "assignments") {
-    return op.method == "GET" ? ListAssignments(op, core, *id) : MethodNotAllowed(op);
+    return op.method == "GET"
+               ? ListProfileMembers(op, core, *id, &ConfigRecord::assignments, "assignments")
+               : MethodNotAllowed(op);
   }
   return UnknownSegment(op, rest[0]);
 }

@@ -87,9 +87,33 @@ Status PutRecord(const json& j, std::map<std::string, ConfigRecord>* records, ui
   ConfigRecord record;
   RETURN_IF_ERROR(ConfigFromJournal(j, &record));
   auto it = records->find(record.id);
-  if (it != records->end()) record.assignments = std::move(it->second.assignments);
+  if (it != records->end()) {
+    record.assignments = std::move(it->second.assignments);
+    record.device_statuses = std::move(it->second.device_statuses);
+  }
   *next_seq = std::max(*next_seq, record.seq + 1);
   (*records)[record.id] = std::move(record);
+  return OkStatus();
+}
+
+// Adds a device report to a deviceConfiguration, or replaces the one with the same id.
+Status PutDeviceStatus(const json& entry, std::map<std::string, ConfigRecord>* configs) {
+  if (!entry.contains("id") || !entry["id"].is_string()) {
+    return InvalidArgumentError("putDeviceStatus without id");
+  }
+  const json status = entry.value("status", json());
+  if (!status.is_object() || !status.contains("id") || !status["id"].is_string()) {
+    return InvalidArgumentError("putDeviceStatus without a status object with an id");
+  }
+  auto it = configs->find(entry["id"].get<std::string>());
+  if (it == configs->end()) return InvalidArgumentError("putDeviceStatus for an unknown profile");
+  for (json& existing : it->second.device_statuses) {
+    if (existing.value("id", "") == status["id"]) {
+      existing = status;
+      return OkStatus();
+    }
+  }
+  it->second.device_statuses.push_back(status);
   return OkStatus();
 }
 
@@ -167,6 +191,7 @@ Status TenantState::Apply(const json& entry) {
   if (op == "putConfig") return PutRecord(entry.value("config", json()), &configs, &next_seq);
   if (op == "deleteConfig") return erase(&configs);
   if (op == "setAssignments") return set_assignments(&configs);
+  if (op == "putDeviceStatus") return PutDeviceStatus(entry, &configs);
   if (op == "putApp") return PutRecord(entry.value("app", json()), &apps, &next_seq);
   if (op == "deleteApp") return erase(&apps);
   if (op == "putAppConfig") {

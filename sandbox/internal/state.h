@@ -6,6 +6,7 @@
 //   {"op":"putConfig","config":{...}}         create or replace a deviceConfiguration
 //   {"op":"deleteConfig","id":"..."}
 //   {"op":"setAssignments","id":"...","assignments":[...]}
+//   {"op":"putDeviceStatus","id":"...","status":{...}}   add or replace (by id) a device report
 //   {"op":"putPfx","record":{...}}            create or replace a userPfxCertificate
 //   {"op":"deletePfx","id":"..."}
 //   {"op":"putApp","app":{...}}              create or replace a mobileApp
@@ -43,6 +44,9 @@ struct ConfigRecord {
   json props = json::object();  // Validated client-settable properties (no @odata.type/id).
   std::string root_sha1;        // Trusted roots: SHA-1 of the certificate (duplicate detection).
   json assignments = json::array();  // deviceConfigurationAssignment objects as returned.
+  // deviceConfigurationDeviceStatus objects as returned (deviceConfigurations only), in report
+  // order. Seeded through /_sandbox/deviceStatuses; kept across PATCHes of the profile.
+  json device_statuses = json::array();
 };
 
 struct PfxRecord {

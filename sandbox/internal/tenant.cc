@@ -106,7 +106,7 @@ http::ServerResponse SandboxTenantImpl::Handle(const http::ServerRequest& reques
   }
   const auto& seg = target->segments;
   if (!seg.empty() && seg[0] == "_sandbox") {
-    return ToServerResponse(ctx, Inspect(request.method, seg, ctx));
+    return ToServerResponse(ctx, Inspect(request, seg, ctx));
   }
 
   stats_.EnterRequest();
@@ -206,12 +206,15 @@ Reply SandboxTenantImpl::Dispatch(const Operation& op) {
   return UnknownSegment(op, name);
 }
 
-Reply SandboxTenantImpl::Inspect(const std::string& method,
+Reply SandboxTenantImpl::Inspect(const http::ServerRequest& request,
                                  const std::vector<std::string>& segments,
                                  const RequestContext& ctx) {
   Reply reply;
+  const std::string& method = request.method;
   std::string what = segments.size() == 2 ? segments[1] : "";
-  if (method == "GET" && what == "state") {
+  if (method == "POST" && what == "deviceStatuses") {
+    reply = SeedDeviceStatus(request.body, ctx, *core_);
+  } else if (method == "GET" && what == "state") {
     reply.body = State();
   } else if (method == "GET" && what == "stats") {
     reply.body = StatsJson();
@@ -224,7 +227,7 @@ Reply SandboxTenantImpl::Inspect(const std::string& method,
   } else {
     reply = GraphError(ctx, 404, "NotFound",
                        "Sandbox inspection endpoints: GET /_sandbox/state, GET /_sandbox/stats, "
-                       "POST /_sandbox/reset.");
+                       "POST /_sandbox/reset, POST /_sandbox/deviceStatuses.");
   }
   return reply;
 }
@@ -244,7 +247,9 @@ nlohmann::json SandboxTenantImpl::State() const {
               {"mobileApps", json::array()},
               {"mobileAppConfigurations", json::array()}};
   for (const ConfigRecord* record : in_order(core_->state.configs)) {
-    out["deviceConfigurations"].push_back(RenderConfig(*record, true));
+    json config = RenderConfig(*record, true);
+    if (!record->device_statuses.empty()) config["deviceStatuses"] = record->device_statuses;
+    out["deviceConfigurations"].push_back(std::move(config));
   }
   for (const auto& [id, record] : core_->state.pfx) {
     out["userPfxCertificates"].push_back(RenderPfx(record));

@@ -39,8 +39,8 @@ class SandboxTenantImpl final : public SandboxTenant {
   Reply Dispatch(const Operation& op);
   // POST /{version}/$batch (batch.cc).
   Reply HandleBatch(const Operation& op);
-  // GET /_sandbox/state|stats, POST /_sandbox/reset.
-  Reply Inspect(const std::string& method, const std::vector<std::string>& segments,
+  // GET /_sandbox/state|stats, POST /_sandbox/reset, POST /_sandbox/deviceStatuses.
+  Reply Inspect(const http::ServerRequest& request, const std::vector<std::string>& segments,
                 const RequestContext& ctx);
   bool Chance(double p);
   // The injected latency of one response: `latency`, plus `spike_latency` with `spike_rate`.

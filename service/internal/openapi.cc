@@ -159,7 +159,25 @@ Json Schemas() {
           {"expirationDateTime", {{"type", "string"}, {"format", "date-time"}}},
           {"status", {{"enum", {"valid", "expiring", "expired"}}}},
           {"supersededBy", {{"type", {"string", "null"}}}},
-          {"id", {{"type", "string"}}}}}}},
+          {"id", {{"type", "string"}}},
+          {"devices",
+           {{"type", "array"},
+            {"description",
+             "devices=true only: what devices reported for the imported-PFX profile delivering "
+             "the certificate (Graph beta deviceStatuses). Empty means nothing was reported, "
+             "not that nothing was delivered."},
+            {"items", Ref("DeviceDelivery")}}}}}}},
+      {"DeviceDelivery",
+       {{"type", "object"},
+        {"properties",
+         {{"deviceDisplayName", {{"type", "string"}}},
+          {"platform", {{"type", "string"}, {"description", "The profile's platform"}}},
+          {"status",
+           {{"type", "string"},
+            {"description",
+             "Graph complianceStatus as sent: unknown, notApplicable, compliant, remediated, "
+             "nonCompliant, error, conflict, notAssigned (or a newer value)"}}},
+          {"lastReportedDateTime", {{"type", {"string", "null"}}, {"format", "date-time"}}}}}}},
       {"CertificatePage",
        {{"type", "object"},
         {"properties",
@@ -235,7 +253,8 @@ nlohmann::json OpenApiDocument() {
   Json certificates = Operation(
       "The tenant's user certificates with expiry, read from Graph (newest view, paged)", "read",
       Errors({{"200", JsonBody("A page of certificates", Ref("CertificatePage"))},
-              {"400", Problem("Bad upn, expiringWithinDays, pageSize or cursor")},
+              {"400", Problem("Bad upn, expiringWithinDays, pageSize, cursor or devices; "
+                              "devices=true without upn (devices-require-upn)")},
               {"503", Problem("Graph unavailable")}}));
   auto query = [](const char* name, Json schema, const char* description) {
     return Json{{"name", name}, {"in", "query"}, {"schema", std::move(schema)},
@@ -247,7 +266,9 @@ nlohmann::json OpenApiDocument() {
              "Only certificates expiring within this many days, expired ones included"),
        query("pageSize", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}},
              "Rows per page (default 100)"),
-       query("cursor", {{"type", "integer"}, {"minimum", 0}}, "From nextLink")});
+       query("cursor", {{"type", "integer"}, {"minimum", 0}}, "From nextLink"),
+       query("devices", {{"type", "boolean"}, {"default", false}},
+             "Add each certificate's per-device report (needs upn)")});
   paths["/v1/certificates"]["get"] = certificates;
   Json create_rollout =
       Operation("Schedule a rollout of a manifest from the inbox, in waves", "rollouts",

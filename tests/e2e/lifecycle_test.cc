@@ -1,11 +1,13 @@
 // End-to-end tests of the yearly life of certificates against `certdeploy sandbox`: a renewal
 // imports the next certificate beside the old one, `certdeploy inventory` lists what the tenant
-// holds (text, JSON, CSV, --upn, --expiring-within), and `certdeploy remove` offboards a user.
+// holds (text, JSON, CSV, --upn, --expiring-within, --devices with reports seeded in the sandbox),
+// and `certdeploy remove` offboards a user.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 
 #include "tests/e2e/plan_apply_fixtures.h"
 
@@ -27,6 +29,16 @@ class LifecycleTest : public ::testing::Test {
   CommandResult Apply(const std::string& manifest) {
     return Certdeploy({"apply", "--config", config_, "--manifest", manifest, "--yes"});
   }
+  // Applies a manifest of Alice's and Bob's fixture PFX files and returns its path.
+  std::string ApplyAliceAndBob() {
+    const std::string manifest = dir_.Write(
+        "first.csv", "userPrincipalName,pfxFile,passwordFile\n"
+                     "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n"
+                     "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n");
+    CommandResult applied = Apply(manifest);
+    EXPECT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+    return manifest;
+  }
   CommandResult Inventory(std::vector<std::string> extra) {
     std::vector<std::string> args = {"inventory", "--config", config_};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -39,12 +51,8 @@ class LifecycleTest : public ::testing::Test {
 };
 
 TEST_F(LifecycleTest, RenewalImportsBesideTheOldCertificateAndInventoryShowsBoth) {
-  const std::string first = dir_.Write(
-      "first.csv", "userPrincipalName,pfxFile,passwordFile\n"
-                   "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n"
-                   "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n");
-  CommandResult applied = Apply(first);
-  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  ApplyAliceAndBob();
+  ASSERT_FALSE(HasFailure());
 
   // A year on, Alice's next certificate: a new key, imported beside the old one.
   std::vector<std::string> renewed = MakeUserPfxFiles(dir_.path().string(), {"alice@contoso.com"});
@@ -97,13 +105,65 @@ TEST_F(LifecycleTest, RenewalImportsBesideTheOldCertificateAndInventoryShowsBoth
   EXPECT_THAT(bad.err, HasSubstr("certdeploy inventory: --upn:"));
 }
 
+TEST_F(LifecycleTest, InventoryDevicesShowsWhatDevicesReportedForTheUsersProfile) {
+  ApplyAliceAndBob();
+  ASSERT_FALSE(HasFailure());
+
+  // Before any device reports: the certificate, and no device.
+  CommandResult quiet = Inventory({"--upn", "alice@contoso.com", "--devices"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_THAT(quiet.out, HasSubstr("\n    no device reported\n"));
+
+  std::string profile;
+  const nlohmann::json state = sandbox_->State();
+  for (const nlohmann::json& c : state["deviceConfigurations"]) {
+    if (c["@odata.type"] == "#microsoft.graph.iosImportedPFXCertificateProfile") profile = c["id"];
+  }
+  ASSERT_FALSE(profile.empty());
+  for (const auto& [upn, device, status] :
+       {std::tuple{"alice@contoso.com", "Alice's iPhone", "compliant"},
+        std::tuple{"alice@contoso.com", "Alice's iPad", "error"},
+        std::tuple{"bob@contoso.com", "Bob's iPhone", "compliant"}}) {
+    auto [code, body] = sandbox_->Post("/_sandbox/deviceStatuses",
+                                       {{"configurationId", profile},
+                                        {"userPrincipalName", upn},
+                                        {"deviceDisplayName", device},
+                                        {"status", status},
+                                        {"lastReportedDateTime", "2026-12-01T08:00:00Z"}});
+    ASSERT_EQ(code, 201) << body.dump();
+  }
+
+  CommandResult text = Inventory({"--upn", "Alice@Contoso.com", "--devices"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("\n    device Alice's iPad  ios  error  reported "
+                                  "2026-12-01T08:00:00Z\n    device Alice's iPhone  ios  "
+                                  "compliant  reported 2026-12-01T08:00:00Z\n"));
+  EXPECT_THAT(text.out, ::testing::Not(HasSubstr("Bob's")));
+
+  CommandResult json = Inventory({"--upn", "alice@contoso.com", "--devices", "--output", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  nlohmann::json rows = nlohmann::json::parse(json.out);
+  ASSERT_EQ(rows.size(), 1u) << json.out;
+  ASSERT_EQ(rows[0]["devices"].size(), 2u) << json.out;
+  EXPECT_EQ(rows[0]["devices"][1]["deviceDisplayName"], "Alice's iPhone");
+  EXPECT_EQ(rows[0]["devices"][1]["platform"], "ios");
+  EXPECT_EQ(rows[0]["devices"][1]["status"], "compliant");
+  EXPECT_EQ(rows[0]["devices"][1]["lastReportedDateTime"], "2026-12-01T08:00:00Z");
+  // Without --devices the JSON is as before.
+  EXPECT_FALSE(nlohmann::json::parse(Inventory({"--upn", "alice@contoso.com", "--output",
+                                                "json"}).out)[0].contains("devices"));
+
+  CommandResult everyone = Inventory({"--devices"});
+  EXPECT_EQ(everyone.exit_code, 2);
+  EXPECT_THAT(everyone.err, HasSubstr("devices-require-upn"));
+  CommandResult csv = Inventory({"--upn", "alice@contoso.com", "--devices", "--output", "csv"});
+  EXPECT_EQ(csv.exit_code, 2);
+  EXPECT_THAT(csv.err, HasSubstr("--devices cannot be written as csv"));
+}
+
 TEST_F(LifecycleTest, RemoveIsADryRunUntilYesThenLeavesTheUserWithoutCertificates) {
-  const std::string manifest = dir_.Write(
-      "m.csv", "userPrincipalName,pfxFile,passwordFile\n"
-               "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n"
-               "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n");
-  CommandResult applied = Apply(manifest);
-  ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
+  ApplyAliceAndBob();
+  ASSERT_FALSE(HasFailure());
   const uint64_t writes = Counter(sandbox_->Stats(), "writes");
 
   CommandResult dry = Certdeploy({"remove", "--config", config_, "--upn", "Alice@contoso.com"});

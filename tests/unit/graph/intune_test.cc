@@ -1,10 +1,13 @@
-// IntuneApi over the real GraphClient and a fake transport: exact paths, filters and bodies.
+// IntuneApi over the real GraphClient and a fake transport: exact paths, filters and bodies;
+// deviceStatuses: paging through @odata.nextLink, every documented property, complianceStatus
+// values the doc does not list, and the client-side user filter (no $filter is documented).
 
 #include "graph/intune.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/time_format.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_http_transport.h"
 #include "tests/support/status_matchers.h"
@@ -241,6 +244,113 @@ TEST_F(IntuneApiTest, DeviceConfigurationCalls) {
   EXPECT_EQ(requests[1].method, "POST");
   EXPECT_EQ(requests[3].url,
             "https://graph.test/beta/deviceManagement/deviceConfigurations/new/assignments");
+}
+
+// ---- deviceStatuses ----------------------------------------------------------------------------
+
+constexpr char kStatuses[] =
+    "https://graph.test/beta/deviceManagement/deviceConfigurations/p%201/deviceStatuses";
+
+json Entry(const std::string& id, const std::string& upn, const std::string& status) {
+  return {{"@odata.type", "#microsoft.graph.deviceConfigurationDeviceStatus"},
+          {"id", id},
+          {"deviceDisplayName", "iPhone of " + upn},
+          {"userName", "Some User"},
+          {"deviceModel", "iPhone 15"},
+          {"platform", 8},
+          {"complianceGracePeriodExpirationDateTime", "0001-01-01T00:00:00Z"},
+          {"status", status},
+          {"lastReportedDateTime", "2026-11-30T08:15:00.1234567-08:00"},
+          {"userPrincipalName", upn}};
+}
+
+TEST(ComplianceStatusTest, DocumentedMembersRoundTripOthersAreUnrecognized) {
+  for (auto s : {ComplianceStatus::kUnknown, ComplianceStatus::kNotApplicable,
+                 ComplianceStatus::kCompliant, ComplianceStatus::kRemediated,
+                 ComplianceStatus::kNonCompliant, ComplianceStatus::kError,
+                 ComplianceStatus::kConflict, ComplianceStatus::kNotAssigned}) {
+    EXPECT_EQ(ParseComplianceStatus(ToString(s)), s) << ToString(s);
+  }
+  EXPECT_EQ(ToString(ComplianceStatus::kNonCompliant), "nonCompliant");
+  EXPECT_EQ(ParseComplianceStatus("Compliant"), ComplianceStatus::kUnrecognized);
+  EXPECT_EQ(ParseComplianceStatus("unknownFutureValue"), ComplianceStatus::kUnrecognized);
+}
+
+TEST(DeviceStatusJsonTest, ParsesEveryDocumentedProperty) {
+  Result<DeviceConfigurationDeviceStatus> s =
+      DeviceConfigurationDeviceStatusFromJson(Entry("d1", "alice@contoso.com", "compliant"));
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->id, "d1");
+  EXPECT_EQ(s->device_display_name, "iPhone of alice@contoso.com");
+  EXPECT_EQ(s->user_name, "Some User");
+  EXPECT_EQ(s->device_model, "iPhone 15");
+  EXPECT_EQ(s->platform, 8);
+  EXPECT_EQ(s->status, ComplianceStatus::kCompliant);
+  EXPECT_EQ(s->status_text, "compliant");
+  EXPECT_EQ(s->user_principal_name, "alice@contoso.com");
+  ASSERT_TRUE(s->last_reported_date_time.has_value());
+  EXPECT_EQ(FormatRfc3339UtcMillis(*s->last_reported_date_time), "2026-11-30T16:15:00.123Z");
+  EXPECT_TRUE(s->compliance_grace_period_expiration_date_time.has_value());
+}
+
+TEST(DeviceStatusJsonTest, KeepsAStatusTheDocDoesNotListAndToleratesNulls) {
+  json j = Entry("d2", "bob@contoso.com", "pendingInstall");
+  j["lastReportedDateTime"] = nullptr;
+  j["platform"] = nullptr;
+  j.erase("deviceModel");
+  Result<DeviceConfigurationDeviceStatus> s = DeviceConfigurationDeviceStatusFromJson(j);
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->status, ComplianceStatus::kUnrecognized);
+  EXPECT_EQ(s->status_text, "pendingInstall");
+  EXPECT_FALSE(s->last_reported_date_time.has_value());
+  EXPECT_FALSE(s->platform.has_value());
+  EXPECT_EQ(s->device_model, "");
+}
+
+TEST(DeviceStatusJsonTest, RejectsMalformedEntries) {
+  json no_id = Entry("x", "a@contoso.com", "compliant");
+  no_id.erase("id");
+  EXPECT_THAT(DeviceConfigurationDeviceStatusFromJson(no_id),
+              StatusIs(StatusCode::kInternal, HasSubstr("\"id\"")));
+  json bad_date = Entry("x", "a@contoso.com", "compliant");
+  bad_date["lastReportedDateTime"] = "2026-11-30T08:15:00";  // No offset.
+  EXPECT_THAT(DeviceConfigurationDeviceStatusFromJson(bad_date),
+              StatusIs(StatusCode::kInternal, HasSubstr("lastReportedDateTime")));
+  json bad_platform = Entry("x", "a@contoso.com", "compliant");
+  bad_platform["platform"] = "iOS";
+  EXPECT_THAT(DeviceConfigurationDeviceStatusFromJson(bad_platform),
+              StatusIs(StatusCode::kInternal, HasSubstr("platform")));
+  EXPECT_THAT(DeviceConfigurationDeviceStatusFromJson(json::array()),
+              StatusIs(StatusCode::kInternal));
+}
+
+TEST_F(IntuneApiTest, FollowsNextLinkAndFiltersTheUserClientSide) {
+  const std::string next = std::string(kStatuses) + "?$skiptoken=abc";
+  http_.Enqueue(Response(200, json{{"value", {Entry("d1", "Alice@Contoso.com", "compliant"),
+                                              Entry("d2", "bob@contoso.com", "error")}},
+                                   {"@odata.nextLink", next}}
+                                  .dump()))
+      .Enqueue(Response(200, json{{"value", json::array()}, {"@odata.nextLink", next + "2"}}.dump()))
+      .Enqueue(Response(200, json{{"value", {Entry("d3", "alice@contoso.com", "bogus")}}}.dump()));
+  Result<std::vector<DeviceConfigurationDeviceStatus>> mine =
+      IntuneApi(*client_).ListDeviceStatusesForUser("p 1", "ALICE@contoso.com");
+  ASSERT_THAT(mine, IsOk());
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].id, "d1");
+  EXPECT_EQ((*mine)[1].id, "d3");
+  EXPECT_EQ((*mine)[1].status, ComplianceStatus::kUnrecognized);
+  ASSERT_EQ(http_.requests().size(), 3u);
+  EXPECT_EQ(http_.requests()[0].url, kStatuses);  // No $filter: none is documented.
+  EXPECT_EQ(http_.requests()[0].method, "GET");
+  EXPECT_EQ(http_.requests()[1].url, next);
+  EXPECT_EQ(http_.requests()[2].url, next + "2");
+}
+
+TEST_F(IntuneApiTest, UnknownProfileIsNotFoundAndAMalformedEntryFailsTheList) {
+  http_.Enqueue(Response(404, R"({"error":{"code":"ResourceNotFound","message":"x"}})"))
+      .Enqueue(Response(200, R"({"value":[{"deviceDisplayName":"no id"}]})"));
+  EXPECT_THAT(IntuneApi(*client_).ListDeviceStatuses("p 1"), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(IntuneApi(*client_).ListDeviceStatuses("p 1"), StatusIs(StatusCode::kInternal));
 }
 
 }  // namespace

@@ -265,12 +265,7 @@ TEST_F(ApiTest, DryRunAnswersThePlanAndStoresNothing) {
 
 TEST_F(ApiTest, CertificatesListsWhatTheTenantHoldsPagedAndByUser) {
   Start();
-  for (const auto& [pfx, upn] :
-       {std::pair{"alice.pfx", "alice@contoso.com"}, std::pair{"bob.pfx", "bob@contoso.com"}}) {
-    RawResponse r =
-        h_->Request("POST", "/v1/enrollments", kHrKey, EnrollmentBody(pfx, upn, kPfxPassword));
-    ASSERT_EQ(r.status, 202) << r.body;
-  }
+  ASSERT_EQ(h_->EnrollAliceAndBob().size(), 2u);
   h_->Dispatch();
   RawResponse all = h_->Request("GET", "/v1/certificates", kReaderKey);
   ASSERT_EQ(all.status, 200) << all.body;
@@ -309,14 +304,8 @@ TEST_F(ApiTest, CertificatesListsWhatTheTenantHoldsPagedAndByUser) {
 
 TEST_F(ApiTest, TheDispatcherImportsQueuedEnrollments) {
   Start();
-  std::vector<std::string> ids;
-  for (const auto& [pfx, upn] :
-       {std::pair{"alice.pfx", "alice@contoso.com"}, std::pair{"bob.pfx", "bob@contoso.com"}}) {
-    RawResponse r =
-        h_->Request("POST", "/v1/enrollments", kHrKey, EnrollmentBody(pfx, upn, kPfxPassword));
-    ASSERT_EQ(r.status, 202) << r.body;
-    ids.push_back(h_->Json(r)["id"]);
-  }
+  const std::vector<std::string> ids = h_->EnrollAliceAndBob();
+  ASSERT_EQ(ids.size(), 2u);
   h_->Dispatch();
   for (const std::string& id : ids) {
     RawResponse get = h_->Request("GET", "/v1/enrollments/" + id, kReaderKey);

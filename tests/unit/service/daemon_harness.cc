@@ -5,6 +5,8 @@
 #include <random>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "config/config.h"
@@ -135,6 +137,21 @@ RawResponse DaemonHarness::Request(const std::string& method, const std::string&
 
 nlohmann::json DaemonHarness::Json(const RawResponse& r) const {
   return nlohmann::json::parse(r.body, nullptr, false);
+}
+
+std::vector<std::string> DaemonHarness::EnrollAliceAndBob() {
+  std::vector<std::string> ids;
+  for (const auto& [pfx, upn] :
+       {std::pair{"alice.pfx", "alice@contoso.com"}, std::pair{"bob.pfx", "bob@contoso.com"}}) {
+    RawResponse r = Request("POST", "/v1/enrollments", kHrKey,
+                            EnrollmentBody(pfx, upn, certdeploy::testing::kPfxPassword));
+    if (r.status != 202) {
+      ADD_FAILURE() << "enrolling " << upn << ": " << r.status << " " << r.body;
+      continue;
+    }
+    ids.push_back(Json(r)["id"]);
+  }
+  return ids;
 }
 
 std::string EnrollmentBody(const std::string& pfx_name, const std::string& upn,

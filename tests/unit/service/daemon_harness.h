@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/random.h"
 #include "sandbox/sandbox.h"
@@ -69,6 +70,10 @@ class DaemonHarness {
   // Stops the daemon and starts a new one on the same config and store (a process restart).
   // False (see error()) when it does not start again.
   bool Restart();
+
+  // Enrolls the test PKI's alice.pfx and bob.pfx (as HR, not yet dispatched) and returns the two
+  // enrollment ids. A refusal is a test failure (ADD_FAILURE) and leaves its id out.
+  std::vector<std::string> EnrollAliceAndBob();
 
  private:
   std::filesystem::path dir_;
