@@ -88,6 +88,8 @@ class Daemon {
   Duration DispatchPass();
   // The expiry watch (service.reconcileIntervalSeconds): called by RunOnce on the leader.
   void RefreshCertificateMetricsIfDue();
+  // Drift repair (service/internal/drift_repair.h), on the same interval, on the leader.
+  void RepairDriftIfDue();
   // certificate.expiring for the rows the expiry watch read.
   void NotifyExpiring(const std::vector<deploy::InventoryRow>& rows, SystemTime now);
   // One webhook delivery pass (service.webhooks), on the leader.

@@ -23,7 +23,9 @@
 #include "deploy/graph_connection.h"
 #include "deploy/inventory.h"
 #include "graph/http_transport.h"
+#include "service/internal/drift_repair.h"
 #include "service/internal/notifier.h"
+#include "service/internal/offboarder.h"
 #include "service/internal/webhook_sender.h"
 #include "service/metrics.h"
 #include "service/scheduler.h"
@@ -74,11 +76,13 @@ struct Daemon::Parts {
   std::unique_ptr<WebhookSender> webhooks;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Offboarder> offboarder;
   std::unique_ptr<Api> api;
   std::unique_ptr<http::Server> server;  // Last: stopped first, it calls into the parts above.
   bool leader = false;
   Duration backoff{0};
   SteadyTime next_inventory{};  // When the leader next reads the certificates for the metrics.
+  SteadyTime next_repair{};     // When the leader next repairs drift.
 
   Mutex ready_mu;
   SteadyTime ready_checked GUARDED_BY(ready_mu) = {};
@@ -163,6 +167,16 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   dispatch.notifier = parts->notifier.get();
   parts->dispatcher = std::make_unique<Dispatcher>(*parts->store, parts->graph->client(),
                                                    parts->config, clock, &parts->metrics, dispatch);
+  OffboarderOptions offboard;
+  offboard.owner = parts->owner;
+  offboard.lease = service.lease;
+  if (Notifier* notifier = parts->notifier.get()) {
+    offboard.notify = [notifier](std::string_view event, const nlohmann::json& data) {
+      return notifier->For(event, data, "");
+    };
+  }
+  parts->offboarder = std::make_unique<Offboarder>(*parts->store, parts->graph->client(),
+                                                   parts->config, &parts->metrics, offboard);
 
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(parts)));
   Parts& p = *daemon->parts_;
@@ -295,6 +309,19 @@ void Daemon::NotifyExpiring(const std::vector<deploy::InventoryRow>& rows, Syste
   if (!s.ok()) CD_LOG_WARN("expiry watch: enqueueing certificate.expiring: {}", s);
 }
 
+// Drift repair (drift_repair.h): every service.reconcileIntervalSeconds, on the leader.
+void Daemon::RepairDriftIfDue() {
+  Parts& p = *parts_;
+  const Duration interval = p.config.service->reconcile_interval;
+  if (interval <= Duration::zero() || p.graph == nullptr) return;
+  const SteadyTime now = p.clock->SteadyNow();
+  if (p.next_repair != SteadyTime{} && now < p.next_repair) return;
+  p.next_repair = now + interval;
+  Result<DriftRepairResult> repaired =
+      RepairDrift(*p.store, p.graph->client(), p.config, *p.clock, &p.metrics);
+  if (!repaired.ok()) CD_LOG_WARN("drift repair: {}", repaired.status());
+}
+
 void Daemon::DeliverWebhooks() {
   Parts& p = *parts_;
   if (p.webhooks == nullptr) return;
@@ -306,6 +333,7 @@ Duration Daemon::RunOnce() {
   const Duration wait = DispatchPass();
   // After the batch, so that the counts include what it imported and its notifications go out.
   if (parts_->leader) {
+    RepairDriftIfDue();
     RefreshCertificateMetricsIfDue();
     DeliverWebhooks();
   }
@@ -330,6 +358,9 @@ Duration Daemon::DispatchPass() {
 
   Result<int> moved = p.scheduler->RunDue();
   if (!moved.ok()) CD_LOG_WARN("scheduler: {}", moved.status());
+  // Offboardings first: a leaver's certificates go before anything new is imported.
+  Result<int> offboarded = p.offboarder->RunOnce();
+  if (!offboarded.ok()) CD_LOG_WARN("offboardings: {}", offboarded.status());
   Result<DispatchResult> ran = p.dispatcher->RunOnce();
   if (!ran.ok()) {
     CD_LOG_WARN("dispatcher: {}", ran.status());

@@ -113,13 +113,43 @@ Json Schemas() {
       {"Accepted",
        {{"type", "object"},
         {"properties", {{"id", {{"type", "string"}}}, {"status", {{"const", "queued"}}}}}}},
+      {"OffboardingRequest",
+       {{"type", "object"},
+        {"required", {"userPrincipalName"}},
+        {"additionalProperties", false},
+        {"properties",
+         {{"userPrincipalName", {{"type", "string"}}},
+          {"thumbprints",
+           {{"type", "array"},
+            {"minItems", 1},
+            {"maxItems", 100},
+            {"items", {{"type", "string"}, {"pattern", "^[0-9A-Fa-f]{40}$"}}},
+            {"description", "Only these certificates; omit to remove all of the user's"}}}}}}},
+      {"Offboarding",
+       {{"type", "object"},
+        {"properties",
+         {{"id", {{"type", "string"}}},
+          {"userPrincipalName", {{"type", "string"}}},
+          {"thumbprints", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"status", {{"enum", {"queued", "running", "succeeded", "failed"}}}},
+          {"removed",
+           {{"type", "array"},
+            {"items", {{"type", "string"}}},
+            {"description", "Thumbprints deleted and read back as gone"}}},
+          {"cancelledItems",
+           {{"type", "integer"}, {"description", "The user's queued items cancelled"}}},
+          {"error", Ref("Error")},
+          {"createdAt", {{"type", "string"}, {"format", "date-time"}}},
+          {"updatedAt", {{"type", "string"}, {"format", "date-time"}}}}}}},
       {"Enrollment",
        {{"type", "object"},
         {"properties",
          {{"id", {{"type", "string"}}},
           {"userPrincipalName", {{"type", "string"}}},
           {"thumbprint", {{"type", "string"}}},
-          {"status", {{"enum", {"queued", "running", "succeeded", "failed"}}}},
+          {"status",
+           {{"enum", {"queued", "running", "succeeded", "failed", "cancelled"}},
+            {"description", "cancelled: by an offboarding of the user (error code offboarded)"}}},
           {"error", Ref("Error")},
           {"createdAt", {{"type", "string"}, {"format", "date-time"}}},
           {"updatedAt", {{"type", "string"}, {"format", "date-time"}}}}}}},
@@ -250,6 +280,25 @@ nlohmann::json OpenApiDocument() {
                                           {"404", Problem("No such enrollment")}}));
   get_enrollment["parameters"] = IdParam();
   paths["/v1/enrollments/{id}"]["get"] = get_enrollment;
+  Json offboard = Operation(
+      "Remove a leaver's certificates from Intune (all, or those named); cancels the user's "
+      "queued enrollments",
+      "enroll",
+      Errors({{"202", JsonBody("Queued", Ref("Accepted"))},
+              {"400", Problem("Malformed JSON, user principal name or thumbprints")},
+              {"422", Problem("Idempotency-Key reused with another body")}}));
+  offboard["requestBody"] = {
+      {"required", true},
+      {"content", {{"application/json", {{"schema", Ref("OffboardingRequest")}}}}}};
+  offboard["parameters"] = enroll["parameters"];
+  paths["/v1/offboardings"]["post"] = offboard;
+  Json get_offboarding = Operation("An offboarding's status", "read",
+                                   Errors({{"200", JsonBody("Offboarding", Ref("Offboarding"))},
+                                           {"404", Problem("No such offboarding")}}));
+  get_offboarding["parameters"] = IdParam();
+  get_offboarding["security"] = Json::array(
+      {{{"apiKey", Json::array({"read"})}}, {{"apiKey", Json::array({"enroll"})}}});
+  paths["/v1/offboardings/{id}"]["get"] = get_offboarding;
   Json certificates = Operation(
       "The tenant's user certificates with expiry, read from Graph (newest view, paged)", "read",
       Errors({{"200", JsonBody("A page of certificates", Ref("CertificatePage"))},

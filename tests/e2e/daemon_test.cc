@@ -291,6 +291,68 @@ void KillTwiceScenario(const TempDir& dir, const std::string& store) {
   ExpectAuditClean(store, password, kUsers - 2);
 }
 
+// Offboardings are stored before they are answered and run under a lease: a daemon killed while
+// deleting leaves none half done. Eight users enrolled, then offboarded by a daemon whose write
+// budget lets only four deletes through per 20 s, killed after the first deletes; the restarted
+// daemon finishes every offboarding and the tenant holds no record.
+TEST(DaemonE2eTest, OffboardingsSurviveAKillMidway) {
+  TempDir dir;
+  SandboxProcess sandbox(dir.path().string(), {"--latency-ms", "20"});
+  ASSERT_TRUE(sandbox.started());
+  const std::string store = "sqlite:" + dir.File("state.db");
+  ConfigOptions fast;
+  fast.extra = ServiceYaml(store);
+  const std::string enroll_config = WriteConfig(dir, sandbox.url(), fast);
+  const std::vector<std::string> upns = Upns(8, "leaver");
+  const std::vector<std::string> bodies = Bodies(dir, upns);
+  const std::string log = dir.File("daemon.log");
+  auto daemon = std::make_unique<Daemon>(enroll_config, log);
+  ASSERT_NE(daemon->port(), 0) << ReadAll(log);
+  std::atomic<int> port{daemon->port()};
+  Poster poster(bodies, port);
+  poster.Join();
+  ASSERT_TRUE(WaitFor([&] { return Succeeded(daemon->port(), poster.ids()) == 8; }, seconds(120)));
+  ASSERT_EQ(Records(sandbox), 8u);
+  EXPECT_EQ(daemon->Stop(SIGTERM), 0);
+
+  ConfigOptions slow = fast;
+  slow.writes_per_20s = 4;
+  const std::string offboard_config = WriteConfig(dir, sandbox.url(), slow);
+  daemon = std::make_unique<Daemon>(offboard_config, log);
+  ASSERT_NE(daemon->port(), 0) << ReadAll(log);
+  std::vector<std::string> ids;
+  for (const std::string& upn : upns) {
+    Reply r = Call(daemon->port(), "POST", "/v1/offboardings",
+                   nlohmann::json{{"userPrincipalName", upn}}.dump(), "off-" + upn);
+    ASSERT_EQ(r.status, 202) << r.body;
+    ids.push_back(r.Json()["id"]);
+  }
+  ASSERT_TRUE(WaitFor([&] { return Records(sandbox) <= 6; }, seconds(60)));
+  EXPECT_EQ(daemon->Stop(SIGKILL), 128 + SIGKILL);
+  const size_t at_kill = Records(sandbox);
+  EXPECT_GT(at_kill, 0u) << "the kill should land mid-run";
+
+  daemon = std::make_unique<Daemon>(offboard_config, log);
+  ASSERT_NE(daemon->port(), 0) << ReadAll(log);
+  auto done = [&] {
+    int n = 0;
+    for (const std::string& id : ids) {
+      n += Call(daemon->port(), "GET", "/v1/offboardings/" + id).Json().value("status", "") ==
+           "succeeded";
+    }
+    return n;
+  };
+  EXPECT_TRUE(WaitFor([&] { return done() == 8; }, seconds(180))) << done() << " of 8";
+  EXPECT_EQ(Records(sandbox), 0u);
+  // Answered again with the same key: the same offboarding, not a second one.
+  Reply again = Call(daemon->port(), "POST", "/v1/offboardings",
+                     nlohmann::json{{"userPrincipalName", upns[0]}}.dump(), "off-" + upns[0]);
+  EXPECT_EQ(again.status, 202);
+  EXPECT_EQ(again.Json()["id"], ids[0]);
+  std::cout << "records left at the kill: " << at_kill << " of 8\n";
+  EXPECT_EQ(daemon->Stop(SIGTERM), 0);
+}
+
 TEST(DaemonE2eTest, SqliteSurvivesTwoKillsWithoutDuplicatesOrSecretsAtRest) {
   TempDir dir;
   KillTwiceScenario(dir, "sqlite:" + dir.File("state.db"));

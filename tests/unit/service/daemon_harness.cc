@@ -165,4 +165,29 @@ std::string EnrollmentBody(const std::string& pfx_name, const std::string& upn,
   return body.dump();
 }
 
+http::ServerResponse DaemonHarness::Graph(const std::string& method, const std::string& target,
+                                          const nlohmann::json& body) {
+  http::ServerRequest token;
+  token.method = "POST";
+  token.target = "/contoso.onmicrosoft.com/oauth2/v2.0/token";
+  token.path = token.target;
+  token.headers.emplace("content-type", "application/x-www-form-urlencoded");
+  token.body = std::string("grant_type=client_credentials&client_id=") + kSandboxClientId +
+               "&client_secret=" + kSecret + "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
+  const http::ServerResponse issued = sandbox_->tenant().Handle(token);
+  const nlohmann::json parsed = nlohmann::json::parse(issued.body, nullptr, false);
+  http::ServerRequest r;
+  r.method = method;
+  r.target = target;
+  r.path = target.substr(0, target.find('?'));
+  if (target.find('?') != std::string::npos) r.query = target.substr(target.find('?') + 1);
+  r.headers.emplace("authorization",
+                    "Bearer " + (parsed.is_object() ? parsed.value("access_token", "") : ""));
+  if (!body.is_null()) {
+    r.headers.emplace("content-type", "application/json");
+    r.body = body.dump();
+  }
+  return sandbox_->tenant().Handle(r);
+}
+
 }  // namespace certdeploy::service::testing

@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -31,6 +32,23 @@ inline constexpr char kHrKey[] = "hr-key-0123456789";          // enroll, read
 inline constexpr char kOpsKey[] = "ops-key-0123456789";        // rollouts, read
 inline constexpr char kReaderKey[] = "reader-key-0123456789";  // read
 inline constexpr char kSandboxClientId[] = "11111111-2222-3333-4444-555555555555";
+
+// The real clocks plus an offset the test moves forward (timers without waiting).
+class OffsetClock : public Clock {
+ public:
+  SystemTime Now() override {
+    return std::chrono::system_clock::now() +
+           std::chrono::duration_cast<SystemTime::duration>(Duration(offset_.load()));
+  }
+  SteadyTime SteadyNow() override {
+    return std::chrono::steady_clock::now() + Duration(offset_.load());
+  }
+  void SleepFor(Duration d) override { RealClock().SleepFor(d); }
+  void Advance(Duration d) { offset_ += d.count(); }
+
+ private:
+  std::atomic<Duration::rep> offset_{0};
+};
 
 struct HarnessOptions {
   bool tls = false;
@@ -70,6 +88,11 @@ class DaemonHarness {
   // Stops the daemon and starts a new one on the same config and store (a process restart).
   // False (see error()) when it does not start again.
   bool Restart();
+
+  // A Graph call to the sandbox tenant with a fresh token, as an admin in the portal would make
+  // (target "/beta/deviceManagement/..."). The response, whatever its status.
+  http::ServerResponse Graph(const std::string& method, const std::string& target,
+                             const nlohmann::json& body = nlohmann::json());
 
   // Enrolls the test PKI's alice.pfx and bob.pfx (as HR, not yet dispatched) and returns the two
   // enrollment ids. A refusal is a test failure (ADD_FAILURE) and leaves its id out.

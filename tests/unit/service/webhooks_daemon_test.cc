@@ -26,23 +26,6 @@ using ::certdeploy::testing::PkiPath;
 constexpr char kSecretEnv[] = "CD_WEBHOOK_TEST_SECRET";
 constexpr char kSecret[] = "webhook-test-secret-0123456789";
 
-// The real clocks plus an offset the test moves forward.
-class OffsetClock : public Clock {
- public:
-  SystemTime Now() override {
-    return std::chrono::system_clock::now() +
-           std::chrono::duration_cast<SystemTime::duration>(Duration(offset_.load()));
-  }
-  SteadyTime SteadyNow() override {
-    return std::chrono::steady_clock::now() + Duration(offset_.load());
-  }
-  void SleepFor(Duration d) override { RealClock().SleepFor(d); }
-  void Advance(Duration d) { offset_ += d.count(); }
-
- private:
-  std::atomic<Duration::rep> offset_{0};
-};
-
 // What the receiver got: each request's headers and body, and whether its signature verified.
 struct Delivery {
   std::string event;
