@@ -67,6 +67,7 @@ std::string SecurityServiceYaml(const ServerCert& cert, const std::string& store
          "\n"
          "  idleTimeoutMillis: 1500\n"
          "  pollMillis: 100\n"
+         "  reconcileIntervalSeconds: 0\n"  // Graph traffic only from the requests under test.
          "  leaseSeconds: 5\n"
          "  batchSize: 10\n"
          "  workers: 8\n" +
