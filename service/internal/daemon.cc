@@ -315,7 +315,12 @@ void Daemon::RepairDriftIfDue() {
   const Duration interval = p.config.service->reconcile_interval;
   if (interval <= Duration::zero() || p.graph == nullptr) return;
   const SteadyTime now = p.clock->SteadyNow();
-  if (p.next_repair != SteadyTime{} && now < p.next_repair) return;
+  // Not on the first pass: profiles the first batch just created may not be listed yet.
+  if (p.next_repair == SteadyTime{}) {
+    p.next_repair = now + interval;
+    return;
+  }
+  if (now < p.next_repair) return;
   p.next_repair = now + interval;
   Result<DriftRepairResult> repaired =
       RepairDrift(*p.store, p.graph->client(), p.config, *p.clock, &p.metrics);

@@ -30,8 +30,9 @@ std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params) {
   if (filter.kind) add("kind", SqlParam::Text(ItemKindName(*filter.kind)));
   if (filter.rollout_id) add("rollout_id", SqlParam::Text(*filter.rollout_id));
   if (filter.wave) add("wave", SqlParam::Int(*filter.wave));
-  if (filter.user_principal_name) {
-    add("user_principal_name", SqlParam::Text(*filter.user_principal_name));
+  if (filter.user_principal_name) {  // UPNs compare ignoring case, as Entra does.
+    params.push_back(SqlParam::Text(*filter.user_principal_name));
+    sql += " AND LOWER(user_principal_name) = LOWER(" + Placeholder(params.size()) + ")";
   }
   return sql;
 }

@@ -46,7 +46,7 @@ Result<Offboarding> SqlJobStore::CreateOffboarding(const Offboarding& offboardin
     }
     ASSIGN_OR_RETURN(std::vector<SqlRow> cancelled,
                      Query("UPDATE work_items SET status = 'cancelled', error_code = 'offboarded', "
-                           "error_message = $2, updated_at = $3 WHERE user_principal_name = $1 AND "
+                           "error_message = $2, updated_at = $3 WHERE LOWER(user_principal_name) = LOWER($1) AND "
                            "status = 'queued'" +
                                only + " RETURNING id",
                            cancel));
