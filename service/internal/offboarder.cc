@@ -56,7 +56,9 @@ bool Offboarder::Run(const store::Offboarding& o) {
                                    .lease = options_.lease};
   Result<store::ItemSummary> items =
       store_.SummarizeItems({.user_principal_name = o.user_principal_name}, 0);
-  if (!items.ok() || items->running > 0) {
+  // Queued items too: one running when the offboarding was created may have been handed back
+  // since (throttling, a stop). It is imported first, then deleted here: never left behind.
+  if (!items.ok() || items->running > 0 || items->queued > 0) {
     // Keep the lease: the claim comes back when it ends, after the item's own lease at most.
     if (Status s = store_.UpdateOffboarding(running); !s.ok()) {
       CD_LOG_WARN("offboarding {}: {}", o.id, s);

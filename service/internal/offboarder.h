@@ -3,8 +3,9 @@
 // Only the elected dispatcher runs it, before each dispatcher batch. For each claimed
 // offboarding (leased like a work item, so kill -9 loses nothing: the next claim starts over and
 // deleting is idempotent):
-//   1. while the user still has a work item running (claimed before the offboarding cancelled
-//      the queued ones), wait: step "waiting-for-running-items", retried when the lease ends;
+//   1. while the user still has a work item running or queued (claimed before the offboarding
+//      cancelled the queued ones, and perhaps handed back since), wait: step
+//      "waiting-for-running-items", retried when the lease ends;
 //   2. read the user's userPfxCertificates and delete them (those named, when any), each delete
 //      read back and resent while the record stays (deploy/offboard.h, deploy/executor.h);
 //   3. succeeded when every record is gone, with the thumbprints removed; a passing Graph
