@@ -11,6 +11,7 @@
 #include "deploy/observe.h"
 #include "deploy/plan.h"
 #include "graph/intune.h"
+#include "service/internal/status_fields.h"
 #include "service/internal/dispatcher_item.h"
 #include "service/internal/notifier.h"
 
@@ -89,17 +90,6 @@ bool Passing(StatusCode code) {
   return code == StatusCode::kCancelled || code == StatusCode::kUnavailable ||
          code == StatusCode::kResourceExhausted || code == StatusCode::kDeadlineExceeded ||
          code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied;
-}
-
-std::string ErrorCode(const Status& s) {
-  const StatusDetails* d = s.details();
-  if (d != nullptr && !d->service_code.empty()) return d->service_code;
-  return std::string(StatusCodeName(s.code()));
-}
-
-std::string RequestId(const Status& s) {
-  const StatusDetails* d = s.details();
-  return d == nullptr ? "" : d->request_id;
 }
 
 }  // namespace

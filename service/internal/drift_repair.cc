@@ -9,6 +9,7 @@
 #include "deploy/observe.h"
 #include "deploy/plan.h"
 #include "graph/intune.h"
+#include "service/internal/status_fields.h"
 #include "pkcs/certificate.h"
 #include "pkcs/chain.h"
 #include "pkcs/validate.h"
@@ -34,11 +35,6 @@ Result<std::vector<pkcs::ChainElement>> DecodeCas(const std::vector<store::Deplo
     out.push_back(std::move(e));
   }
   return out;
-}
-
-std::string RequestId(const Status& s) {
-  const StatusDetails* d = s.details();
-  return d == nullptr ? "" : d->request_id;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "deploy/executor.h"
 #include "deploy/offboard.h"
 #include "graph/intune.h"
+#include "service/internal/status_fields.h"
 
 namespace certdeploy::service {
 namespace {
@@ -17,12 +18,6 @@ bool Passing(StatusCode code) {
          code == StatusCode::kResourceExhausted || code == StatusCode::kDeadlineExceeded ||
          code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied ||
          code == StatusCode::kAborted || code == StatusCode::kInternal;
-}
-
-std::string ErrorCode(const Status& s) {
-  const StatusDetails* d = s.details();
-  if (d != nullptr && !d->service_code.empty()) return d->service_code;
-  return std::string(StatusCodeName(s.code()));
 }
 
 std::string Words(const std::vector<std::string>& words) {
@@ -91,8 +86,8 @@ bool Offboarder::Run(const store::Offboarding& o) {
     } else if (first_failure.ok()) {
       first_failure = r.status.WithContext(a.thumbprint);
     }
-    if (const StatusDetails* d = r.status.details(); d != nullptr && !d->request_id.empty()) {
-      request_ids += (request_ids.empty() ? "" : " ") + d->request_id;
+    if (const std::string id = RequestId(r.status); !id.empty()) {
+      request_ids += (request_ids.empty() ? "" : " ") + id;
     }
   }
   const std::string detail =

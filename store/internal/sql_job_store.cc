@@ -18,8 +18,6 @@ constexpr int kMaxClaimLimit = 1000;
 // starting at the same time apply each migration once.
 constexpr int64_t kMigrationLockKey = 0x636572746d696772;
 
-std::string Placeholder(size_t n) { return "$" + std::to_string(n); }
-
 // Appends " AND <column> = $n" for each set field of `filter`, pushing the values on `params`.
 std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params) {
   std::string sql;

@@ -11,13 +11,6 @@ namespace {
 
 constexpr int kMaxListLimit = 1000;
 
-// "$first, $first+1, ..." for `count` parameters.
-std::string Placeholders(size_t first, size_t count) {
-  std::string out;
-  for (size_t i = 0; i < count; ++i) out += (i ? ", $" : "$") + std::to_string(first + i);
-  return out;
-}
-
 }  // namespace
 
 // ---- Offboardings ----

@@ -102,6 +102,14 @@ Result<std::vector<T>> DecodeAll(const std::vector<SqlRow>& rows,
   return out;
 }
 
+// "$n", and "$first, $first+1, ..." for `count` parameters: both engines' parameter syntax.
+inline std::string Placeholder(size_t n) { return "$" + std::to_string(n); }
+inline std::string Placeholders(size_t first, size_t count) {
+  std::string out;
+  for (size_t i = 0; i < count; ++i) out += (i ? ", " : "") + Placeholder(first + i);
+  return out;
+}
+
 // One parameter as a span, and a duration in whole milliseconds.
 inline std::span<const SqlParam> One(const SqlParam& p) { return std::span<const SqlParam>(&p, 1); }
 inline int64_t Ms(Duration d) {
