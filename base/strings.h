@@ -46,6 +46,10 @@ std::string_view TrimAny(std::string_view s, std::string_view chars);
 // "XXXXXXXX...(4000 bytes)". Use it for anything from a request before logging it.
 std::string ForLog(std::string_view untrusted, size_t max_bytes = 64);
 
+// `s` with every occurrence of `from` (not empty) replaced by `to`, left to right; a
+// replacement is not searched again. ReplaceAll("a-b-c", "-", "+") is "a+b+c".
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
+
 // One CSV field as RFC 4180 writes it: quoted, with every '"' doubled, when it holds a comma, a
 // quote, CR or LF; as it is otherwise. CsvField("a,b") is "\"a,b\""; CsvField("ab") is "ab".
 std::string CsvField(std::string_view field);

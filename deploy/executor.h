@@ -100,6 +100,8 @@ struct ItemResult {
   bool reconciled = false;
   int attempts = 0;       // Writes sent.
   std::string object_id;  // Profile or record id, when known.
+  // Graph request-ids of the successful DELETEs of a userPfxCertificate, for the audit trail.
+  std::vector<std::string> request_ids;
   // Why it failed. Graph failures keep their details (HTTP status, Graph error code, request-id).
   Status status;
 };

@@ -229,7 +229,8 @@ class IntuneApi {
   // POST; returns the record as created (with its id).
   Result<UserPfxCertificate> CreateUserPfxCertificate(const UserPfxCertificate& record);
   Status PatchUserPfxCertificate(std::string_view id, const nlohmann::json& fields);
-  Status DeleteUserPfxCertificate(std::string_view id);
+  // DELETE; returns Graph's request-id of the answer ("" when it sent none).
+  Result<std::string> DeleteUserPfxCertificate(std::string_view id);
 
  private:
   GraphClient& client_;

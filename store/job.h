@@ -251,8 +251,11 @@ struct OffboardingUpdate {
   std::string error_message{};
   std::string request_ids{};
   Duration lease = std::chrono::minutes(5);  // With kRunning: renewed to Now() + lease.
-  std::optional<AuditRecord> audit{};        // Appended in the same transaction.
-  std::vector<Notification> notify{};        // Enqueued in the same transaction.
+  // False for a claim that did no work (it waited for the user's running items, or the daemon
+  // was stopping): the claim's attempt is given back, so waiting never uses up max_attempts.
+  bool counts_as_attempt = true;
+  std::optional<AuditRecord> audit{};  // Appended in the same transaction.
+  std::vector<Notification> notify{};  // Enqueued in the same transaction.
 };
 
 // A CA certificate the daemon has deployed as a trusted-root profile, remembered so that drift

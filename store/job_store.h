@@ -115,12 +115,18 @@ class JobStore {
   virtual Result<Offboarding> GetOffboarding(std::string_view id) = 0;
   virtual Result<Offboarding> FindOffboardingByIdempotencyKey(std::string_view key) = 0;
   // Claims up to `limit` offboardings that are queued, or running with an expired lease, as
-  // ClaimNext does for items (oldest first, attempts + 1).
+  // ClaimNext does for items (oldest first, attempts + 1). While a user has an offboarding
+  // queued or running, ClaimNext leaves that user's queued items where they are.
   virtual Result<std::vector<Offboarding>> ClaimOffboardings(std::string_view owner,
                                                              Duration lease, int limit) = 0;
   // Applies `update` if `owner` holds the lease (Aborted otherwise; NotFound if none); any status
   // but kRunning ends the lease.
   virtual Status UpdateOffboarding(const OffboardingUpdate& update) = 0;
+  // Cancels, as CreateOffboarding does, the user's queued items created up to the
+  // offboarding's creation (an item running then and handed back since), and adds them to its
+  // cancelled_items; later ones (a rehire) stay queued. Returns how many. `offboarding` must be
+  // running under its lease_owner (Aborted otherwise).
+  virtual Result<int> CancelQueuedItemsOf(const Offboarding& offboarding) = 0;
 
   // ---- CA certificates deployed (drift repair restores their profiles) ----
 
@@ -223,6 +229,9 @@ class JobStoreWrapper : public JobStore {
   }
   Status UpdateOffboarding(const OffboardingUpdate& update) override {
     return target_.UpdateOffboarding(update);
+  }
+  Result<int> CancelQueuedItemsOf(const Offboarding& offboarding) override {
+    return target_.CancelQueuedItemsOf(offboarding);
   }
   Status RecordDeployedCas(std::span<const DeployedCa> cas) override {
     return target_.RecordDeployedCas(cas);

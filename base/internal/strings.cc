@@ -57,6 +57,15 @@ std::string_view TrimAny(std::string_view s, std::string_view chars) {
   return s;
 }
 
+std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {
+  if (from.empty()) return s;
+  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos)) {
+    s.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return s;
+}
+
 std::string ForLog(std::string_view untrusted, size_t max_bytes) {
   std::string out;
   const size_t keep = std::min(untrusted.size(), max_bytes);

@@ -207,17 +207,21 @@ Status UpdatePfx(const Action& a, ItemContext& ctx, Tally& tally) {
 
 Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
   bool already_gone = false;
+  const std::string path = kUserPfxPath + graph::PercentEncodePathSegment(a.record_id);
   auto send = [&]() -> Status {
-    Status s = ctx.intune.DeleteUserPfxCertificate(a.record_id);
-    if (s.code() == StatusCode::kNotFound) {
+    Result<std::string> r = ctx.intune.DeleteUserPfxCertificate(a.record_id);
+    if (r.ok()) {
+      if (!r->empty()) tally.request_ids.push_back(*r);
+      return OkStatus();
+    }
+    if (r.status().code() == StatusCode::kNotFound) {
       already_gone = true;  // The plan wanted it gone; it is.
       return OkStatus();
     }
-    return s;
+    return r.status();
   };
   auto applied = [&]() -> Result<bool> {
-    Result<graph::GraphResponse> r =
-        ctx.client.Get(kUserPfxPath + graph::PercentEncodePathSegment(a.record_id));
+    Result<graph::GraphResponse> r = ctx.client.Get(path);
     if (r.ok()) return false;
     if (r.status().code() == StatusCode::kNotFound) return true;
     return r.status();
@@ -238,8 +242,10 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
     }
     if (*gone) return OkStatus();
     if (tally.sent >= ctx.options.max_attempts) {
-      return FailedPreconditionError("Graph answered each of " + std::to_string(tally.sent) +
-                                     " DELETEs, yet record " + a.record_id + " is still there");
+      // Unavailable, not final: the record may still go (the daemon's offboarding tries again
+      // later; `certdeploy remove` reports it).
+      return UnavailableError("Graph answered each of " + std::to_string(tally.sent) +
+                              " DELETEs, yet record " + a.record_id + " is still there");
     }
     CD_LOG_WARN("executor: record {} is still there after its DELETE was answered; resending",
                 a.record_id);
@@ -355,6 +361,7 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
   result.status = std::move(s);
   result.attempts = tally.sent;
   result.reconciled = tally.reconciled;
+  result.request_ids = std::move(tally.request_ids);
   if (!result.ok) {
     CD_LOG_WARN("executor: {} {} failed: {}", ActionKindName(a.kind), a.key, result.status);
   }

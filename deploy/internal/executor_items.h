@@ -39,6 +39,7 @@ struct ItemContext {
 struct Tally {
   int sent = 0;
   bool reconciled = false;
+  std::vector<std::string> request_ids;  // Of the answered DELETEs (ItemResult::request_ids).
 };
 
 // Sends a write up to `max_attempts` times. After kUnknownOutcome (or, when `verify_refusal`, a

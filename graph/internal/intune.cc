@@ -367,8 +367,9 @@ Status IntuneApi::PatchUserPfxCertificate(std::string_view id, const nlohmann::j
   return client_.Patch(UserPfxPath(id), fields).status();
 }
 
-Status IntuneApi::DeleteUserPfxCertificate(std::string_view id) {
-  return client_.Delete(UserPfxPath(id)).status();
+Result<std::string> IntuneApi::DeleteUserPfxCertificate(std::string_view id) {
+  ASSIGN_OR_RETURN(GraphResponse r, client_.Delete(UserPfxPath(id)));
+  return std::move(r.request_id);
 }
 
 }  // namespace certdeploy::graph

@@ -108,8 +108,9 @@ std::optional<EnrollmentRequest> ParseRequest(const http::ServerRequest& r, pkcs
   return out;
 }
 
-http::ServerResponse Accepted(const std::string& id) {
-  http::ServerResponse r = JsonResponse(202, {{"id", id}, {"status", "queued"}});
+// `status`: "queued" for a new enrollment; a replay answers the item's current status.
+http::ServerResponse Accepted(const std::string& id, std::string_view status = "queued") {
+  http::ServerResponse r = JsonResponse(202, {{"id", id}, {"status", status}});
   r.headers.emplace("location", "/v1/enrollments/" + id);
   return r;
 }
@@ -121,7 +122,7 @@ http::ServerResponse Replay(const store::WorkItem& item, const std::string& requ
                          "this Idempotency-Key was used with a different request body")
         .ToResponse();
   }
-  return Accepted(item.id);
+  return Accepted(item.id, store::ItemStatusName(item.status));
 }
 
 std::vector<pkcs::Finding> Warnings(const std::vector<pkcs::Finding>& findings) {
@@ -253,7 +254,7 @@ http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, con
   CD_LOG_INFO("enrollment {} queued for {} ({})", item.id, item.user_principal_name,
               item.thumbprint);
   if (ctx.deps.wake) ctx.deps.wake();
-  return Accepted(item.id);
+  return Accepted(item.id, store::ItemStatusName(item.status));
 }
 
 http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {

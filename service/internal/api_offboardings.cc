@@ -68,9 +68,12 @@ std::optional<store::Offboarding> ParseRequest(const http::ServerRequest& r, Pro
   return out;
 }
 
+// A replay answers the offboarding's current status, not the "queued" of its first answer.
 http::ServerResponse Accepted(const store::Offboarding& o) {
-  http::ServerResponse r = JsonResponse(
-      202, {{"id", o.id}, {"status", "queued"}, {"cancelledItems", o.cancelled_items}});
+  http::ServerResponse r =
+      JsonResponse(202, {{"id", o.id},
+                         {"status", store::OffboardingStatusName(o.status)},
+                         {"cancelledItems", o.cancelled_items}});
   r.headers.emplace("location", "/v1/offboardings/" + o.id);
   return r;
 }

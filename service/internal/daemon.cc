@@ -245,6 +245,7 @@ void Daemon::RequestStop() {
   }
   CD_LOG_INFO("certdeploy serve: stopping (in-flight work is finished or handed back)");
   parts_->dispatcher->RequestStop();
+  parts_->offboarder->RequestStop();
   wake_.NotifyAll();
 }
 

@@ -1,6 +1,7 @@
 #include "service/internal/offboarder.h"
 
 #include <algorithm>
+#include <set>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -34,34 +35,70 @@ Offboarder::Offboarder(store::JobStore& store, graph::GraphClient& graph,
       options_(std::move(options)) {}
 
 Result<int> Offboarder::RunOnce() {
-  Result<std::vector<store::Offboarding>> claimed =
-      store_.ClaimOffboardings(options_.owner, options_.lease, 10);
-  if (!claimed.ok()) return claimed.status();
+  // One claim at a time, so that a stop request is seen between offboardings and nothing waits
+  // under a lease it does not need.
+  std::set<std::string> seen;
   int ended = 0;
-  for (const store::Offboarding& o : *claimed) ended += Run(o) ? 1 : 0;
+  for (int i = 0; i < options_.max_per_pass && !stop_.load(); ++i) {
+    Result<std::vector<store::Offboarding>> claimed =
+        store_.ClaimOffboardings(options_.owner, options_.lease, 1);
+    if (!claimed.ok()) return claimed.status();
+    if (claimed->empty()) break;
+    const store::Offboarding& o = claimed->front();
+    if (!seen.insert(o.id).second) {  // Handed back earlier in this pass: its turn is over.
+      HandBack(o, o.step);
+      break;
+    }
+    ended += Run(o) ? 1 : 0;
+  }
   return ended;
 }
 
+void Offboarder::HandBack(const store::Offboarding& o, const std::string& step) {
+  store::OffboardingUpdate u{.id = o.id,
+                             .owner = options_.owner,
+                             .status = store::OffboardingStatus::kQueued,
+                             .step = step,
+                             .removed = o.removed,
+                             .error_code = o.error_code,
+                             .error_message = o.error_message,
+                             .request_ids = o.request_ids,
+                             .counts_as_attempt = false};
+  if (Status s = store_.UpdateOffboarding(u); !s.ok()) {
+    CD_LOG_WARN("offboarding {}: handing it back: {}", o.id, s);
+  }
+}
+
 bool Offboarder::Run(const store::Offboarding& o) {
-  store::OffboardingUpdate running{.id = o.id,
-                                   .owner = options_.owner,
-                                   .status = store::OffboardingStatus::kRunning,
-                                   .step = "waiting-for-running-items",
-                                   .removed = o.removed,
-                                   .lease = options_.lease};
-  Result<store::ItemSummary> items =
-      store_.SummarizeItems({.user_principal_name = o.user_principal_name}, 0);
-  // Queued items too: one running when the offboarding was created may have been handed back
-  // since (throttling, a stop). It is imported first, then deleted here: never left behind.
-  if (!items.ok() || items->running > 0 || items->queued > 0) {
-    // Keep the lease: the claim comes back when it ends, after the item's own lease at most.
-    if (Status s = store_.UpdateOffboarding(running); !s.ok()) {
-      CD_LOG_WARN("offboarding {}: {}", o.id, s);
-    }
+  if (stop_.load()) {
+    HandBack(o, "handed-back");
     return false;
   }
-  running.step = "deleting";
-  if (Status s = store_.UpdateOffboarding(running); !s.ok()) {
+  // Items of the user created before the offboarding that are queued again (running when it was
+  // created, handed back since) are cancelled now; the store holds every other queued item of
+  // the user until the offboarding ends, so nothing is imported while it runs.
+  if (Result<int> cancelled = store_.CancelQueuedItemsOf(o); !cancelled.ok()) {
+    CD_LOG_WARN("offboarding {}: {}", o.id, cancelled.status());
+    HandBack(o, o.step);
+    return false;
+  } else if (*cancelled > 0) {
+    CD_LOG_INFO("offboarding {}: cancelled {} item(s) queued again since it was created", o.id,
+                *cancelled);
+  }
+  Result<store::ItemSummary> items =
+      store_.SummarizeItems({.user_principal_name = o.user_principal_name}, 0);
+  if (!items.ok() || items->running > 0) {
+    // An import in flight ends first (or is reconciled after a crash), then goes with the rest.
+    HandBack(o, "waiting-for-running-items");
+    return false;
+  }
+  store::OffboardingUpdate deleting{.id = o.id,
+                                    .owner = options_.owner,
+                                    .status = store::OffboardingStatus::kRunning,
+                                    .step = "deleting",
+                                    .removed = o.removed,
+                                    .lease = options_.lease};
+  if (Status s = store_.UpdateOffboarding(deleting); !s.ok()) {
     CD_LOG_WARN("offboarding {}: {}", o.id, s);
     return false;
   }
@@ -86,9 +123,9 @@ bool Offboarder::Run(const store::Offboarding& o) {
     } else if (first_failure.ok()) {
       first_failure = r.status.WithContext(a.thumbprint);
     }
-    if (const std::string id = RequestId(r.status); !id.empty()) {
-      request_ids += (request_ids.empty() ? "" : " ") + id;
-    }
+    std::vector<std::string> ids = r.request_ids;
+    if (std::string id = RequestId(r.status); !id.empty()) ids.push_back(std::move(id));
+    for (const std::string& id : ids) request_ids += (request_ids.empty() ? "" : " ") + id;
   }
   const std::string detail =
       "offboarding " + o.id + ": removed " + std::to_string(removed.size()) +

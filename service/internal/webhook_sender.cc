@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "base/time_format.h"
 #include "graph/retry_policy.h"
 #include "pkcs/digest.h"
@@ -23,6 +24,17 @@ std::string Origin(const std::string& url) {
   const size_t scheme = url.find("://");
   if (scheme == std::string::npos) return "(invalid URL)";
   return url.substr(0, url.find_first_of("/?#", scheme + 3));
+}
+
+// `message` without the path and query of `url`: a transport error names the URL it failed to
+// reach, and the path may carry the receiver's token.
+std::string WithoutPath(std::string message, const std::string& url) {
+  const std::string origin = Origin(url);
+  if (!url.starts_with(origin) || url.size() <= origin.size()) return message;
+  const std::string rest = url.substr(origin.size());
+  const std::string path = rest.substr(0, rest.find_first_of("?#"));
+  message = ReplaceAll(std::move(message), rest, "/...");
+  return path.size() > 1 ? ReplaceAll(std::move(message), path, "/...") : message;
 }
 
 std::string_view OutcomeName(bool delivered, bool dead) {
@@ -116,7 +128,7 @@ WebhookSender::Outcome WebhookSender::Deliver(const store::Notification& n, bool
     const bool refused = response.status().code() == StatusCode::kInvalidArgument;
     const Outcome outcome =
         refused || attempt >= options_.max_attempts ? Outcome::kDead : Outcome::kRetry;
-    Record(n, outcome, now + Backoff(attempt), response.status().ToString());
+    Record(n, outcome, now + Backoff(attempt), WithoutPath(response.status().ToString(), n.url));
     return outcome;
   }
   answered = true;

@@ -26,11 +26,7 @@ std::string Redact(std::string message, const std::string& conninfo) {
     if (std::string_view(o->keyword) != "password" || o->val == nullptr || *o->val == '\0') {
       continue;
     }
-    const std::string secret(o->val);
-    for (size_t pos = message.find(secret); pos != std::string::npos;
-         pos = message.find(secret, pos)) {
-      message.replace(pos, secret.size(), "***");
-    }
+    message = ReplaceAll(std::move(message), o->val, "***");
   }
   PQconninfoFree(options);
   return message;

@@ -200,7 +200,10 @@ Result<std::vector<WorkItem>> SqlJobStore::ClaimNext(const ClaimRequest& request
       std::string(
           "UPDATE work_items SET status = 'running', lease_owner = $1, lease_expires_at = $2, "
           "attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM work_items "
-          "WHERE (status = 'queued' OR (status = 'running' AND lease_expires_at <= $3))") +
+          "WHERE ((status = 'queued' AND NOT EXISTS (SELECT 1 FROM offboardings o WHERE "
+          "o.status IN ('queued', 'running') AND LOWER(o.user_principal_name) = "
+          "LOWER(work_items.user_principal_name))) OR "
+          "(status = 'running' AND lease_expires_at <= $3))") +
       filter + " ORDER BY created_at, wave, manifest_line, id LIMIT $4" +
       (dialect_ == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
       kItemColumns;

@@ -53,6 +53,7 @@ class SqlJobStore : public JobStore {
   Result<std::vector<Offboarding>> ClaimOffboardings(std::string_view owner, Duration lease,
                                                      int limit) override LOCKS_EXCLUDED(mu_);
   Status UpdateOffboarding(const OffboardingUpdate& update) override LOCKS_EXCLUDED(mu_);
+  Result<int> CancelQueuedItemsOf(const Offboarding& offboarding) override LOCKS_EXCLUDED(mu_);
   Status RecordDeployedCas(std::span<const DeployedCa> cas) override LOCKS_EXCLUDED(mu_);
   Result<std::vector<DeployedCa>> ListDeployedCas() override LOCKS_EXCLUDED(mu_);
   Result<std::vector<std::string>> ListDeployedPurposes() override LOCKS_EXCLUDED(mu_);
@@ -129,6 +130,10 @@ class SqlJobStore : public JobStore {
       LOCKS_EXCLUDED(mu_);
   Result<Offboarding> GetOffboardingWhere(std::string_view column, std::string_view value)
       LOCKS_EXCLUDED(mu_);
+  // Cancels the queued items of `offboarding`'s user (those with a thumbprint it names, when it
+  // names any) created at or before `created_up_to_ms`. REQUIRES: inside a transaction.
+  Result<int> CancelQueuedItemsLocked(const Offboarding& offboarding, int64_t created_up_to_ms,
+                                      int64_t now_ms) REQUIRES(mu_);
 
   const Dialect dialect_;
   Clock& clock_;

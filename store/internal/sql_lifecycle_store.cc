@@ -28,21 +28,7 @@ Result<Offboarding> SqlJobStore::CreateOffboarding(const Offboarding& offboardin
   const int64_t now = ToEpochMs(clock().Now());
   std::vector<SqlRow> rows;
   RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
-    // The user's queued items: all of them, or those with a named thumbprint.
-    std::vector<SqlParam> cancel = {SqlParam::Text(offboarding.user_principal_name),
-                                    SqlParam::Text("cancelled by offboarding " + offboarding.id),
-                                    SqlParam::Int(now)};
-    std::string only;
-    if (!offboarding.thumbprints.empty()) {
-      for (const std::string& t : offboarding.thumbprints) cancel.push_back(SqlParam::Text(t));
-      only = " AND thumbprint IN (" + Placeholders(4, offboarding.thumbprints.size()) + ")";
-    }
-    ASSIGN_OR_RETURN(std::vector<SqlRow> cancelled,
-                     Query("UPDATE work_items SET status = 'cancelled', error_code = 'offboarded', "
-                           "error_message = $2, updated_at = $3 WHERE LOWER(user_principal_name) = LOWER($1) AND "
-                           "status = 'queued'" +
-                               only + " RETURNING id",
-                           cancel));
+    ASSIGN_OR_RETURN(const int cancelled, CancelQueuedItemsLocked(offboarding, now, now));
     const SqlParam params[] = {
         SqlParam::Text(offboarding.id),
         SqlParam::Text(offboarding.user_principal_name),
@@ -51,7 +37,7 @@ Result<Offboarding> SqlJobStore::CreateOffboarding(const Offboarding& offboardin
         SqlParam::Text(offboarding.step),
         SqlParam::Int(offboarding.attempts),
         SqlParam::Text(JoinWords(offboarding.removed)),
-        SqlParam::Int(static_cast<int64_t>(cancelled.size())),
+        SqlParam::Int(cancelled),
         SqlParam::Text(offboarding.error_code),
         SqlParam::Text(offboarding.error_message),
         SqlParam::Text(offboarding.request_ids),
@@ -68,14 +54,59 @@ Result<Offboarding> SqlJobStore::CreateOffboarding(const Offboarding& offboardin
                         Placeholders(1, std::size(params)) + ") RETURNING " + kOffboardingColumns,
                     params));
     AuditRecord record = audit;
-    if (!cancelled.empty()) {
+    if (cancelled > 0) {
       record.detail += (record.detail.empty() ? "" : "; ") + std::string("cancelled ") +
-                       std::to_string(cancelled.size()) + " queued item(s)";
+                       std::to_string(cancelled) + " queued item(s)";
     }
     return InsertAuditLocked(record).status();
   }));
   if (rows.size() != 1) return InternalError("offboarding insert returned no row");
   return OffboardingFromRow(rows[0]);
+}
+
+Result<int> SqlJobStore::CancelQueuedItemsLocked(const Offboarding& offboarding,
+                                                 int64_t created_up_to_ms, int64_t now_ms) {
+  std::vector<SqlParam> params = {SqlParam::Text(offboarding.user_principal_name),
+                                  SqlParam::Text("cancelled by offboarding " + offboarding.id),
+                                  SqlParam::Int(now_ms), SqlParam::Int(created_up_to_ms)};
+  std::string only;
+  if (!offboarding.thumbprints.empty()) {
+    for (const std::string& t : offboarding.thumbprints) params.push_back(SqlParam::Text(t));
+    only = " AND thumbprint IN (" + Placeholders(5, offboarding.thumbprints.size()) + ")";
+  }
+  ASSIGN_OR_RETURN(std::vector<SqlRow> cancelled,
+                   Query("UPDATE work_items SET status = 'cancelled', error_code = 'offboarded', "
+                         "error_message = $2, updated_at = $3 WHERE "
+                         "LOWER(user_principal_name) = LOWER($1) AND status = 'queued' AND "
+                         "created_at <= $4" +
+                             only + " RETURNING id",
+                         params));
+  return static_cast<int>(cancelled.size());
+}
+
+Result<int> SqlJobStore::CancelQueuedItemsOf(const Offboarding& offboarding) {
+  if (offboarding.id.empty() || offboarding.lease_owner.empty()) {
+    return InvalidArgumentError("CancelQueuedItemsOf needs the offboarding's id and lease owner");
+  }
+  MutexLock lock(mu_);
+  const int64_t now = ToEpochMs(clock().Now());
+  int cancelled = 0;
+  RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
+    ASSIGN_OR_RETURN(cancelled,
+                     CancelQueuedItemsLocked(offboarding, ToEpochMs(offboarding.created_at), now));
+    const SqlParam params[] = {SqlParam::Text(offboarding.id),
+                               SqlParam::Text(offboarding.lease_owner), SqlParam::Int(cancelled)};
+    ASSIGN_OR_RETURN(std::vector<SqlRow> updated,
+                     Query("UPDATE offboardings SET cancelled_items = cancelled_items + $3 "
+                           "WHERE id = $1 AND status = 'running' AND lease_owner = $2 RETURNING id",
+                           params));
+    if (updated.empty()) {
+      return AbortedError("offboarding " + offboarding.id + " is not running under '" +
+                          offboarding.lease_owner + "'");
+    }
+    return OkStatus();
+  }));
+  return cancelled;
 }
 
 Result<Offboarding> SqlJobStore::GetOffboardingWhere(std::string_view column,
@@ -157,14 +188,15 @@ Status SqlJobStore::UpdateOffboarding(const OffboardingUpdate& update) {
       SqlParam::Text(running ? update.owner : ""),
       running ? SqlParam::Int(now + Ms(update.lease)) : SqlParam::NullInt(),
       SqlParam::Int(now),
+      SqlParam::Int(update.counts_as_attempt ? 0 : 1),
   };
   return InTransaction([&]() REQUIRES(mu_) -> Status {
     ASSIGN_OR_RETURN(
         std::vector<SqlRow> updated,
         Query("UPDATE offboardings SET status = $3, step = $4, removed = $5, error_code = $6, "
               "error_message = $7, request_ids = $8, lease_owner = $9, lease_expires_at = $10, "
-              "updated_at = $11 WHERE id = $1 AND status = 'running' AND lease_owner = $2 "
-              "RETURNING id",
+              "updated_at = $11, attempts = attempts - $12 WHERE id = $1 AND "
+              "status = 'running' AND lease_owner = $2 RETURNING id",
               params));
     if (!updated.empty()) {
       if (update.audit) RETURN_IF_ERROR(InsertAuditLocked(*update.audit).status());

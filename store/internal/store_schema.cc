@@ -5,6 +5,8 @@
 #include <map>
 #include <utility>
 
+#include "base/strings.h"
+
 namespace certdeploy::store {
 
 namespace {
@@ -208,10 +210,7 @@ std::string Render(std::string sql, Dialect dialect) {
   };
   for (const auto& [token, names] : kTokens) {
     const std::string& name = dialect == Dialect::kSqlite ? names.first : names.second;
-    for (size_t pos = sql.find(token); pos != std::string::npos; pos = sql.find(token, pos)) {
-      sql.replace(pos, token.size(), name);
-      pos += name.size();
-    }
+    sql = ReplaceAll(std::move(sql), token, name);
   }
   return sql;
 }

@@ -65,6 +65,15 @@ TEST(StartsWithIgnoreCaseAsciiTest, Table) {
   }
 }
 
+TEST(ReplaceAllTest, ReplacesEachOccurrenceOnceLeftToRight) {
+  EXPECT_EQ(ReplaceAll("a-b-c", "-", "+"), "a+b+c");
+  EXPECT_EQ(ReplaceAll("aaa", "a", "aa"), "aaaaaa");  // A replacement is not searched again.
+  EXPECT_EQ(ReplaceAll("abab", "ab", ""), "");
+  EXPECT_EQ(ReplaceAll("xyz", "q", "r"), "xyz");
+  EXPECT_EQ(ReplaceAll("xyz", "", "r"), "xyz");  // An empty pattern changes nothing.
+  EXPECT_EQ(ReplaceAll("", "a", "b"), "");
+}
+
 TEST(SplitStringTest, KeepsEmptyPiecesAndAlwaysReturnsOne) {
   EXPECT_THAT(SplitString("a=1&b=2", '&'), ElementsAre("a=1", "b=2"));
   EXPECT_THAT(SplitString("a&&b", '&'), ElementsAre("a", "", "b"));

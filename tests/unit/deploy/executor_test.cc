@@ -25,6 +25,7 @@ namespace {
 
 using ::certdeploy::testing::FakeGraphClient;
 using ::certdeploy::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
@@ -513,15 +514,18 @@ TEST_F(ExecutorTest, ADeleteAnsweredButNotDoneIsSentAgainAndThenReported) {
   ASSERT_TRUE(report.ok()) << report.items[0].status;
   EXPECT_EQ(report.items[0].attempts, 2);
   EXPECT_EQ(graph_.PfxCount(), 0u);
+  // Each answered DELETE's request-id is kept (the offboarding's audit record names them).
+  EXPECT_THAT(report.items[0].request_ids, ElementsAre("fake-request-id", "fake-request-id"));
 
-  // Every DELETE answered, none done: the item fails saying so after max_attempts.
+  // Every DELETE answered, none done: the item fails after max_attempts, as Unavailable (the
+  // record may still go: the daemon's offboarding tries again later).
   graph_.AddPfx({{"id", "sticky"}, {"userPrincipalName", "a@contoso.com"}, {"thumbprint", "ab"}});
   graph_.Inject({"DELETE", kPfxPath, Fault::kAnswerWithoutApply, {}, 10});
   report = ExecutePlan(plan, graph_, options_);
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.items[0].attempts, options_.max_attempts);
   EXPECT_THAT(report.items[0].status,
-              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("is still there")));
+              StatusIs(StatusCode::kUnavailable, HasSubstr("is still there")));
 }
 
 TEST_F(ExecutorTest, PasswordsNeverReachRequestsOrErrors) {

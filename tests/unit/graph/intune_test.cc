@@ -207,10 +207,12 @@ TEST_F(IntuneApiTest, CreatesAPfxRecord) {
 }
 
 TEST_F(IntuneApiTest, PatchesAndDeletesByEncodedId) {
-  http_.Enqueue(Response(204)).Enqueue(Response(204));
+  http_.Enqueue(Response(204)).Enqueue(Response(204).WithHeader("request-id", "rid-del"));
   IntuneApi intune(*client_);
   EXPECT_THAT(intune.PatchUserPfxCertificate("u1-0123", {{"keyName", "k2"}}), IsOk());
-  EXPECT_THAT(intune.DeleteUserPfxCertificate("a b"), IsOk());
+  Result<std::string> deleted = intune.DeleteUserPfxCertificate("a b");
+  ASSERT_THAT(deleted, IsOk());
+  EXPECT_EQ(*deleted, "rid-del");  // Kept for the offboarding's audit trail.
   EXPECT_EQ(http_.requests().at(0).url, std::string(kPfx) + "/u1-0123");
   EXPECT_EQ(http_.requests().at(0).method, "PATCH");
   EXPECT_EQ(http_.requests().at(1).url, std::string(kPfx) + "/a%20b");

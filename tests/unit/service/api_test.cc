@@ -238,6 +238,14 @@ TEST_F(ApiTest, IdempotencyKeysReplayAndRefuseOtherBodies) {
   EXPECT_EQ(Items().total(), 2);
   EXPECT_EQ(h_->Request("POST", "/v1/enrollments", kHrKey, bob, {{"Idempotency-Key", ""}}).status,
             400);
+
+  // Once the enrollment has run, a replay answers its current status.
+  h_->Dispatch();
+  RawResponse later =
+      h_->Request("POST", "/v1/enrollments", kHrKey, body, {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(later.status, 202) << later.body;
+  EXPECT_EQ(h_->Json(later)["id"], h_->Json(first)["id"]);
+  EXPECT_EQ(h_->Json(later)["status"], "succeeded");
 }
 
 TEST_F(ApiTest, DryRunAnswersThePlanAndStoresNothing) {

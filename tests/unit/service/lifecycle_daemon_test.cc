@@ -101,6 +101,14 @@ TEST(OffboardingApiTest, IdempotencyKeyReplaysTheSameOffboarding) {
       h.Request("POST", "/v1/offboardings", kHrKey, Offboard("alice@contoso.com"), key);
   ASSERT_EQ(again.status, 202) << again.body;
   EXPECT_EQ(h.Json(again)["id"], h.Json(first)["id"]);
+  EXPECT_EQ(h.Json(again)["status"], "queued");
+  // Once it has run, a replay answers its current status, not that of the first answer.
+  h.Dispatch();
+  RawResponse later =
+      h.Request("POST", "/v1/offboardings", kHrKey, Offboard("alice@contoso.com"), key);
+  ASSERT_EQ(later.status, 202) << later.body;
+  EXPECT_EQ(h.Json(later)["id"], h.Json(first)["id"]);
+  EXPECT_EQ(h.Json(later)["status"], "succeeded");
   RawResponse other =
       h.Request("POST", "/v1/offboardings", kHrKey, Offboard("bob@contoso.com"), key);
   EXPECT_EQ(other.status, 422) << other.body;

@@ -6,6 +6,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
 
 #include "tests/support/fake_clock.h"
 #include "tests/support/fake_http_transport.h"
@@ -149,6 +153,26 @@ TEST_F(WebhookSenderTest, AUrlTheTransportRefusesIsDead) {
   http_.EnqueueError(InvalidArgumentError("http:// to a non-loopback host"));
   ASSERT_THAT(Sender().RunOnce().status(), IsOk());
   EXPECT_EQ(Only().status, store::NotificationStatus::kDead);
+}
+
+TEST_F(WebhookSenderTest, ATransportErrorKeepsOnlyTheOriginOfTheUrl) {
+  // Receivers often take a token in the path (https://hooks.example/T0K3N/x?sig=abc); the
+  // transport's error names the URL it failed to reach.
+  const std::string url = "https://hooks.example/T0K3N/x?sig=abc";
+  Enqueue("rollout.finished", url);
+  http_.EnqueueError(UnknownOutcomeError("POST https://hooks.example/T0K3N/x: request sent, then "
+                                         "connection reset (" + url + ")"));
+  std::ostringstream log;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  spdlog::default_logger()->sinks().push_back(sink);
+  ASSERT_THAT(Sender().RunOnce().status(), IsOk());
+  spdlog::default_logger()->sinks().pop_back();
+  EXPECT_EQ(Only().status, store::NotificationStatus::kPending);
+  EXPECT_THAT(Only().last_error, HasSubstr("POST https://hooks.example/...: request sent"));
+  EXPECT_THAT(Only().last_error, ::testing::Not(HasSubstr("T0K3N")));
+  EXPECT_THAT(Only().last_error, ::testing::Not(HasSubstr("sig=abc")));
+  EXPECT_THAT(log.str(), HasSubstr("to https://hooks.example, attempt 1"));
+  EXPECT_THAT(log.str(), ::testing::Not(HasSubstr("T0K3N")));
 }
 
 TEST_F(WebhookSenderTest, ARowWhoseSecretIsNoLongerConfiguredIsDeadUnsent) {

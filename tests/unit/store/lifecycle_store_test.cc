@@ -165,6 +165,67 @@ TEST_P(LifecycleStoreTest, OffboardingLeaseFencesUpdatesAndExpiresForTheNextClai
   EXPECT_THAT(ValueOr(store->ClaimOffboardings("c", minutes(2), 10)), IsEmpty());
 }
 
+TEST_P(LifecycleStoreTest, AnOpenOffboardingHoldsTheUsersItemsAndCancelsThoseHandedBack) {
+  ASSERT_OK_AND_ASSIGN(auto store, Open());
+  const std::string leaver = "leaver@contoso.example";
+  WorkItem handed_back = Enrollment("a-handed-back");
+  handed_back.user_principal_name = leaver;
+  WorkItem crashed = Enrollment("b-crashed");
+  crashed.user_principal_name = "LEAVER@contoso.example";
+  ASSERT_THAT(store->CreateItems(std::vector<WorkItem>{handed_back, crashed}), IsOk());
+  ASSERT_THAT(ValueOr(store->ClaimNext({.owner = "w"})), SizeIs(1));  // a-handed-back
+  ASSERT_THAT(ValueOr(store->ClaimNext({.owner = "v", .lease = minutes(1)})), SizeIs(1));
+  clock_.Advance(seconds(1));
+  ASSERT_OK_AND_ASSIGN(Offboarding created,
+                       store->CreateOffboarding(MakeOffboarding("off1", leaver), Audit(leaver)));
+  EXPECT_EQ(created.cancelled_items, 0);  // Both are running.
+  clock_.Advance(seconds(1));
+  WorkItem rehire = Enrollment("rehire");  // Enrolled again after the offboarding.
+  rehire.user_principal_name = leaver;
+  ASSERT_THAT(store->CreateItems(std::vector<WorkItem>{rehire, Enrollment("other")}), IsOk());
+  ASSERT_THAT(store->HandBackLeases("w", "stopping"), IsOk());
+
+  // While the offboarding is open, the user's queued items stay queued; an item whose holder
+  // died is still reclaimed (it is reconciled, then deleted with the rest).
+  clock_.Advance(minutes(2));
+  ASSERT_OK_AND_ASSIGN(auto claimed, store->ClaimNext({.owner = "w2", .limit = 10}));
+  EXPECT_THAT(Ids(claimed), ElementsAre("b-crashed", "other"));
+
+  // The offboarder cancels the item queued again since, not the rehire's.
+  ASSERT_OK_AND_ASSIGN(auto mine, store->ClaimOffboardings("d", minutes(2), 1));
+  ASSERT_THAT(mine, SizeIs(1));
+  EXPECT_EQ(ValueOr(store->CancelQueuedItemsOf(mine[0])), 1);
+  EXPECT_EQ(ValueOr(store->GetItem("a-handed-back")).status, ItemStatus::kCancelled);
+  EXPECT_EQ(ValueOr(store->GetItem("a-handed-back")).error_code, "offboarded");
+  EXPECT_EQ(ValueOr(store->GetItem("rehire")).status, ItemStatus::kQueued);
+  EXPECT_EQ(ValueOr(store->GetOffboarding("off1")).cancelled_items, 1);
+  Offboarding stranger = mine[0];
+  stranger.lease_owner = "x";
+  EXPECT_THAT(store->CancelQueuedItemsOf(stranger), StatusIs(StatusCode::kAborted));
+
+  // Waiting for the running item does not use up attempts.
+  ASSERT_THAT(store->UpdateOffboarding({.id = "off1",
+                                        .owner = "d",
+                                        .status = OffboardingStatus::kQueued,
+                                        .step = "waiting-for-running-items",
+                                        .counts_as_attempt = false}),
+              IsOk());
+  EXPECT_EQ(ValueOr(store->GetOffboarding("off1")).attempts, 0);
+  ASSERT_OK_AND_ASSIGN(mine, store->ClaimOffboardings("d", minutes(2), 1));
+  ASSERT_THAT(mine, SizeIs(1));
+  EXPECT_EQ(mine[0].attempts, 1);
+  EXPECT_THAT(ValueOr(store->ClaimNext({.owner = "w2", .limit = 10})), IsEmpty());
+
+  // Once it has ended, the rehire's enrollment runs.
+  ASSERT_THAT(store->UpdateOffboarding({.id = "off1",
+                                        .owner = "d",
+                                        .status = OffboardingStatus::kSucceeded,
+                                        .step = "verified"}),
+              IsOk());
+  EXPECT_THAT(Ids(ValueOr(store->ClaimNext({.owner = "w2", .limit = 10}))),
+              ElementsAre("rehire"));
+}
+
 TEST_P(LifecycleStoreTest, DeployedCasAreRecordedOnceAndListedInOrder) {
   ASSERT_OK_AND_ASSIGN(auto store, Open());
   const DeployedCa root{
