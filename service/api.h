@@ -10,11 +10,17 @@
 //   GET  /openapi.json                     read      OpenAPI 3.1 description of all of this
 //   POST /v1/enrollments                   enroll    validate + seal + queue one PFX (202), or
 //                                                    dryRun: the plan for that user (200)
+//   GET  /v1/me                            any key   the key's name and scopes
+//   GET  /v1/enrollments                   read      paged list (?upn=&status=&limit=&cursor=)
 //   GET  /v1/enrollments/{id}              read
 //   POST /v1/rollouts                      rollouts  schedule a manifest from the inbox (201)
+//   GET  /v1/rollouts                      read      paged list (?status=&limit=&cursor=)
 //   GET  /v1/rollouts/{id}                 read      status, current wave, counts, failures
+//   GET  /v1/rollouts/{id}/items           read      paged items (?status=&upn=), with findings
 //   GET  /v1/rollouts/{id}/plan            read      dry-run plan, JSON or text (Accept)
 //   POST /v1/rollouts/{id}/pause|resume|cancel  rollouts
+//   GET  /v1/audit                         read      paged audit log (?since=&limit=&cursor=)
+//   GET  /v1/throughput                    read      Graph writes per window, queue depth (1 h)
 //
 // Errors are application/problem+json {type, title, status, detail[, findings]}: 400 malformed
 // JSON or fields (a userPrincipalName that is not UPN-shaped among them), 401 no/unknown key (on
@@ -45,7 +51,8 @@
 
 namespace certdeploy::service {
 
-class Notifier;  // service/internal/notifier.h
+class Notifier;           // service/internal/notifier.h
+class ThroughputHistory;  // service/internal/throughput.h
 
 // Everything the handlers use. References and pointers must outlive the Api.
 struct ApiDeps {
@@ -59,6 +66,8 @@ struct ApiDeps {
   graph::GraphClient* graph = nullptr;
   graph::WriteBudget* budget = nullptr;  // For /metrics; may be null.
   Metrics* metrics = nullptr;
+  // The last hour of Graph throughput (GET /v1/throughput); null: that answers an empty history.
+  const ThroughputHistory* throughput = nullptr;
   // Whether a Graph token can be obtained (for /readyz); null skips the check.
   std::function<Status()> graph_ready;
   // Called after work was queued (wakes the dispatcher loop); may be null.
