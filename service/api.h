@@ -21,6 +21,8 @@
 //   POST /v1/rollouts/{id}/pause|resume|cancel  rollouts
 //   GET  /v1/audit                         read      paged audit log (?since=&limit=&cursor=)
 //   GET  /v1/throughput                    read      Graph writes per window, queue depth (1 h)
+//   GET  /ui/...                           none      the operator console's static files; every
+//                                                    call it makes needs a key like any client's
 //
 // Errors are application/problem+json {type, title, status, detail[, findings]}: 400 malformed
 // JSON or fields (a userPrincipalName that is not UPN-shaped among them), 401 no/unknown key (on

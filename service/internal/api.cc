@@ -165,6 +165,10 @@ struct Api::Impl {
   }
 
   http::ServerResponse Handle(const http::ServerRequest& r, std::string& route_name) {
+    if (IsConsolePath(r.path)) {
+      route_name = "/ui/";
+      return ServeConsole(r);
+    }
     const std::vector<std::string> segments = Segments(r.path);
     const Route* route = nullptr;
     std::vector<std::string> allow;
@@ -229,6 +233,7 @@ http::ServerResponse Api::Handle(const http::ServerRequest& request) {
   const SteadyTime start = impl_->ctx.deps.clock->SteadyNow();
   std::string route = "unmatched";
   http::ServerResponse response = impl_->Handle(request, route);
+  AddSecurityHeaders(response);
   const Duration elapsed = impl_->ctx.deps.clock->SteadyNow() - start;
   impl_->ctx.deps.metrics->ObserveHttp(route, request.method, response.status, elapsed);
   // Method label, route template and status only: never the body, the query or the raw method.

@@ -105,7 +105,13 @@ http::ServerResponse ListEnrollments(ApiContext& ctx, const http::ServerRequest&
 http::ServerResponse ListAudit(ApiContext& ctx, const http::ServerRequest& r);
 http::ServerResponse Me(const Caller& caller);
 
-// The throughput history behind the console's budget chart (api_console.cc).
+// The console (api_console.cc): its embedded files under /ui/ (public, GET only; "/ui" redirects
+// to "/ui/", which is index.html), the security headers every answer carries (a CSP allowing
+// only this origin and no inline script, no framing, no referrer, no sniffing), and the
+// throughput history behind its budget chart.
+bool IsConsolePath(std::string_view path);
+http::ServerResponse ServeConsole(const http::ServerRequest& r);
+void AddSecurityHeaders(http::ServerResponse& response);
 http::ServerResponse GetThroughput(ApiContext& ctx);
 
 // Rollout manifests (api_rollout_items.cc). Paths must resolve inside the inbox: a relative

@@ -1,5 +1,5 @@
-// The OpenAPI description of the operators' lists (api_lists.cc), GET /v1/me and GET
-// /v1/throughput (api_console.cc).
+// The OpenAPI description of the operators' lists (api_lists.cc), GET /v1/me, GET
+// /v1/throughput and the console's files (api_console.cc).
 
 #include "service/internal/openapi_parts.h"
 
@@ -163,6 +163,10 @@ void AddConsolePaths(Json& paths, Json& schemas) {
                                             {{"name", {{"type", "string"}}},
                                              {"scopes", {{"type", "array"},
                                                          {"items", {{"type", "string"}}}}}}}})}}));
+  paths["/ui/"]["get"] = {
+      {"summary", "The operator console (HTML; its scripts call this API with the key typed in)"},
+      {"security", Json::array()},
+      {"responses", {{"200", {{"description", "The console's page"}}}}}};
 }
 
 }  // namespace certdeploy::service

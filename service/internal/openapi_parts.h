@@ -24,7 +24,7 @@ Json ReadOrRollouts();
 
 }  // namespace openapi
 
-// The operators' lists, /v1/me and /v1/throughput (openapi_lists.cc): their paths and
+// The operators' lists, /v1/me, /v1/throughput and /ui/ (openapi_lists.cc): their paths and
 // schemas.
 void AddConsolePaths(nlohmann::json& paths, nlohmann::json& schemas);
 

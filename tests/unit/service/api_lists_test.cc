@@ -1,6 +1,6 @@
 // The operators' list endpoints over real HTTP: GET /v1/rollouts, /v1/rollouts/{id}/items,
 // /v1/enrollments, /v1/audit and /v1/me (paging through `next`, filters, scopes, bad input as
-// problem+json) and /v1/throughput.
+// problem+json), /v1/throughput, and the console's files with their security headers.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -211,6 +211,32 @@ TEST_F(ListApiTest, ThroughputDescribesTheBudget) {
   EXPECT_EQ(t["writesPerWindow"], 1000);  // The harness config.
   EXPECT_EQ(t["requestsPerWindow"], 5000);
   EXPECT_TRUE(t["samples"].is_array());
+}
+
+TEST_F(ListApiTest, ConsoleFilesArePublicAndCarrySecurityHeaders) {
+  RawResponse page = h_->Request("GET", "/ui/", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("content-type"), "text/html; charset=utf-8");
+  EXPECT_THAT(page.body, HasSubstr("type=\"password\""));
+  EXPECT_EQ(page.Header("content-security-policy").rfind("default-src 'self'", 0), 0u);
+  EXPECT_THAT(page.Header("content-security-policy"), Not(HasSubstr("unsafe-inline")));
+  EXPECT_EQ(page.Header("x-frame-options"), "DENY");
+  EXPECT_EQ(page.Header("referrer-policy"), "no-referrer");
+  EXPECT_EQ(page.Header("x-content-type-options"), "nosniff");
+  EXPECT_THAT(page.body, Not(HasSubstr("<script>"))) << "no inline script";
+  EXPECT_THAT(page.body, Not(HasSubstr("http://")));
+  EXPECT_THAT(page.body, Not(HasSubstr("https://")));
+
+  RawResponse js = h_->Request("GET", "/ui/app.js", "");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.Header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_THAT(js.body, HasSubstr("sessionStorage"));
+  EXPECT_EQ(h_->Request("GET", "/ui", "").Header("location"), "/ui/");
+  EXPECT_EQ(h_->Request("GET", "/ui/nope.js", "").status, 404);
+  EXPECT_EQ(h_->Request("GET", "/ui/../v1/audit", "").status, 404);
+  EXPECT_EQ(h_->Request("POST", "/ui/", "").status, 405);
+  // The API's answers carry the same headers.
+  EXPECT_EQ(h_->Request("GET", "/v1/audit", kReaderKey).Header("x-frame-options"), "DENY");
 }
 
 }  // namespace
