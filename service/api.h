@@ -26,7 +26,7 @@
 //
 // Errors are application/problem+json {type, title, status, detail[, findings]}: 400 malformed
 // JSON or fields (a userPrincipalName that is not UPN-shaped among them), 401 no/unknown key (on
-// every path, routed or not), 403 missing scope, 404, 405, 409 state conflict, 413/431 (by the
+// every path, routed or not, but /healthz and /ui/), 403 missing scope, 404, 405, 409 state conflict, 413/431 (by the
 // HTTP server, before the body is buffered), 422 not deployable (with findings), Idempotency-Key
 // reused with another body, or a manifest or manifest row outside service.inbox, 503 store/Graph
 // unavailable. Bodies and passwords are never logged;
