@@ -8,6 +8,7 @@ CERTDEPLOY_PACKAGES=(
   libssl-dev libcpprest-dev nlohmann-json3-dev libboost-dev libboost-system-dev
   libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev libpq-dev postgresql libbenchmark-dev jq
+  chromium chromium-driver python3-selenium
 )
 
 certdeploy_install_deps() {

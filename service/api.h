@@ -10,15 +10,23 @@
 //   GET  /openapi.json                     read      OpenAPI 3.1 description of all of this
 //   POST /v1/enrollments                   enroll    validate + seal + queue one PFX (202), or
 //                                                    dryRun: the plan for that user (200)
+//   GET  /v1/me                            any key   the key's name and scopes
+//   GET  /v1/enrollments                   read      paged list (?upn=&status=&limit=&cursor=)
 //   GET  /v1/enrollments/{id}              read
 //   POST /v1/rollouts                      rollouts  schedule a manifest from the inbox (201)
+//   GET  /v1/rollouts                      read      paged list (?status=&limit=&cursor=)
 //   GET  /v1/rollouts/{id}                 read      status, current wave, counts, failures
+//   GET  /v1/rollouts/{id}/items           read      paged items (?status=&upn=), with findings
 //   GET  /v1/rollouts/{id}/plan            read      dry-run plan, JSON or text (Accept)
 //   POST /v1/rollouts/{id}/pause|resume|cancel  rollouts
+//   GET  /v1/audit                         read      paged audit log (?since=&limit=&cursor=)
+//   GET  /v1/throughput                    read      Graph writes per window, queue depth (1 h)
+//   GET  /ui/...                           none      the operator console's static files; every
+//                                                    call it makes needs a key like any client's
 //
 // Errors are application/problem+json {type, title, status, detail[, findings]}: 400 malformed
 // JSON or fields (a userPrincipalName that is not UPN-shaped among them), 401 no/unknown key (on
-// every path, routed or not), 403 missing scope, 404, 405, 409 state conflict, 413/431 (by the
+// every path, routed or not, but /healthz and /ui/), 403 missing scope, 404, 405, 409 state conflict, 413/431 (by the
 // HTTP server, before the body is buffered), 422 not deployable (with findings), Idempotency-Key
 // reused with another body, or a manifest or manifest row outside service.inbox, 503 store/Graph
 // unavailable. Bodies and passwords are never logged;
@@ -45,7 +53,8 @@
 
 namespace certdeploy::service {
 
-class Notifier;  // service/internal/notifier.h
+class Notifier;           // service/internal/notifier.h
+class ThroughputHistory;  // service/internal/throughput.h
 
 // Everything the handlers use. References and pointers must outlive the Api.
 struct ApiDeps {
@@ -59,6 +68,8 @@ struct ApiDeps {
   graph::GraphClient* graph = nullptr;
   graph::WriteBudget* budget = nullptr;  // For /metrics; may be null.
   Metrics* metrics = nullptr;
+  // The last hour of Graph throughput (GET /v1/throughput); null: that answers an empty history.
+  const ThroughputHistory* throughput = nullptr;
   // Whether a Graph token can be obtained (for /readyz); null skips the check.
   std::function<Status()> graph_ready;
   // Called after work was queued (wakes the dispatcher loop); may be null.

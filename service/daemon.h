@@ -77,8 +77,8 @@ class Daemon {
   // many. Thread-safe; the process is expected to exit right after.
   Result<int> HandBackLeases();
 
-  // One pass of the loop: dispatcher election, scheduler.RunDue(), one dispatcher batch, the
-  // expiry watch when due, one webhook delivery pass (the last three on the leader only).
+  // One pass of the loop: dispatcher election, scheduler.RunDue(), one dispatcher batch, a
+  // throughput sample once per budget window, the expiry watch when due, one webhook delivery pass (the last three on the leader only).
   // Returns how long the loop would wait before the next pass (zero when more work may be
   // waiting). Run() calls it repeatedly; tests call it directly instead of running the loop.
   Duration RunOnce();
@@ -94,6 +94,8 @@ class Daemon {
   void NotifyExpiring(const std::vector<deploy::InventoryRow>& rows, SystemTime now);
   // One webhook delivery pass (service.webhooks), on the leader.
   void DeliverWebhooks();
+  // The throughput history's sample, when a budget window has passed (every replica).
+  void SampleThroughput();
 
   struct Parts;
   explicit Daemon(std::unique_ptr<Parts> parts);

@@ -88,6 +88,40 @@ struct ItemFilter {
   std::optional<std::string> user_principal_name{};
 };
 
+// Where a page of a list ended (keyset paging): the next page starts after this row. Items and
+// rollouts are ordered newest first by created_at, then by manifest line and id ascending (so a
+// rollout's items, created together, come in manifest order).
+struct PagePosition {
+  SystemTime created_at{};
+  int manifest_line = 0;  // 0 for rollouts.
+  std::string id{};
+
+  bool operator==(const PagePosition&) const = default;
+};
+
+// What ListItems takes: a filter, a status, and where the previous page ended.
+struct ItemPageQuery {
+  ItemFilter filter{};
+  std::optional<ItemStatus> status{};
+  std::optional<PagePosition> after{};
+  int limit = 50;  // 1..1000
+};
+
+// What ListRolloutPage takes.
+struct RolloutPageQuery {
+  std::vector<RolloutStatus> statuses{};  // Any of these; all when empty.
+  std::optional<PagePosition> after{};
+  int limit = 50;  // 1..1000
+};
+
+// What ListAuditPage takes: records newest first (by id), at or after `since`, with an id below
+// `before_id` (where the previous page ended).
+struct AuditPageQuery {
+  std::optional<SystemTime> since{};
+  std::optional<int64_t> before_id{};
+  int limit = 50;  // 1..1000
+};
+
 // What ClaimNext takes.
 struct ClaimRequest {
   std::string owner{};  // Who holds the lease (replica/worker id); must not be empty.

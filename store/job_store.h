@@ -79,6 +79,11 @@ class JobStore {
   // The counts and the failures are read separately and may be a moment apart.
   virtual Result<ItemSummary> SummarizeItems(const ItemFilter& filter, int max_failures) = 0;
 
+  // One page of the items matching `query`, ordered as PagePosition says, without their PFX bytes
+  // and sealed password (pfx_blob null, sealed_password empty): what operators look at.
+  // InvalidArgument for a limit outside 1..1000.
+  virtual Result<std::vector<WorkItem>> ListItems(const ItemPageQuery& query) = 0;
+
   // ---- Rollouts ----
 
   // Inserts the rollout and its items in one transaction (items may be empty; each must have
@@ -89,6 +94,9 @@ class JobStore {
   // Rollouts in any of `statuses` (all when empty), oldest first, at most `limit`.
   virtual Result<std::vector<Rollout>> ListRollouts(std::span<const RolloutStatus> statuses,
                                                     int limit) = 0;
+  // One page of the rollouts in any of query.statuses, newest first (PagePosition).
+  // InvalidArgument for a limit outside 1..1000.
+  virtual Result<std::vector<Rollout>> ListRolloutPage(const RolloutPageQuery& query) = 0;
   // Compare-and-set: applies `update` only if the rollout's status is still
   // update.expected_status, and returns the rollout as stored afterwards. Aborted (naming the
   // actual status) if it is not, so concurrent pause/resume/cancel cannot overwrite each other;
@@ -101,6 +109,10 @@ class JobStore {
   virtual Result<int64_t> AppendAudit(const AuditRecord& record) = 0;
   // The newest `limit` records, newest first.
   virtual Result<std::vector<AuditRecord>> ListAudit(int limit) = 0;
+
+  // One page of audit records, newest first (AuditPageQuery). InvalidArgument for a limit
+  // outside 1..1000.
+  virtual Result<std::vector<AuditRecord>> ListAuditPage(const AuditPageQuery& query) = 0;
 
   // ---- Offboardings ----
 
@@ -195,6 +207,15 @@ class JobStoreWrapper : public JobStore {
   }
   Result<ItemSummary> SummarizeItems(const ItemFilter& filter, int max_failures) override {
     return target_.SummarizeItems(filter, max_failures);
+  }
+  Result<std::vector<WorkItem>> ListItems(const ItemPageQuery& query) override {
+    return target_.ListItems(query);
+  }
+  Result<std::vector<Rollout>> ListRolloutPage(const RolloutPageQuery& query) override {
+    return target_.ListRolloutPage(query);
+  }
+  Result<std::vector<AuditRecord>> ListAuditPage(const AuditPageQuery& query) override {
+    return target_.ListAuditPage(query);
   }
   Status CreateRollout(const Rollout& rollout, std::span<const WorkItem> items) override {
     return target_.CreateRollout(rollout, items);

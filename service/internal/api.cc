@@ -40,16 +40,22 @@ const std::vector<Route>& Routes() {
       {"GET", "/metrics", {ApiScope::kRead}},
       {"GET", "/openapi.json", {ApiScope::kRead}},
       {"POST", "/v1/enrollments", {ApiScope::kEnroll}},
+      {"GET", "/v1/me", {}},
+      {"GET", "/v1/enrollments", {ApiScope::kRead}},
       {"GET", "/v1/enrollments/{id}", {ApiScope::kRead}},
       {"POST", "/v1/offboardings", {ApiScope::kEnroll}},
       {"GET", "/v1/offboardings/{id}", {ApiScope::kRead, ApiScope::kEnroll}},
       {"GET", "/v1/certificates", {ApiScope::kRead}},
       {"POST", "/v1/rollouts", {ApiScope::kRollouts}},
+      {"GET", "/v1/rollouts", {ApiScope::kRead, ApiScope::kRollouts}},
       {"GET", "/v1/rollouts/{id}", {ApiScope::kRead, ApiScope::kRollouts}},
+      {"GET", "/v1/rollouts/{id}/items", {ApiScope::kRead, ApiScope::kRollouts}},
       {"GET", "/v1/rollouts/{id}/plan", {ApiScope::kRead, ApiScope::kRollouts}},
       {"POST", "/v1/rollouts/{id}/pause", {ApiScope::kRollouts}},
       {"POST", "/v1/rollouts/{id}/resume", {ApiScope::kRollouts}},
       {"POST", "/v1/rollouts/{id}/cancel", {ApiScope::kRollouts}},
+      {"GET", "/v1/audit", {ApiScope::kRead}},
+      {"GET", "/v1/throughput", {ApiScope::kRead}},
   };
   return routes;
 }
@@ -124,12 +130,18 @@ struct Api::Impl {
       return resp;
     }
     if (pattern == "/openapi.json") return JsonResponse(200, OpenApiDocument());
+    if (pattern == "/v1/enrollments" && r.method != "POST") return ListEnrollments(ctx, r);
     if (pattern == "/v1/enrollments") return CreateEnrollment(ctx, caller, r);
+    if (pattern == "/v1/me") return Me(caller);
     if (pattern == "/v1/enrollments/{id}") return GetEnrollment(ctx, id);
     if (pattern == "/v1/offboardings") return CreateOffboarding(ctx, caller, r);
     if (pattern == "/v1/offboardings/{id}") return GetOffboarding(ctx, id);
     if (pattern == "/v1/certificates") return ListCertificates(ctx, r);
+    if (pattern == "/v1/audit") return ListAudit(ctx, r);
+    if (pattern == "/v1/throughput") return GetThroughput(ctx);
+    if (pattern == "/v1/rollouts" && r.method != "POST") return ListRollouts(ctx, r);
     if (pattern == "/v1/rollouts") return CreateRollout(ctx, caller, r);
+    if (pattern == "/v1/rollouts/{id}/items") return ListRolloutItems(ctx, id, r);
     if (pattern == "/v1/rollouts/{id}") return GetRollout(ctx, id);
     if (pattern == "/v1/rollouts/{id}/plan") return GetRolloutPlan(ctx, caller, id, r);
     const std::string action = pattern.substr(pattern.rfind('/') + 1);
@@ -153,6 +165,10 @@ struct Api::Impl {
   }
 
   http::ServerResponse Handle(const http::ServerRequest& r, std::string& route_name) {
+    if (IsConsolePath(r.path)) {
+      route_name = "/ui/";
+      return ServeConsole(r);
+    }
     const std::vector<std::string> segments = Segments(r.path);
     const Route* route = nullptr;
     std::vector<std::string> allow;
@@ -198,7 +214,7 @@ struct Api::Impl {
                  std::string(config::ApiScopeName(route->scopes.front())) + "'";
       return p.ToResponse();
     }
-    return Dispatch(*route, id, Caller{key->name}, r);
+    return Dispatch(*route, id, Caller{key->name, key->scopes}, r);
   }
 };
 
@@ -217,6 +233,7 @@ http::ServerResponse Api::Handle(const http::ServerRequest& request) {
   const SteadyTime start = impl_->ctx.deps.clock->SteadyNow();
   std::string route = "unmatched";
   http::ServerResponse response = impl_->Handle(request, route);
+  AddSecurityHeaders(response);
   const Duration elapsed = impl_->ctx.deps.clock->SteadyNow() - start;
   impl_->ctx.deps.metrics->ObserveHttp(route, request.method, response.status, elapsed);
   // Method label, route template and status only: never the body, the query or the raw method.

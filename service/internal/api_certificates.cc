@@ -16,27 +16,13 @@
 #include "config/upn.h"
 #include "deploy/inventory.h"
 #include "graph/intune.h"
-#include "service/internal/api_handlers.h"
+#include "service/internal/api_paging.h"
 
 namespace certdeploy::service {
 namespace {
 
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-
-// A non-negative integer query parameter no larger than `max`; `fallback` when absent.
-std::optional<int> IntParam(const http::ServerRequest& r, std::string_view name, int fallback,
-                            int max, Problem& problem) {
-  std::optional<std::string> text = r.QueryParam(name);
-  if (!text) return fallback;
-  int value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size() || value < 0 || value > max) {
-    problem = BadRequest(std::string(name) + " must be an integer from 0 to " + std::to_string(max));
-    return std::nullopt;
-  }
-  return value;
-}
 
 // A boolean query parameter: "true" or "false"; false when absent.
 std::optional<bool> BoolParam(const http::ServerRequest& r, std::string_view name,

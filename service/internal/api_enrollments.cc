@@ -262,20 +262,7 @@ http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id) {
   if (!item.ok()) return FromStatus(item.status(), "enrollment " + id).ToResponse();
   if (item->kind != store::ItemKind::kEnrollment)
     return NotFound("enrollment " + id + " not found").ToResponse();
-  nlohmann::ordered_json body;
-  body["id"] = item->id;
-  body["userPrincipalName"] = item->user_principal_name;
-  body["thumbprint"] = item->thumbprint;
-  // Cancelled: by an offboarding of the user (error code "offboarded").
-  body["status"] = std::string(store::ItemStatusName(item->status));
-  if (!item->error_code.empty()) {
-    body["error"] = {{"code", item->error_code},
-                     {"message", item->error_message},
-                     {"requestId", item->request_id}};
-  }
-  body["createdAt"] = ApiTime(item->created_at);
-  body["updatedAt"] = ApiTime(item->updated_at);
-  return http::ServerResponse::Json(200, body.dump());
+  return http::ServerResponse::Json(200, EnrollmentJson(*item).dump());
 }
 
 }  // namespace certdeploy::service

@@ -22,6 +22,7 @@ namespace certdeploy::service {
 
 struct Caller {
   std::string key_name;  // service.apiKeys[].name, for the audit log.
+  std::vector<config::ApiScope> scopes;  // What the key may do (GET /v1/me shows them).
 };
 
 // An RFC 9457 problem. `type` is "about:blank" for plain HTTP errors, else a
@@ -77,6 +78,8 @@ struct ApiContext {
 // Enrollments (api_enrollments.cc).
 http::ServerResponse CreateEnrollment(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r);
 http::ServerResponse GetEnrollment(ApiContext& ctx, const std::string& id);
+// An enrollment as GET /v1/enrollments/{id} and the list show it (api_lists.cc).
+nlohmann::ordered_json EnrollmentJson(const store::WorkItem& item);
 
 // Offboardings (api_offboardings.cc).
 http::ServerResponse CreateOffboarding(ApiContext& ctx, const Caller& caller,
@@ -93,6 +96,23 @@ http::ServerResponse GetRolloutPlan(ApiContext& ctx, const Caller& caller, const
                                     const http::ServerRequest& r);
 http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
                              const std::string& action);
+
+// The operators' lists, paged (api_lists.cc, api_paging.h), and the caller's own key.
+http::ServerResponse ListRollouts(ApiContext& ctx, const http::ServerRequest& r);
+http::ServerResponse ListRolloutItems(ApiContext& ctx, const std::string& id,
+                                      const http::ServerRequest& r);
+http::ServerResponse ListEnrollments(ApiContext& ctx, const http::ServerRequest& r);
+http::ServerResponse ListAudit(ApiContext& ctx, const http::ServerRequest& r);
+http::ServerResponse Me(const Caller& caller);
+
+// The console (api_console.cc): its embedded files under /ui/ (public, GET only; "/ui" redirects
+// to "/ui/", which is index.html), the security headers every answer carries (a CSP allowing
+// only this origin and no inline script, no framing, no referrer, no sniffing), and the
+// throughput history behind its budget chart.
+bool IsConsolePath(std::string_view path);
+http::ServerResponse ServeConsole(const http::ServerRequest& r);
+void AddSecurityHeaders(http::ServerResponse& response);
+http::ServerResponse GetThroughput(ApiContext& ctx);
 
 // Rollout manifests (api_rollout_items.cc). Paths must resolve inside the inbox: a relative
 // `requested` is taken relative to it; "..", absolute paths elsewhere and symlinks that lead out

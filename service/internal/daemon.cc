@@ -26,6 +26,7 @@
 #include "service/internal/drift_repair.h"
 #include "service/internal/notifier.h"
 #include "service/internal/offboarder.h"
+#include "service/internal/throughput.h"
 #include "service/internal/webhook_sender.h"
 #include "service/metrics.h"
 #include "service/scheduler.h"
@@ -70,6 +71,7 @@ struct Daemon::Parts {
   std::optional<pkcs::ConnectorPublicKey> key;
   std::unique_ptr<deploy::GraphConnection> graph;
   Metrics metrics;
+  std::unique_ptr<ThroughputHistory> throughput;  // The last hour, for GET /v1/throughput.
   // Webhooks (service.webhooks); all three null without any.
   std::unique_ptr<Notifier> notifier;
   std::unique_ptr<graph::HttpTransport> webhook_transport;
@@ -178,6 +180,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   parts->offboarder = std::make_unique<Offboarder>(*parts->store, parts->graph->client(),
                                                    parts->config, &parts->metrics, offboard);
 
+  parts->throughput =
+      std::make_unique<ThroughputHistory>(parts->config.limits.window, std::chrono::hours(1));
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(parts)));
   Parts& p = *daemon->parts_;
   ApiDeps deps;
@@ -190,6 +194,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
   deps.graph = &p.graph->client();
   deps.budget = &p.graph->budget();
   deps.metrics = &p.metrics;
+  deps.throughput = p.throughput.get();
   deps.graph_ready = [&p] { return p.GraphReady(); };
   Daemon* self = daemon.get();
   deps.wake = [self] { self->Wake(); };
@@ -337,6 +342,7 @@ void Daemon::DeliverWebhooks() {
 
 Duration Daemon::RunOnce() {
   const Duration wait = DispatchPass();
+  SampleThroughput();
   // After the batch, so that the counts include what it imported and its notifications go out.
   if (parts_->leader) {
     RepairDriftIfDue();
@@ -344,6 +350,14 @@ Duration Daemon::RunOnce() {
     DeliverWebhooks();
   }
   return wait;
+}
+
+void Daemon::SampleThroughput() {
+  Parts& p = *parts_;
+  p.throughput->Sample(p.clock->Now(), p.graph->budget().Stats(), [&p]() -> int64_t {
+    Result<store::ItemSummary> queue = p.store->SummarizeItems({}, 0);
+    return queue.ok() ? queue->queued : -1;
+  });
 }
 
 Duration Daemon::DispatchPass() {

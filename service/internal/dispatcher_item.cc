@@ -194,4 +194,37 @@ std::string SummarizeFindings(const std::vector<pkcs::Finding>& findings) {
   return out;
 }
 
+std::vector<pkcs::Finding> ParseFindingSummary(std::string_view summary) {
+  // Finding codes are lower-case words joined by '-', so "; <code>: " starts the next one even
+  // when a message itself holds "; ".
+  auto code_at = [&](size_t at) -> size_t {  // Length of "<code>: " at `at`, or 0.
+    size_t end = at;
+    while (end < summary.size() &&
+           ((summary[end] >= 'a' && summary[end] <= 'z') ||
+            (summary[end] >= '0' && summary[end] <= '9') || summary[end] == '-')) {
+      ++end;
+    }
+    if (end == at || summary.substr(end, 2) != ": ") return 0;
+    return end - at + 2;
+  };
+  std::vector<pkcs::Finding> out;
+  size_t at = 0;
+  while (at < summary.size()) {
+    if (summary.substr(at) == "...") break;  // Cut short: the findings before it stand.
+    const size_t head = code_at(at);
+    if (head == 0) return {};
+    size_t next = summary.find("; ", at + head);
+    while (next != std::string_view::npos && code_at(next + 2) == 0) {
+      next = summary.find("; ", next + 2);
+    }
+    const size_t end = next == std::string_view::npos ? summary.size() : next;
+    pkcs::Finding f;
+    f.code = std::string(summary.substr(at, head - 2));
+    f.message = std::string(summary.substr(at + head, end - at - head));
+    out.push_back(std::move(f));
+    at = next == std::string_view::npos ? summary.size() : next + 2;
+  }
+  return out;
+}
+
 }  // namespace certdeploy::service

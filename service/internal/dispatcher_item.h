@@ -21,6 +21,7 @@
 #include <span>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -108,5 +109,9 @@ deploy::DesiredState DesiredStateForItems(const config::Config& config,
 // "pfx-not-deployable: <code>: <message>; ..." for a list of findings (errors first), short
 // enough for an error_message column.
 std::string SummarizeFindings(const std::vector<pkcs::Finding>& findings);
+// The findings back from such a summary (code and message; severity left kError), for the
+// operators' item lists. Empty when `summary` is not one (e.g. a Graph error message); a summary
+// cut short ("; ...") gives the findings before the cut.
+std::vector<pkcs::Finding> ParseFindingSummary(std::string_view summary);
 
 }  // namespace certdeploy::service

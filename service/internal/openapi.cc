@@ -6,11 +6,10 @@
 #include <string>
 
 #include "service/api.h"
+#include "service/internal/openapi_parts.h"
 
 namespace certdeploy::service {
-namespace {
-
-using Json = nlohmann::json;
+namespace openapi {
 
 Json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
 
@@ -30,8 +29,7 @@ Json IdParam() {
                        {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{1,64}$"}}}}});
 }
 
-// 401, 403 and 503 apply to every authenticated operation.
-Json Errors(Json responses, bool unprocessable = false) {
+Json Errors(Json responses, bool unprocessable) {
   responses["401"] = Problem("Missing or unknown API key");
   responses["403"] = Problem("The API key lacks the required scope");
   responses["503"] = Problem("Store or Graph unavailable; retry later");
@@ -46,11 +44,16 @@ Json Operation(const std::string& summary, const std::string& scope, Json respon
   return op;
 }
 
-// Either scope is enough (OpenAPI: alternative security requirements).
 Json ReadOrRollouts() {
   return Json::array(
       {{{"apiKey", Json::array({"read"})}}, {{"apiKey", Json::array({"rollouts"})}}});
 }
+
+}  // namespace openapi
+
+namespace {
+
+using namespace openapi;  // NOLINT: the document's building blocks.
 
 Json Schemas() {
   Json counts = {{"type", "object"},
@@ -346,6 +349,8 @@ nlohmann::json OpenApiDocument() {
   paths["/v1/rollouts/{id}/pause"] = RolloutAction("Pause");
   paths["/v1/rollouts/{id}/resume"] = RolloutAction("Resume");
   paths["/v1/rollouts/{id}/cancel"] = RolloutAction("Cancel");
+  Json schemas = Schemas();
+  AddConsolePaths(paths, schemas);
 
   return {
       {"openapi", "3.1.0"},
@@ -362,7 +367,7 @@ nlohmann::json OpenApiDocument() {
            {{"type", "http"},
             {"scheme", "bearer"},
             {"description", "An API key from service.apiKeys; scopes enroll, rollouts, read"}}}}},
-        {"schemas", Schemas()}}},
+        {"schemas", schemas}}},
       {"paths", paths}};
 }
 

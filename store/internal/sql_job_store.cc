@@ -18,23 +18,6 @@ constexpr int kMaxClaimLimit = 1000;
 // starting at the same time apply each migration once.
 constexpr int64_t kMigrationLockKey = 0x636572746d696772;
 
-// Appends " AND <column> = $n" for each set field of `filter`, pushing the values on `params`.
-std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params) {
-  std::string sql;
-  auto add = [&](std::string_view column, SqlParam param) {
-    params.push_back(std::move(param));
-    sql += " AND " + std::string(column) + " = " + Placeholder(params.size());
-  };
-  if (filter.kind) add("kind", SqlParam::Text(ItemKindName(*filter.kind)));
-  if (filter.rollout_id) add("rollout_id", SqlParam::Text(*filter.rollout_id));
-  if (filter.wave) add("wave", SqlParam::Int(*filter.wave));
-  if (filter.user_principal_name) {  // UPNs compare ignoring case, as Entra does.
-    params.push_back(SqlParam::Text(*filter.user_principal_name));
-    sql += " AND LOWER(user_principal_name) = LOWER(" + Placeholder(params.size()) + ")";
-  }
-  return sql;
-}
-
 Status ValidateItem(const WorkItem& item) {
   if (item.id.empty()) return InvalidArgumentError("work item without an id");
   const bool has_rollout = item.rollout_id.has_value() && !item.rollout_id->empty();

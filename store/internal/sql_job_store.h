@@ -44,6 +44,12 @@ class SqlJobStore : public JobStore {
       LOCKS_EXCLUDED(mu_);
   Result<int64_t> AppendAudit(const AuditRecord& record) override LOCKS_EXCLUDED(mu_);
   Result<std::vector<AuditRecord>> ListAudit(int limit) override LOCKS_EXCLUDED(mu_);
+  // Paged lists for operators: sql_list_store.cc.
+  Result<std::vector<WorkItem>> ListItems(const ItemPageQuery& query) override LOCKS_EXCLUDED(mu_);
+  Result<std::vector<Rollout>> ListRolloutPage(const RolloutPageQuery& query) override
+      LOCKS_EXCLUDED(mu_);
+  Result<std::vector<AuditRecord>> ListAuditPage(const AuditPageQuery& query) override
+      LOCKS_EXCLUDED(mu_);
   // Offboardings, deployed CAs and the outbox: sql_lifecycle_store.cc.
   Result<Offboarding> CreateOffboarding(const Offboarding& offboarding,
                                         const AuditRecord& audit) override LOCKS_EXCLUDED(mu_);

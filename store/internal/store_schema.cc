@@ -535,5 +535,22 @@ Result<int64_t> IntFromValue(const SqlValue& value, std::string_view what) {
   return out;
 }
 
+// Appends " AND <column> = $n" for each set field of `filter`, pushing the values on `params`.
+std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params) {
+  std::string sql;
+  auto add = [&](std::string_view column, SqlParam param) {
+    params.push_back(std::move(param));
+    sql += " AND " + std::string(column) + " = " + Placeholder(params.size());
+  };
+  if (filter.kind) add("kind", SqlParam::Text(ItemKindName(*filter.kind)));
+  if (filter.rollout_id) add("rollout_id", SqlParam::Text(*filter.rollout_id));
+  if (filter.wave) add("wave", SqlParam::Int(*filter.wave));
+  if (filter.user_principal_name) {  // UPNs compare ignoring case, as Entra does.
+    params.push_back(SqlParam::Text(*filter.user_principal_name));
+    sql += " AND LOWER(user_principal_name) = LOWER(" + Placeholder(params.size()) + ")";
+  }
+  return sql;
+}
+
 }  // namespace internal
 }  // namespace certdeploy::store

@@ -110,6 +110,9 @@ inline std::string Placeholders(size_t first, size_t count) {
   return out;
 }
 
+// Appends " AND <column> = $n" for each set field of `filter`, pushing the values on `params`.
+std::string FilterSql(const ItemFilter& filter, std::vector<SqlParam>& params);
+
 // One parameter as a span, and a duration in whole milliseconds.
 inline std::span<const SqlParam> One(const SqlParam& p) { return std::span<const SqlParam>(&p, 1); }
 inline int64_t Ms(Duration d) {

@@ -65,6 +65,8 @@ DaemonHarness::DaemonHarness(HarnessOptions options)
     << ", scopes: [rollouts, read]}\n"
     << "    - {name: reader, sha256: " << pkcs::Sha256Hex(std::string_view(kReaderKey))
     << ", scopes: [read]}\n"
+    << "    - {name: enroller, sha256: " << pkcs::Sha256Hex(std::string_view(kEnrollOnlyKey))
+    << ", scopes: [enroll]}\n"
     << options.extra_service_yaml;
   if (options.tls) {
     if (!MakeSelfSignedCert(dir_.string(), "server", "127.0.0.1", true, &cert_)) {

@@ -31,6 +31,7 @@ using http::testing::TestClient;
 inline constexpr char kHrKey[] = "hr-key-0123456789";          // enroll, read
 inline constexpr char kOpsKey[] = "ops-key-0123456789";        // rollouts, read
 inline constexpr char kReaderKey[] = "reader-key-0123456789";  // read
+inline constexpr char kEnrollOnlyKey[] = "enroller-key-0123456789";  // enroll
 inline constexpr char kSandboxClientId[] = "11111111-2222-3333-4444-555555555555";
 
 // The real clocks plus an offset the test moves forward (timers without waiting).
