@@ -160,9 +160,9 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   CLI::App app{"certdeploy: roll S/MIME and other user certificates out to Intune-managed devices"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "certdeploy 0.1.0");
-  std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "trace | debug | info | warn | error | off")
-      ->capture_default_str();
+  std::string log_level;  // Empty: info for `serve` (a daemon's log is its record), else warn.
+  app.add_option("--log-level", log_level,
+                 "trace | debug | info | warn | error | off (default: info for serve, else warn)");
 
   ValidateArgs validate;
   AddValidate(app, validate);
@@ -193,7 +193,8 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   }
 
   LogOptions log_options;
-  log_options.level = log_level;
+  log_options.level =
+      !log_level.empty() ? log_level : app.got_subcommand("serve") ? "info" : "warn";
   if (Status s = InitLogging(log_options); !s.ok()) {
     err << "certdeploy: " << s.message() << "\n";
     return kExitUsage;

@@ -199,6 +199,17 @@ const char* const kV2Statements[] = {
     "CREATE INDEX notifications_due ON notifications (status, next_attempt_at)",
 };
 
+// Version 3: the start and end of every wave of a rollout, not only of the current one
+// (EncodeWaveTimes; rollouts stored before keep no times for their earlier waves), and the
+// rollouts' Idempotency-Key records. SQLite cannot add a UNIQUE column: a unique index does it
+// (NULLs are distinct in both engines).
+const char* const kV3Statements[] = {
+    "ALTER TABLE rollouts ADD COLUMN wave_times TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE rollouts ADD COLUMN idempotency_key TEXT",
+    "ALTER TABLE rollouts ADD COLUMN request_sha256 TEXT NOT NULL DEFAULT ''",
+    "CREATE UNIQUE INDEX rollouts_by_idempotency_key ON rollouts (idempotency_key)",
+};
+
 // The dialect map: the only type names that differ between the engines.
 std::string Render(std::string sql, Dialect dialect) {
   static const std::map<std::string, std::pair<std::string, std::string>> kTokens = {
@@ -297,7 +308,8 @@ const char kItemColumns[] =
     "idempotency_key, request_sha256, created_at, updated_at, lease_owner, lease_expires_at";
 const char kRolloutColumns[] =
     "id, name, manifest_path, start_at, waves, halt_on_failure_percent, dry_run, status, "
-    "current_wave, wave_started_at, wave_finished_at, created_at, updated_at";
+    "current_wave, wave_started_at, wave_finished_at, created_at, updated_at, wave_times, "
+    "idempotency_key, request_sha256";
 const char kAuditColumns[] =
     "id, at, api_key_name, action, user_principal_name, thumbprint, outcome, request_ids, detail";
 const char kOffboardingColumns[] =
@@ -324,7 +336,40 @@ std::vector<Migration> SchemaMigrations(Dialect dialect) {
   }
   Migration v2{2, "offboardings, deployed CA certificates, webhook outbox", {}};
   for (const char* sql : kV2Statements) v2.statements.push_back(Render(sql, dialect));
-  return {std::move(v1), std::move(v2)};
+  Migration v3{3, "start and end times of every rollout wave, rollout idempotency keys", {}};
+  for (const char* sql : kV3Statements) v3.statements.push_back(Render(sql, dialect));
+  return {std::move(v1), std::move(v2), std::move(v3)};
+}
+
+std::string EncodeWaveTimes(const std::vector<WaveTimes>& times) {
+  auto one = [](const std::optional<SystemTime>& t) {
+    return t ? std::to_string(ToEpochMs(*t)) : std::string("-");
+  };
+  std::vector<std::string> words;
+  for (const WaveTimes& w : times) words.push_back(one(w.started_at) + "/" + one(w.finished_at));
+  return JoinWords(words);
+}
+
+Result<std::vector<WaveTimes>> DecodeWaveTimes(std::string_view text) {
+  auto one = [](std::string_view part, std::optional<SystemTime>& out) {
+    if (part == "-") return true;
+    int64_t ms = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), ms);
+    if (ec != std::errc() || end != part.data() + part.size()) return false;
+    out = FromEpochMs(ms);
+    return true;
+  };
+  std::vector<WaveTimes> out;
+  for (const std::string& word : SplitWords(text)) {
+    const size_t slash = word.find('/');
+    WaveTimes w;
+    if (slash == std::string::npos || !one(std::string_view(word).substr(0, slash), w.started_at) ||
+        !one(std::string_view(word).substr(slash + 1), w.finished_at)) {
+      return DataLossError("stored rollouts.wave_times: not a list of start/end times");
+    }
+    out.push_back(w);
+  }
+  return out;
 }
 
 std::string JoinWords(const std::vector<std::string>& words) {
@@ -433,7 +478,20 @@ Result<Rollout> RolloutFromRow(const SqlRow& row) {
   ro.wave_finished_at = r.OptTime();
   ro.created_at = r.Time();
   ro.updated_at = r.Time();
+  const std::string wave_times = r.Text();
+  ro.idempotency_key = r.OptText();
+  ro.request_sha256 = r.Text();
   if (!r.status().ok()) return r.status();
+  Result<std::vector<WaveTimes>> times = DecodeWaveTimes(wave_times);
+  if (!times.ok()) return times.status();
+  ro.wave_times = std::move(*times);
+  // The current wave's columns are authoritative (and all a version-2 row has).
+  if (ro.current_wave >= 1) {
+    ro.wave_times.resize(static_cast<size_t>(ro.current_wave));
+    ro.wave_times.back() = {ro.wave_started_at, ro.wave_finished_at};
+  } else {
+    ro.wave_times.clear();
+  }
   return ro;
 }
 
