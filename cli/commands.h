@@ -67,15 +67,28 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err);
 // line per 5 s otherwise. A summary follows, with each failed item's Graph error code and
 // request-id.
 //
+// Ownership: a plan that would rewrite assignments owned by another config's profiles section
+// shows `! ... assignments-owned-elsewhere`, and apply refuses it before any write (exit 1)
+// unless --take-over-assignments or profiles.takeOverAssignments is given.
+//
+// Interrupts: SIGINT/SIGTERM during apply start no further write, let the ones in flight finish,
+// print "interrupted after N of M actions; re-run the same command to finish" and exit 130; a
+// second signal exits at once. apply --plan on the same plan then finishes it: the tenant's
+// changes that the plan's own actions explain are not drift (deploy/resume.h), and done actions
+// are not sent again.
+//
 // Exit codes (above): 0 ok; 1 some rows invalid (plan still written) or
-// some items failed, or the confirmation was declined; 2 usage or configuration error; 3 Graph
-// or authentication failure; 5 stale plan.
+// some items failed, or the confirmation was declined, or assignments are owned elsewhere; 2
+// usage or configuration error; 3 Graph or authentication failure; 5 stale plan; 130
+// interrupted.
 
 struct PlanArgs {
   std::string config;
   std::string manifest;
   std::string out;              // Optional: where to write the JSON plan.
   std::string output = "text";  // What goes to stdout: "text" | "json" (the plan file's JSON).
+  // --take-over-assignments: as profiles.takeOverAssignments: true (deploy/model.h, ownership).
+  bool take_over_assignments = false;
 };
 
 int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err);
@@ -95,6 +108,9 @@ struct ApplyArgs {
   // The baseline strategy benchmarks compare against (GraphConnectionOptions::serial): one
   // request at a time, no pacing, only 429s resent. Slower by design; never needed otherwise.
   bool serial = false;
+  // --take-over-assignments (with --manifest): as profiles.takeOverAssignments: true. A reviewed
+  // plan carries its own decision.
+  bool take_over_assignments = false;
 };
 
 // `in` is where the confirmation answer is read from (stdin).

@@ -7,7 +7,8 @@
 //                publicKeyFile: connector.pub, paddingScheme: oaepSha512 }
 //   profiles:  { platforms: [ios], namePrefix: "S/MIME",
 //                assignTo: { groups: [<group-id>], excludeGroups: [] },
-//                importedPfxProfile: true, trustBundle: extra-cas.pem }
+//                importedPfxProfile: true, trustBundle: extra-cas.pem,
+//                takeOverAssignments: false }
 //   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false,
 //                pruneExpiredEncryption: false }
 //   limits:    { writesPer20s: 100, requestsPer20s: 1000, concurrency: 8 }
@@ -79,6 +80,10 @@ struct ProfilesConfig {
   std::string name_prefix = "S/MIME";
   AssignTo assign_to;
   bool imported_pfx_profile = true;
+  // Rewrite the assignments of profiles whose owner mark names another profiles section (see
+  // deploy/model.h, AssignmentsOwnerDigest). Off: such profiles keep their assignments and the
+  // plan reports assignments-owned-elsewhere.
+  bool take_over_assignments = false;
   std::string trust_bundle;  // Optional PEM of extra CA certificates. Absolute after loading.
 };
 

@@ -46,6 +46,9 @@ void AddPlan(CLI::App& app, PlanArgs& args) {
       ->required();
   cmd->add_option("--out", args.out, "Also write the plan as JSON, for apply --plan");
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+  cmd->add_flag("--take-over-assignments", args.take_over_assignments,
+                "Rewrite assignments that another config's profiles section wrote (as "
+                "profiles.takeOverAssignments: true)");
 }
 
 void AddApply(CLI::App& app, ApplyArgs& args) {
@@ -59,6 +62,9 @@ void AddApply(CLI::App& app, ApplyArgs& args) {
   plan->excludes(manifest);
   cmd->add_flag("--yes", args.yes, "Apply without asking for confirmation");
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+  cmd->add_flag("--take-over-assignments", args.take_over_assignments,
+                "With --manifest: rewrite assignments that another config's profiles section "
+                "wrote (as profiles.takeOverAssignments: true)");
   cmd->add_flag("--serial", args.serial,
                 "Benchmark baseline: behave like Microsoft's PowerShell module (one request at a "
                 "time, no pacing, only 429s retried after Retry-After)");

@@ -21,11 +21,13 @@
 #include "deploy/executor.h"
 #include "deploy/observe.h"
 #include "deploy/plan.h"
+#include "deploy/resume.h"
 #include "deploy/row_check.h"
 #include "pkcs/digest.h"
 #include "pkcs/seal.h"
 #include "cli/commands.h"
 #include "deploy/graph_connection.h"
+#include "cli/internal/interrupt.h"
 #include "cli/internal/plan_apply_output.h"
 
 namespace certdeploy::cli {
@@ -80,6 +82,8 @@ struct Session {
   deploy::GraphConnectionOptions graph_options;
   std::unique_ptr<deploy::GraphConnection> graph;
   deploy::Plan plan;
+  // apply --plan resuming an interrupted run: write actions of the reviewed plan already done.
+  int resumed_done = 0;
 };
 
 // Loads the manifest, reads its PFX files and the tenant, and computes the plan. An exit code on
@@ -180,11 +184,45 @@ std::optional<int> LoadReviewedPlan(const std::string& plan_path, Reporter& r, S
       deploy::ReadObservedState(s.graph->intune(), Upns(s.manifest.manifest),
                                 deploy::ObserveOptionsFor(s.config));
   if (!observed.ok()) return r.Graph(observed.status());
-  if (deploy::DigestObservedState(*observed) != plan->observed_digest) {
-    return r.Stale("the tenant changed since the plan was made");
+  if (deploy::DigestObservedState(*observed) == plan->observed_digest) {
+    s.plan = std::move(*plan);
+    return std::nullopt;
   }
-  s.plan = std::move(*plan);
+  // Changed: by this very plan (an interrupted apply) or by something else (drift).
+  const deploy::DesiredSeal seal{s.config.connector.provider_name, s.config.connector.key_name,
+                                 std::string(pkcs::PaddingSchemeName(s.config.connector.padding))};
+  deploy::ResumeCheck check = deploy::CheckResume(*plan, *observed, seal);
+  if (!check.unexplained.empty()) {
+    std::string list;
+    for (size_t i = 0; i < check.unexplained.size() && i < 5; ++i) {
+      list += (i ? ", " : "") + check.unexplained[i];
+    }
+    if (check.unexplained.size() > 5) {
+      list += " and " + std::to_string(check.unexplained.size() - 5) + " more";
+    }
+    return r.Stale("the tenant changed since the plan was made (" + list + ")");
+  }
+  s.resumed_done = check.done;
+  s.plan = std::move(check.remaining);
   return std::nullopt;
+}
+
+// Refuses, before any write, a plan that would leave assignments owned by another config's
+// profiles section half-applied: the operator decides (take over, or align the configs).
+std::optional<int> RefuseOwnershipConflicts(const deploy::Plan& plan, std::ostream& err) {
+  int conflicts = 0;
+  for (const deploy::Action& a : plan.actions) {
+    if (a.kind != deploy::ActionKind::kInvalid || a.findings.empty() ||
+        a.findings.front().code != deploy::kAssignmentsOwnedElsewhere) {
+      continue;
+    }
+    err << "certdeploy apply: " << deploy::kAssignmentsOwnedElsewhere << ": " << a.description
+        << "\n";
+    ++conflicts;
+  }
+  if (conflicts == 0) return std::nullopt;
+  err << "certdeploy apply: refusing to apply: nothing was written\n";
+  return kExitFindings;
 }
 
 // Asks on a terminal; refuses without one. An exit code unless the answer is "yes".
@@ -224,6 +262,8 @@ int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& k
   const SteadyTime start = RealClock().SteadyNow();
   deploy::ExecutionReport report;
   {
+    InterruptGuard interrupt;
+    options.stop = &interrupt.token();
     ProgressDisplay progress(err, args.stderr_is_tty.value_or(isatty(STDERR_FILENO) == 1),
                              RealClock());
     options.on_progress = [&progress](const deploy::ExecutionProgress& p) { progress.Update(p); };
@@ -231,6 +271,18 @@ int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& k
     progress.Finish();
   }
   const Duration elapsed = RealClock().SteadyNow() - start;
+  if (report.interrupted()) {
+    const size_t total = report.items.size();
+    const size_t finished = total - static_cast<size_t>(report.not_run());
+    if (args.output == "json") {
+      out << ReportJson(s.plan, report, elapsed).dump(2) << "\n";
+    } else {
+      out << RenderSummary(s.plan, report, elapsed);
+    }
+    err << "certdeploy apply: interrupted after " << finished << " of " << total
+        << " actions; re-run the same command to finish\n";
+    return kExitInterrupted;
+  }
   if (args.output == "json") {
     out << ReportJson(s.plan, report, elapsed).dump(2) << "\n";
   } else {
@@ -254,6 +306,7 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
+  if (args.take_over_assignments) s.config.profiles.take_over_assignments = true;
   if (std::optional<int> code = PlanFromManifest(args.manifest, r, s)) return *code;
   const nlohmann::json plan_json = deploy::PlanToJson(s.plan);
   if (!args.out.empty()) {
@@ -278,11 +331,17 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
     return r.Usage("give exactly one of --plan PLAN.json and --manifest CSV");
   }
   if (args.output != "text" && args.output != "json") return r.Usage("--output is text or json");
+  if (args.take_over_assignments && !args.plan.empty()) {
+    return r.Usage(
+        "--take-over-assignments goes with plan or apply --manifest: a reviewed plan already "
+        "says whether it takes over; re-run plan with it");
+  }
   Session s;
   s.graph_options.serial = args.serial;
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
+  if (args.take_over_assignments) s.config.profiles.take_over_assignments = true;
   // Before any Graph request: a missing key must not surface after half the work.
   Result<pkcs::ConnectorPublicKey> key =
       pkcs::ConnectorPublicKey::LoadFile(s.config.connector.public_key_file);
@@ -295,15 +354,23 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
   } else {
     if (std::optional<int> code = LoadReviewedPlan(args.plan, r, s)) return *code;
     deploy::PlanSummary sum = s.plan.Summary();
+    if (s.resumed_done > 0) {
+      plan_out << "Resuming the reviewed plan " << args.plan << ": " << s.resumed_done
+               << " action" << (s.resumed_done == 1 ? " was" : "s were")
+               << " done by an earlier run and will not be sent again.\n";
+    }
     plan_out << "Applying the reviewed plan " << args.plan << ": " << sum.add << " to add, "
              << sum.change << " to change, " << sum.remove << " to remove.\n";
   }
+  if (std::optional<int> code = RefuseOwnershipConflicts(s.plan, err)) return *code;
   if (!s.plan.HasWrites()) {
     if (args.output == "json") {
       out << ReportJson(s.plan, {}).dump(2) << "\n";
     } else {
       const int invalid = s.plan.Summary().invalid;
-      if (invalid == 0) {
+      if (s.resumed_done > 0) {
+        out << "Nothing left to do: every action of the plan is done.\n";
+      } else if (invalid == 0) {
         out << "No changes: the tenant already matches the manifest.\n";
       } else {
         out << "No changes to apply; " << invalid << " action" << (invalid == 1 ? "" : "s")

@@ -117,17 +117,22 @@ std::string DescribeFailure(const deploy::ItemResult& item) {
 std::string RenderSummary(const deploy::Plan& plan, const deploy::ExecutionReport& report,
                           Duration elapsed) {
   std::ostringstream out;
-  out << (report.ok() ? "Apply complete: " : "Apply finished with failures: ") << report.succeeded()
+  out << (report.interrupted() ? "Apply interrupted: "
+           : report.ok()        ? "Apply complete: "
+                                : "Apply finished with failures: ")
+      << report.succeeded()
       << " succeeded";
   if (report.reconciled() > 0) {
     out << " (" << report.reconciled()
         << " confirmed by reading after a lost response or a conflict)";
   }
-  out << ", " << report.failed() << " failed, in " << FormatDuration(Seconds(elapsed)) << ".\n";
+  out << ", " << report.failed() << " failed";
+  if (report.interrupted()) out << ", " << report.not_run() << " not started";
+  out << ", in " << FormatDuration(Seconds(elapsed)) << ".\n";
   if (report.failed() > 0) {
     out << "Failed items:\n";
     for (const deploy::ItemResult& item : report.items) {
-      if (!item.ok) out << "  ! " << DescribeFailure(item) << "\n";
+      if (!item.ok && !item.not_run) out << "  ! " << DescribeFailure(item) << "\n";
     }
   }
   int rows = 0;
@@ -180,6 +185,7 @@ nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionRepor
   nlohmann::json summary = {{"succeeded", report.succeeded()},
                             {"failed", report.failed()},
                             {"reconciled", report.reconciled()},
+                            {"notStarted", report.not_run()},
                             {"invalid", plan.Summary().invalid}};
   if (elapsed) summary["elapsedSeconds"] = std::chrono::duration<double>(*elapsed).count();
   return {{"summary", std::move(summary)},

@@ -101,7 +101,7 @@ class Loader : public YamlReader {
   void LoadProfiles(const YAML::Node& root, ProfilesConfig& p) {
     YAML::Node n = Section(root, "profiles", false);
     CheckKeys(n, "profiles", {"platforms", "namePrefix", "assignTo", "importedPfxProfile",
-                              "trustBundle"});
+                              "trustBundle", "takeOverAssignments"});
     if (n["platforms"].IsDefined()) {
       p.platforms.clear();
       for (const std::string& name : Strings(n, "profiles", "platforms")) {
@@ -115,6 +115,7 @@ class Loader : public YamlReader {
     }
     p.name_prefix = String(n, "profiles", "namePrefix", false, p.name_prefix);
     p.imported_pfx_profile = Bool(n, "profiles", "importedPfxProfile", true);
+    p.take_over_assignments = Bool(n, "profiles", "takeOverAssignments", false);
     p.trust_bundle = Path(String(n, "profiles", "trustBundle", false));
     YAML::Node assign = n["assignTo"];
     if (assign.IsDefined() && !assign.IsNull()) {

@@ -31,6 +31,7 @@ DesiredState Assemble(const config::Config& config, std::vector<DesiredUserPfx> 
                       std::vector<InvalidRow> invalid) {
   DesiredState desired;
   desired.assign_to = config.profiles.assign_to;
+  desired.take_over_assignments = config.profiles.take_over_assignments;
   desired.prune_expired = config.pfx.prune_expired;
   desired.prune_expired_encryption = config.pfx.prune_expired_encryption;
   desired.seal = {config.connector.provider_name, config.connector.key_name,

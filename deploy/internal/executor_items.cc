@@ -76,12 +76,34 @@ Status CreateProfile(const Action& a, const nlohmann::json& body, ItemContext& c
   return OkStatus();
 }
 
+// Records the owner mark of `a` in profile `id`'s description (the rest of it kept) before its
+// assignments change, so that a run cut short in between leaves the claim, not an unclaimed
+// set. Read first: a profile already carrying the mark costs no write. The PATCH is idempotent.
+Status ClaimAssignments(const Action& a, const std::string& id, ItemContext& ctx, Tally& tally) {
+  Result<nlohmann::json> profile = ctx.intune.GetDeviceConfiguration(id);
+  if (!profile.ok()) return profile.status().WithContext("reading profile " + id);
+  const std::string description = StringField(*profile, "description");
+  if (ParseAssignmentsOwner(description) == a.assignments_owner) return OkStatus();
+  const nlohmann::json fields = {
+      {"@odata.type", a.odata_type},
+      {"description", WithAssignmentsOwner(description, a.assignments_owner)}};
+  auto patch = [&] { return ctx.intune.PatchDeviceConfiguration(id, fields); };
+  auto marked = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetDeviceConfiguration(id));
+    return ParseAssignmentsOwner(StringField(now, "description")) == a.assignments_owner;
+  };
+  return Write(ctx.options.max_attempts, patch, marked, false, tally);
+}
+
 Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) {
   id = a.profile_id;
   if (id.empty()) id = ctx.created.Get(a.key).value_or("");
   if (id.empty()) {
     return FailedPreconditionError("profile " + a.key +
                                    " was not created in this run, so it cannot be assigned");
+  }
+  if (!a.assignments_owner.empty() && !IsAppConfigurationType(a.odata_type)) {
+    RETURN_IF_ERROR(ClaimAssignments(a, id, ctx, tally));
   }
   std::vector<ObservedAssignment> want = a.assignments_after;
   std::sort(want.begin(), want.end());
@@ -370,6 +392,22 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
 
 }  // namespace internal
 
+std::string ProfileDescription(const Action& a) {
+  // description: "Admin provided description of the Device Configuration", a String with no
+  // documented length limit (deviceConfiguration, inherited by iosTrustedRootCertificate and
+  // iosImportedPFXCertificateProfile and their siblings):
+  // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-iostrustedrootcertificate
+  std::string text =
+      a.cert_sha1.empty()
+          ? "Managed by certdeploy: delivers the imported " +
+                std::string(pkcs::PurposeName(a.purpose)) +
+                " certificates (userPfxCertificates) to devices."
+          : "Managed by certdeploy: " + a.role + " CA certificate, SHA-1 " +
+                AsciiToLower(a.cert_sha1) +
+                ". certdeploy recognises this profile by its certificate.";
+  return text + AssignmentsOwnerMark(a.assignments_owner);
+}
+
 nlohmann::json TrustedProfileBody(const Action& a) {
   std::string cn;
   if (std::optional<std::string> der = Base64Decode(a.cert_der_base64, kLenientBase64)) {
@@ -387,9 +425,7 @@ nlohmann::json TrustedProfileBody(const Action& a) {
   nlohmann::json body = {
       {"@odata.type", a.odata_type},
       {"displayName", a.display_name},
-      {"description", "Managed by certdeploy: " + a.role + " CA certificate, SHA-1 " +
-                          AsciiToLower(a.cert_sha1) +
-                          ". certdeploy recognises this profile by its certificate."},
+      {"description", ProfileDescription(a)},
       {"trustedRootCertificate", a.cert_der_base64},
       {"certFileName", file_name + ".cer"},
   };
@@ -404,8 +440,7 @@ nlohmann::json ImportedProfileBody(const Action& a) {
   std::string purpose(pkcs::PurposeName(a.purpose));
   nlohmann::json body = {{"@odata.type", a.odata_type},
                          {"displayName", a.display_name},
-                         {"description", "Managed by certdeploy: delivers the imported " + purpose +
-                                             " certificates (userPfxCertificates) to devices."},
+                         {"description", ProfileDescription(a)},
                          {"intendedPurpose", purpose}};
   if (a.platform == config::Platform::kAndroidDeviceOwner) {
     // Fully managed Android: pre-grant Outlook access to the certificate so that it is used

@@ -184,6 +184,7 @@ json PlanToJson(const Plan& plan) {
           } else {
             j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
           }
+          if (!a.assignments_owner.empty()) j["assignmentsOwner"] = a.assignments_owner;
           if (a.kind == ActionKind::kAssignProfile) {
             j["assignmentsBefore"] = AssignmentsJson(a.assignments_before);
             j["assignmentsAfter"] = AssignmentsJson(a.assignments_after);
@@ -224,6 +225,7 @@ json PlanToJson(const Plan& plan) {
           {"createdAt", plan.created_at},
           {"tenant", plan.tenant},
           {"observedDigest", plan.observed_digest},
+          {"observedParts", plan.observed_parts},
           {"manifest", {{"path", plan.manifest_path}, {"sha256", plan.manifest_sha256}}},
           {"summary",
            {{"add", s.add}, {"change", s.change}, {"remove", s.remove},
@@ -244,6 +246,9 @@ Result<Plan> PlanFromJson(const json& j) {
     plan.created_at = j.value("createdAt", "");
     plan.tenant = j.at("tenant").get<std::string>();
     plan.observed_digest = j.at("observedDigest").get<std::string>();
+    if (j.contains("observedParts")) {
+      plan.observed_parts = j["observedParts"].get<std::map<std::string, std::string>>();
+    }
     if (j.contains("manifest")) {
       plan.manifest_path = j["manifest"].at("path").get<std::string>();
       plan.manifest_sha256 = j["manifest"].at("sha256").get<std::string>();
@@ -270,6 +275,7 @@ Result<Plan> PlanFromJson(const json& j) {
         if (x.contains("certificateNotAfter")) {
           ParseUtc(x.at("certificateNotAfter").get<std::string>(), a.not_after);
         }
+        a.assignments_owner = x.value("assignmentsOwner", "");
         if (x.contains("assignmentsBefore")) a.assignments_before = AssignmentsFrom(x["assignmentsBefore"]);
         if (x.contains("assignmentsAfter")) a.assignments_after = AssignmentsFrom(x["assignmentsAfter"]);
       }

@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "base/time_format.h"
 #include "deploy/plan.h"
+#include "deploy/resume.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::deploy {
@@ -36,16 +37,45 @@ std::string DescribeAssignments(const std::vector<ObservedAssignment>& a) {
   return out;
 }
 
+// "assignTo.excludeGroups: [g1] vs none; assignTo.groups: [a] vs [b]": the tenant's set (as the
+// owning config wrote it) against this config's, per key of the profiles section.
+std::string DescribeOwnershipDifference(const std::vector<ObservedAssignment>& theirs,
+                                        const std::vector<ObservedAssignment>& ours) {
+  auto list = [](const std::vector<ObservedAssignment>& set, std::string_view type) {
+    std::string out;
+    for (const ObservedAssignment& x : set) {
+      if (x.target_type != type) continue;
+      out += (out.empty() ? "" : ", ") + (x.group_id.empty() ? x.target_type : x.group_id);
+    }
+    return out.empty() ? std::string("none") : "[" + out + "]";
+  };
+  const std::pair<const char*, const char*> keys[] = {
+      {"assignTo.groups", "#microsoft.graph.groupAssignmentTarget"},
+      {"assignTo.excludeGroups", "#microsoft.graph.exclusionGroupAssignmentTarget"},
+  };
+  std::string out;
+  for (const auto& [key, type] : keys) {
+    const std::string a = list(theirs, type), b = list(ours, type);
+    if (a == b) continue;
+    out += (out.empty() ? "" : "; ") + std::string(key) + ": " + a + " vs " + b;
+  }
+  if (out.empty()) out = "assignments: " + DescribeAssignments(theirs) + " vs " +
+                         DescribeAssignments(ours);
+  return out;
+}
+
 class Planner {
  public:
   Planner(const DesiredState& desired, const ObservedState& observed, SystemTime now)
       : desired_(desired), observed_(observed), now_(now),
         want_assignments_(DesiredAssignments(desired.assign_to)),
-        manage_assignments_(!want_assignments_.empty()) {}
+        manage_assignments_(!want_assignments_.empty()),
+        owner_(AssignmentsOwnerDigest(want_assignments_)) {}
 
   Plan Run() {
     Plan plan;
     plan.observed_digest = DigestObservedState(observed_);
+    plan.observed_parts = ObservedPartDigests(observed_);
     PlanTrustedProfiles(plan);
     PlanImportedProfiles(plan);
     PlanAppConfigurations(plan);
@@ -100,6 +130,10 @@ class Planner {
       plan.actions.push_back(profile_action);  // Shown as unchanged, assign follows.
     }
     if (!differs) return;
+    if (existing && OwnedElsewhere(*existing, wanted)) {
+      invalid_profiles_.push_back(OwnershipConflict(profile_action, *existing, before, wanted));
+      return;
+    }
     Action assign = profile_action;
     assign.kind = ActionKind::kAssignProfile;
     assign.assignments_before = before;
@@ -107,6 +141,36 @@ class Planner {
     assign.description = profile_action.display_name + ": " + DescribeAssignments(before) +
                          " -> " + DescribeAssignments(wanted);
     assigns_.push_back(std::move(assign));
+  }
+
+  // Whether `existing` carries the owner mark of another profiles section, and this run was not
+  // told to take over. App configurations are not marked (their ownership is made_by_certdeploy).
+  bool OwnedElsewhere(const ObservedProfile& existing,
+                      const std::vector<ObservedAssignment>& wanted) const {
+    if (desired_.take_over_assignments || IsAppConfigurationType(existing.odata_type)) return false;
+    return !existing.assignments_owner.empty() &&
+           existing.assignments_owner != AssignmentsOwnerDigest(wanted);
+  }
+
+  // A `!` action: the assignment set stays as the owning config wrote it.
+  static Action OwnershipConflict(const Action& profile_action, const ObservedProfile& existing,
+                                  const std::vector<ObservedAssignment>& before,
+                                  const std::vector<ObservedAssignment>& wanted) {
+    Action a;
+    a.kind = ActionKind::kInvalid;
+    a.key = "owner/" + profile_action.key;
+    a.platform = profile_action.platform;
+    a.odata_type = profile_action.odata_type;
+    a.display_name = existing.display_name;
+    a.profile_id = existing.id;
+    const std::string message =
+        "profile '" + existing.display_name + "': its assignments were written by a config " +
+        "whose profiles section differs (" + DescribeOwnershipDifference(before, wanted) +
+        "); they are left as they are. Pass --take-over-assignments or set " +
+        "profiles.takeOverAssignments: true to replace them";
+    a.description = message;
+    a.findings.push_back({kAssignmentsOwnedElsewhere, pkcs::Severity::kError, message});
+    return a;
   }
 
   template <typename Pred>
@@ -148,6 +212,7 @@ class Planner {
       a.not_after = t->cert.not_after;
       a.key = "trusted/" + std::string(config::PlatformName(t->platform)) + "/" + t->cert.sha1;
       a.description = t->display_name + "  [" + a.role + ", sha1 " + t->cert.sha1 + "]";
+      a.assignments_owner = owner_;
       PlanProfile(a, Find([&](const ObservedProfile& p) {
                     return p.odata_type == a.odata_type &&
                            AsciiToLower(p.cert_sha1) == t->cert.sha1;
@@ -168,6 +233,7 @@ class Planner {
               std::string(pkcs::PurposeName(d.purpose));
       a.description = d.display_name + "  [intendedPurpose " +
                       std::string(pkcs::PurposeName(d.purpose)) + "]";
+      a.assignments_owner = owner_;
       const ObservedProfile* existing = Find([&](const ObservedProfile& p) {
         return p.odata_type == a.odata_type && p.purpose == d.purpose;
       });
@@ -436,6 +502,7 @@ class Planner {
   const SystemTime now_;
   const std::vector<ObservedAssignment> want_assignments_;
   const bool manage_assignments_;
+  const std::string owner_;  // AssignmentsOwnerDigest(want_assignments_).
   std::vector<Action> assigns_;
   std::vector<Action> invalid_profiles_;  // Outlook app configurations that cannot be made.
   std::vector<InvalidRow> address_problems_;

@@ -166,8 +166,18 @@ TEST_F(PlanApplyTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
   dir_.Write("manifest.csv", csv);
   EXPECT_EQ(Writes(), 0u);
 
-  // The tenant changed after review.
+  // The tenant changed after review, and not only by what this plan does: another run made the
+  // plan's profiles (that alone the plan would accept as its own effect), then someone assigned
+  // one of them to another group.
   ASSERT_EQ(Apply(PkiManifest({"carol"}, "other.csv")).exit_code, 0);
+  const std::string profile = sandbox_->State()["deviceConfigurations"][0]["id"];
+  auto [assigned, answer] = sandbox_->Post(
+      "/beta/deviceManagement/deviceConfigurations/" + profile + "/assign",
+      {{"assignments",
+        {{{"target",
+           {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"},
+            {"groupId", "0d5e7f21-3a4b-4c6d-8e9f-a0b1c2d3e4f5"}}}}}}});
+  ASSERT_TRUE(assigned == 200 || assigned == 204) << assigned << answer.dump();
   const uint64_t before = Writes();
   CommandResult drifted = ApplyPlan(plan_file);
   EXPECT_EQ(drifted.exit_code, 5) << drifted.out << drifted.err;
@@ -178,7 +188,8 @@ TEST_F(PlanApplyTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
   ASSERT_EQ(Plan(manifest, {"--out", plan_file}).exit_code, 0);
   CommandResult applied = ApplyPlan(plan_file);
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
-  EXPECT_EQ(Writes(), before + 2);  // The two records; profiles and assignments already there.
+  // The two records, and the one assignment set put back; the profiles were already there.
+  EXPECT_EQ(Writes(), before + 3);
   EXPECT_EQ(sandbox_->State()["userPfxCertificates"].size(), 3u);
 }
 
