@@ -397,6 +397,8 @@ std::string ProfileDescription(const Action& a) {
   // documented length limit (deviceConfiguration, inherited by iosTrustedRootCertificate and
   // iosImportedPFXCertificateProfile and their siblings):
   // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-iostrustedrootcertificate
+  // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-iosimportedpfxcertificateprofile
+  // The sandbox accepts any String there too (sandbox/internal/config_schema.cc).
   std::string text =
       a.cert_sha1.empty()
           ? "Managed by certdeploy: delivers the imported " +

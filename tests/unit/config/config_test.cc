@@ -25,6 +25,7 @@ profiles:
   namePrefix: "Corp S/MIME"
   assignTo: { groups: [g1, g2], excludeGroups: [g3] }
   importedPfxProfile: false
+  takeOverAssignments: true
   trustBundle: /etc/certdeploy/extra.pem
 pfx:      { intendedPurpose: smimeSigning, expiresSoonDays: 14, pruneExpired: true,
             pruneExpiredEncryption: true }
@@ -44,6 +45,7 @@ TEST(ConfigTest, LoadsEveryField) {
   EXPECT_THAT(c->profiles.assign_to.groups, ElementsAre("g1", "g2"));
   EXPECT_THAT(c->profiles.assign_to.exclude_groups, ElementsAre("g3"));
   EXPECT_FALSE(c->profiles.imported_pfx_profile);
+  EXPECT_TRUE(c->profiles.take_over_assignments);
   EXPECT_EQ(c->profiles.trust_bundle, "/etc/certdeploy/extra.pem");
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeSigning);
   EXPECT_EQ(c->pfx.expires_soon_days, 14);
@@ -66,6 +68,7 @@ TEST(ConfigTest, DefaultsForOptionalSections) {
   EXPECT_EQ(c->connector.key_name, "PFXEncryptionKey");
   EXPECT_THAT(c->profiles.platforms, ElementsAre(Platform::kIos));
   EXPECT_TRUE(c->profiles.imported_pfx_profile);
+  EXPECT_FALSE(c->profiles.take_over_assignments);
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeEncryption);
   EXPECT_EQ(c->limits.writes_per_20s, 100);
   EXPECT_EQ(c->limits.requests_per_20s, 1000);
