@@ -161,6 +161,7 @@ nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionRepor
                         {"reconciled", item.reconciled},
                         {"attempts", item.attempts},
                         {"objectId", item.object_id}};
+    if (item.not_run) j["notStarted"] = true;
     if (!item.ok) {
       nlohmann::json error = {{"code", StatusCodeName(item.status.code())},
                               {"message", std::string(item.status.message())}};

@@ -66,7 +66,7 @@ Status CreateProfile(const Action& a, const nlohmann::json& body, ItemContext& c
     if (found) id = *found;
     return found.has_value();
   };
-  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, false, tally));
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally));
   if (id.empty()) {  // Created, but the answer carried no id: look it up.
     ASSIGN_OR_RETURN(std::optional<std::string> found, FindProfile(ctx, a));
     if (!found) return InternalError("the profile was created but Graph returned no id");
@@ -92,7 +92,7 @@ Status ClaimAssignments(const Action& a, const std::string& id, ItemContext& ctx
     ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetDeviceConfiguration(id));
     return ParseAssignmentsOwner(StringField(now, "description")) == a.assignments_owner;
   };
-  return Write(ctx.options.max_attempts, patch, marked, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, patch, marked, false, tally);
 }
 
 Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) {
@@ -112,7 +112,7 @@ Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) 
     ASSIGN_OR_RETURN(std::vector<nlohmann::json> now, ctx.intune.ListAssignments(id));
     return ObservedAssignmentsFromJson(now) == want;
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 // Grants Outlook silent access on an existing fully managed Android imported-PFX profile:
@@ -128,7 +128,7 @@ Status UpdateProfile(const Action& a, ItemContext& ctx, Tally& tally) {
     ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetDeviceConfiguration(a.profile_id));
     return GrantsOutlookSilentAccess(now);
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 // Builds the record of an import: the file must still be the reviewed one.
@@ -196,7 +196,7 @@ Status ImportPfx(const Action& a, ItemContext& ctx, Tally& tally, std::string& i
     if (!found.empty()) id = found.front().id;
     return !found.empty();
   };
-  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, /*verify_refusal=*/true, tally));
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, ctx.options.stop, send, applied, /*verify_refusal=*/true, tally));
   if (id.empty()) {  // Created, but the answer carried no id: look it up.
     Result<bool> found = applied();
     if (!found.ok() || !*found) {
@@ -224,7 +224,7 @@ Status UpdatePfx(const Action& a, ItemContext& ctx, Tally& tally) {
            now.padding_scheme == record.padding_scheme &&
            now.intended_purpose == record.intended_purpose;
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
@@ -252,7 +252,8 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
   // module): a successful answer is read back, and the delete sent again while the record is
   // still there, within max_attempts in all.
   while (true) {
-    RETURN_IF_ERROR(Write(ctx.options.max_attempts - tally.sent, send, applied, false, tally));
+    RETURN_IF_ERROR(Write(ctx.options.max_attempts - tally.sent, ctx.options.stop, send, applied,
+                          false, tally));
     if (already_gone) {
       tally.reconciled = true;
       return OkStatus();
@@ -282,10 +283,14 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
 // resending. `verify_refusal` is for userPfxCertificate creates: Graph documents no 409 for a
 // second record with the same user and thumbprint, and the import service answers it with an
 // opaque 400, so a refused create is read back before it counts as a failure.
-Status Write(int max_attempts, const std::function<Status()>& send,
+Status Write(int max_attempts, const std::atomic<bool>* stop, const std::function<Status()>& send,
              const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally) {
   Status last;
   for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
+    if (attempt > 1 && stop != nullptr && stop->load()) {
+      return Restate(last.code(),
+                     std::string(last.message()) + "; not resent: the run was interrupted", last);
+    }
     ++tally.sent;
     Status s = send();
     if (s.ok()) return s;

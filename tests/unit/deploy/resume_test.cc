@@ -120,6 +120,36 @@ TEST_F(ResumeTest, StopTokenStartsNoFurtherWriteAndReportsTheRestNotRun) {
   }
 }
 
+TEST_F(ResumeTest, AnItemInFlightIsNotResentAfterTheStop) {
+  DesiredState d = Desired(1);
+  d.trusted.clear();
+  d.imported.clear();
+  graph_->AddUsers(upns_);
+  const Plan plan = PlanNow(d);
+  // The import's first POST fails as known-not-applied (the executor would resend it); the stop
+  // comes while it is in flight (from the sealer, which runs just before the send).
+  graph_->Inject({.method = "POST", .path_prefix = "/deviceManagement/userPfxCertificates"});
+  std::atomic<bool> stop{false};
+  ExecutorOptions options = options_;
+  options.stop = &stop;
+  options.seal = [&stop](const SecretBytes&) -> Result<std::string> {
+    stop.store(true);
+    return "sealed";
+  };
+  ExecutionReport report = ExecutePlan(plan, *graph_, options);
+  ASSERT_THAT(report.items, SizeIs(1));
+  EXPECT_FALSE(report.items[0].ok);
+  EXPECT_FALSE(report.items[0].not_run);
+  EXPECT_EQ(report.items[0].attempts, 1);
+  EXPECT_THAT(std::string(report.items[0].status.message()), HasSubstr("not resent"));
+  EXPECT_EQ(graph_->PfxCount(), 0u);
+
+  // Without the stop the same failure is resent and the record lands.
+  graph_->Inject({.method = "POST", .path_prefix = "/deviceManagement/userPfxCertificates"});
+  EXPECT_TRUE(ExecutePlan(plan, *graph_, options_).ok());
+  EXPECT_EQ(graph_->PfxCount(), 1u);
+}
+
 TEST_F(ResumeTest, InterruptedPlanResumesWithItsOwnEffectsAndSendsNothingTwice) {
   const DesiredState d = Desired(6);
   // 2 profile creates, 2 assigns, 6 imports. Stop after a create (its profile exists, still
