@@ -216,8 +216,8 @@ std::optional<int> RefuseOwnershipConflicts(const deploy::Plan& plan, std::ostre
         a.findings.front().code != deploy::kAssignmentsOwnedElsewhere) {
       continue;
     }
-    err << "certdeploy apply: " << deploy::kAssignmentsOwnedElsewhere << ": " << a.description
-        << "\n";
+    err << "certdeploy apply: " << deploy::kAssignmentsOwnedElsewhere << ": "
+        << a.findings.front().message << "\n";
     ++conflicts;
   }
   if (conflicts == 0) return std::nullopt;

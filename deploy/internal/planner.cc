@@ -168,7 +168,8 @@ class Planner {
         "whose profiles section differs (" + DescribeOwnershipDifference(before, wanted) +
         "); they are left as they are. Pass --take-over-assignments or set " +
         "profiles.takeOverAssignments: true to replace them";
-    a.description = message;
+    a.description = existing.display_name +
+                    ": assignments owned by another config's profiles section, left as they are";
     a.findings.push_back({kAssignmentsOwnedElsewhere, pkcs::Severity::kError, message});
     return a;
   }

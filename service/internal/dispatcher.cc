@@ -202,7 +202,7 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
       // daemon never replaces them silently, and does not deliver half of what it was asked:
       // the items fail, nothing is written, the message names the difference and the way out
       // (profiles.takeOverAssignments). Retrying cannot help until the configs agree.
-      const Status why(StatusCode::kFailedPrecondition, a.description,
+      const Status why(StatusCode::kFailedPrecondition, a.findings.front().message,
                        StatusDetails{0, a.findings.front().code, "", std::nullopt});
       for (Entry& e : batch.entries) {
         if (e.owned) Finish(e, why, result);

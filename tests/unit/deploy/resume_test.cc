@@ -266,9 +266,9 @@ TEST_F(ResumeTest, AnotherConfigsAssignmentsAreRefusedUnlessTakenOver) {
     ++conflicts;
     ASSERT_THAT(a.findings, SizeIs(1));
     EXPECT_EQ(a.findings[0].code, kAssignmentsOwnedElsewhere);
-    EXPECT_THAT(a.description,
+    EXPECT_THAT(a.findings[0].message,
                 HasSubstr(std::string("assignTo.excludeGroups: [") + kExcluded + "] vs none"));
-    EXPECT_THAT(a.description, HasSubstr("--take-over-assignments"));
+    EXPECT_THAT(a.findings[0].message, HasSubstr("--take-over-assignments"));
   }
   EXPECT_EQ(conflicts, 2);
   EXPECT_GT(refused.Summary().invalid, 0);
