@@ -98,45 +98,6 @@ std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assig
   return out;
 }
 
-namespace {
-constexpr std::string_view kOwnerMark = " Assignments owner: ";
-constexpr size_t kOwnerDigestLength = 12;
-}  // namespace
-
-std::string AssignmentsOwnerDigest(const std::vector<ObservedAssignment>& wanted) {
-  if (wanted.empty()) return "";
-  std::vector<ObservedAssignment> sorted = wanted;
-  std::sort(sorted.begin(), sorted.end());
-  std::string canonical;
-  for (const ObservedAssignment& x : sorted) canonical += x.target_type + ":" + x.group_id + "\n";
-  return pkcs::Sha256Hex(canonical).substr(0, kOwnerDigestLength);
-}
-
-std::string AssignmentsOwnerMark(std::string_view digest) {
-  if (digest.empty()) return "";
-  return std::string(kOwnerMark) + std::string(digest) + ".";
-}
-
-std::string ParseAssignmentsOwner(std::string_view description) {
-  const size_t at = description.rfind(kOwnerMark);
-  if (at == std::string_view::npos) return "";
-  std::string_view rest = description.substr(at + kOwnerMark.size());
-  if (rest.size() < kOwnerDigestLength) return "";
-  std::string digest(rest.substr(0, kOwnerDigestLength));
-  for (char c : digest) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return "";
-  }
-  return AsciiToLower(digest);
-}
-
-std::string WithAssignmentsOwner(std::string_view description, std::string_view digest) {
-  std::string_view kept = description;
-  if (!ParseAssignmentsOwner(description).empty()) {
-    kept = description.substr(0, description.rfind(kOwnerMark));
-  }
-  return std::string(kept) + AssignmentsOwnerMark(digest);
-}
-
 std::string DigestObservedState(const ObservedState& observed) {
   std::vector<std::string> lines;
   lines.reserve(observed.profiles.size() + observed.pfx.size());

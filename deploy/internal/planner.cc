@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/time_format.h"
+#include "deploy/internal/ownership.h"
 #include "deploy/plan.h"
 #include "deploy/resume.h"
 #include "pkcs/digest.h"
@@ -34,33 +35,6 @@ std::string DescribeAssignments(const std::vector<ObservedAssignment>& a) {
       out += t + (x.group_id.empty() ? "" : " " + x.group_id);
     }
   }
-  return out;
-}
-
-// "assignTo.excludeGroups: [g1] vs none; assignTo.groups: [a] vs [b]": the tenant's set (as the
-// owning config wrote it) against this config's, per key of the profiles section.
-std::string DescribeOwnershipDifference(const std::vector<ObservedAssignment>& theirs,
-                                        const std::vector<ObservedAssignment>& ours) {
-  auto list = [](const std::vector<ObservedAssignment>& set, std::string_view type) {
-    std::string out;
-    for (const ObservedAssignment& x : set) {
-      if (x.target_type != type) continue;
-      out += (out.empty() ? "" : ", ") + (x.group_id.empty() ? x.target_type : x.group_id);
-    }
-    return out.empty() ? std::string("none") : "[" + out + "]";
-  };
-  const std::pair<const char*, const char*> keys[] = {
-      {"assignTo.groups", "#microsoft.graph.groupAssignmentTarget"},
-      {"assignTo.excludeGroups", "#microsoft.graph.exclusionGroupAssignmentTarget"},
-  };
-  std::string out;
-  for (const auto& [key, type] : keys) {
-    const std::string a = list(theirs, type), b = list(ours, type);
-    if (a == b) continue;
-    out += (out.empty() ? "" : "; ") + std::string(key) + ": " + a + " vs " + b;
-  }
-  if (out.empty()) out = "assignments: " + DescribeAssignments(theirs) + " vs " +
-                         DescribeAssignments(ours);
   return out;
 }
 
@@ -130,8 +104,9 @@ class Planner {
       plan.actions.push_back(profile_action);  // Shown as unchanged, assign follows.
     }
     if (!differs) return;
-    if (existing && OwnedElsewhere(*existing, wanted)) {
-      invalid_profiles_.push_back(OwnershipConflict(profile_action, *existing, before, wanted));
+    if (existing && internal::OwnedElsewhere(*existing, wanted, desired_.take_over_assignments)) {
+      invalid_profiles_.push_back(
+          internal::OwnershipConflict(profile_action, *existing, before, wanted));
       return;
     }
     Action assign = profile_action;
@@ -141,37 +116,6 @@ class Planner {
     assign.description = profile_action.display_name + ": " + DescribeAssignments(before) +
                          " -> " + DescribeAssignments(wanted);
     assigns_.push_back(std::move(assign));
-  }
-
-  // Whether `existing` carries the owner mark of another profiles section, and this run was not
-  // told to take over. App configurations are not marked (their ownership is made_by_certdeploy).
-  bool OwnedElsewhere(const ObservedProfile& existing,
-                      const std::vector<ObservedAssignment>& wanted) const {
-    if (desired_.take_over_assignments || IsAppConfigurationType(existing.odata_type)) return false;
-    return !existing.assignments_owner.empty() &&
-           existing.assignments_owner != AssignmentsOwnerDigest(wanted);
-  }
-
-  // A `!` action: the assignment set stays as the owning config wrote it.
-  static Action OwnershipConflict(const Action& profile_action, const ObservedProfile& existing,
-                                  const std::vector<ObservedAssignment>& before,
-                                  const std::vector<ObservedAssignment>& wanted) {
-    Action a;
-    a.kind = ActionKind::kInvalid;
-    a.key = "owner/" + profile_action.key;
-    a.platform = profile_action.platform;
-    a.odata_type = profile_action.odata_type;
-    a.display_name = existing.display_name;
-    a.profile_id = existing.id;
-    const std::string message =
-        "profile '" + existing.display_name + "': its assignments were written by a config " +
-        "whose profiles section differs (" + DescribeOwnershipDifference(before, wanted) +
-        "); they are left as they are. Pass --take-over-assignments or set " +
-        "profiles.takeOverAssignments: true to replace them";
-    a.description = existing.display_name +
-                    ": assignments owned by another config's profiles section, left as they are";
-    a.findings.push_back({kAssignmentsOwnedElsewhere, pkcs::Severity::kError, message});
-    return a;
   }
 
   template <typename Pred>

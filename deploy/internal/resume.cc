@@ -63,7 +63,8 @@ class Explainer {
       const bool is = after != parts.end();
       if (was && is && before->second == after->second) continue;
       if (!Explain(name, was, is)) {
-        check.unexplained.push_back(name + (!was ? " appeared" : !is ? " disappeared" : " changed"));
+        const char* what = !was ? " appeared" : !is ? " disappeared" : " changed";
+        check.unexplained.push_back(name + what);
       }
     }
     check.remaining = plan_;

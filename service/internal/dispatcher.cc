@@ -196,26 +196,22 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
     return;
   }
   for (const deploy::Action& a : plan->actions) {
-    if (a.kind == deploy::ActionKind::kInvalid && !a.findings.empty() &&
-        a.findings.front().code == deploy::kAssignmentsOwnedElsewhere) {
-      // Another config's profiles section owns the assignments this config would rewrite. The
-      // daemon never replaces them silently, and does not deliver half of what it was asked:
-      // the items fail, nothing is written, the message names the difference and the way out
-      // (profiles.takeOverAssignments). Retrying cannot help until the configs agree.
-      const Status why(StatusCode::kFailedPrecondition, a.findings.front().message,
-                       StatusDetails{0, a.findings.front().code, "", std::nullopt});
-      for (Entry& e : batch.entries) {
-        if (e.owned) Finish(e, why, result);
-      }
-      return;
-    }
-  }
-  for (const deploy::Action& a : plan->actions) {
     if (a.kind == deploy::ActionKind::kInvalid && a.line == 0) {
+      const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
+      if (code == deploy::kAssignmentsOwnedElsewhere) {
+        // Another config's profiles section owns these assignments: never replaced silently,
+        // and no half delivery. The items fail (retrying cannot help until the configs agree,
+        // or profiles.takeOverAssignments is set); nothing is written.
+        const Status why(StatusCode::kFailedPrecondition, a.findings.front().message,
+                         StatusDetails{0, code, "", std::nullopt});
+        for (Entry& e : batch.entries) {
+          if (e.owned) Finish(e, why, result);
+        }
+        return;
+      }
       // The Outlook app configuration cannot be made (Outlook is not in the tenant): a
       // certificate Outlook would ignore is no rollout, so the items wait like on a profile
       // failure.
-      const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
       HandBackAll(batch,
                   Status(StatusCode::kFailedPrecondition, a.description,
                          StatusDetails{0, code, "", std::nullopt}),

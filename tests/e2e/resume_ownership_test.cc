@@ -237,8 +237,10 @@ TEST_F(ResumeOwnershipTest, TwoConfigsNeverSilentlyRewriteEachOthersAssignments)
     const nlohmann::json body = {{"userPrincipalName", "carol@contoso.com"},
                                  {"pfx", Base64Encode(ReadText(files[0]))},
                                  {"password", ReadText(kPki + "/password.txt")}};
-    LoopbackReply posted = LoopbackCall(
-        port, {.method = "POST", .path = "/v1/enrollments", .bearer = kApiKey, .body = body.dump()});
+    LoopbackReply posted = LoopbackCall(port, {.method = "POST",
+                                               .path = "/v1/enrollments",
+                                               .bearer = kApiKey,
+                                               .body = body.dump()});
     ASSERT_EQ(posted.status, 202) << posted.body;
     const std::string id = posted.Json()["id"];
     nlohmann::json enrollment;

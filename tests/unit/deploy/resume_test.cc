@@ -231,6 +231,34 @@ TEST_F(ResumeTest, APlanWithoutPartDigestsCannotBeResumed) {
   EXPECT_THAT(CheckResume(plan, Observe(), d.seal).unexplained, SizeIs(1));
 }
 
+TEST_F(ResumeTest, AClaimWithoutItsAssignmentIsExplainedAndTheAssignStillRuns) {
+  // A hand-made profile assigned elsewhere: the plan claims it (PATCH) and then assigns it.
+  graph_->AddConfiguration({{"id", "p1"},
+                            {"@odata.type", "#microsoft.graph.iosImportedPFXCertificateProfile"},
+                            {"displayName", "made by hand"},
+                            {"intendedPurpose", "smimeEncryption"}},
+                           {{{"target",
+                              {{"@odata.type", kAssignTarget}, {"groupId", kExcluded}}}}});
+  DesiredState d = Desired(0);
+  d.trusted.clear();
+  const Plan plan = PlanNow(d);
+  // The claim lands, every /assign fails: the run stops there.
+  graph_->Inject({.method = "POST",
+                  .path_prefix = "/deviceManagement/deviceConfigurations/p1/assign",
+                  .times = 3});  // Every attempt of the one run.
+  ASSERT_FALSE(ExecutePlan(plan, *graph_, options_).ok());
+  const std::string claimed = graph_->Configurations()[0]["description"];
+  ASSERT_FALSE(ParseAssignmentsOwner(claimed).empty());
+
+  ResumeCheck check = CheckResume(plan, Observe(), d.seal);
+  ASSERT_THAT(check.unexplained, IsEmpty());
+  EXPECT_EQ(check.done, 0);
+  ASSERT_TRUE(ExecutePlan(check.remaining, *graph_, options_).ok());
+  auto a = graph_->AssignmentsOf("p1");
+  ASSERT_THAT(a, SizeIs(1));
+  EXPECT_EQ(a[0]["target"]["groupId"], kGroup);
+}
+
 // ---- Ownership of assignment sets ----
 
 TEST(OwnerMarkTest, DigestIsCanonicalAndTheMarkRoundTrips) {
