@@ -75,7 +75,7 @@ class [[nodiscard]] Status {
   Status WithContext(std::string_view prefix) const;
 
   // "ok" or "<code-name>: <message>[ (http 429, BadRequest, request-id ...)]". The request-id is
-  // left out of the parenthesis when the message already names it, so it shows once.
+  // left out of the parenthesis when the message already contains it, so it shows once.
   std::string ToString() const;
 
   bool operator==(const Status& other) const;

@@ -167,7 +167,7 @@ std::string DescribeFailure(const deploy::ItemResult& item) {
     if (!d->service_code.empty()) facts.push_back("Graph " + d->service_code);
     // Once: Graph errors already name it in their message.
     if (!d->request_id.empty() &&
-        item.status.message().find("request-id " + d->request_id) == std::string_view::npos) {
+        item.status.message().find(d->request_id) == std::string_view::npos) {
       facts.push_back("request-id " + d->request_id);
     }
   }
