@@ -54,4 +54,14 @@ std::string ReplaceAll(std::string s, std::string_view from, std::string_view to
 // quote, CR or LF; as it is otherwise. CsvField("a,b") is "\"a,b\""; CsvField("ab") is "ab".
 std::string CsvField(std::string_view field);
 
+// The number of single-byte insertions, deletions and substitutions that turn `a` into `b`
+// (Levenshtein), compared as EqualsIgnoreCaseAscii does: EditDistance("aply", "apply") is 1.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` by EditDistance, for "did you mean" hints: the first one at the
+// smallest distance, provided that distance is at most max(1, size of the word / 3) (a typo, not
+// another word). "" when none is that close. ClosestMatch("aply", {"plan", "apply"}) is "apply";
+// ClosestMatch("frobnicate", {"plan", "apply"}) is "".
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace certdeploy

@@ -98,6 +98,11 @@ struct PfxConfig {
   bool prune_expired_encryption = false;
 };
 
+// `logging:`: the log level of `certdeploy serve` (the CLI's --log-level wins when given).
+struct LoggingConfig {
+  std::string level;  // trace, debug, info, warn, error, off; "" = not set.
+};
+
 struct LimitsConfig {
   // The tenant's budget: at most writes_per_20s writes and requests_per_20s requests in any
   // `window` (windowSeconds). Intune's window is 20 s (hence the key names); a test tenant with a
@@ -225,6 +230,7 @@ struct Config {
   LimitsConfig limits;
   std::optional<OutlookConfig> outlook;  // Absent: certdeploy manages no app configuration.
   std::optional<ServiceConfig> service;  // Absent when the file has no `service:` section.
+  LoggingConfig logging;
 };
 
 // Loads and validates `path`. InvalidArgument with "<file>:<line>: <key.path>: <problem>" for

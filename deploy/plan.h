@@ -106,8 +106,15 @@ struct Plan {
 Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, SystemTime now);
 
 // Text in the spirit of `terraform plan`: one line per action with its marker, then
-// "Plan: N to add, M to change, K to remove, J unchanged, I invalid."
+// "Plan: N to add, M to change, K to remove, J unchanged, I invalid." Invalid rows with identical
+// findings are one group ("4000 rows: password-unreadable: ...", then the first few lines and
+// UPNs), printed where the group's first row would be (deploy/finding_groups.h).
 std::string RenderPlanText(const Plan& plan);
+
+// The short form for large plans (`plan --summary`): the count of each action kind with its
+// first `examples` actions, the count of rows per finding code (errors and warnings) with the
+// first `examples` rows, then the "Plan: ..." line.
+std::string RenderPlanSummary(const Plan& plan, size_t examples = 3);
 
 nlohmann::json PlanToJson(const Plan& plan);
 // InvalidArgument naming the problem for a malformed or unknown-version plan file.

@@ -73,7 +73,10 @@ std::string Status::ToString() const {
     };
     if (d.http_status != 0) add("http " + std::to_string(d.http_status));
     if (!d.service_code.empty()) add(d.service_code);
-    if (!d.request_id.empty()) add("request-id " + d.request_id);
+    // Once per error: the Graph client already names the request-id in its messages.
+    if (!d.request_id.empty() && state_->message.find(d.request_id) == std::string::npos) {
+      add("request-id " + d.request_id);
+    }
     if (!extra.empty()) out << " (" << extra << ")";
   }
   return out.str();

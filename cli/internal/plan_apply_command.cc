@@ -77,6 +77,8 @@ std::vector<std::string> Upns(const config::Manifest& manifest) {
 
 // What plan and apply work on, once loaded and checked.
 struct Session {
+  // Told of Graph's resends and budget waits (graph_options.observer); outlives `graph`.
+  WaitNotices notices{RealClock()};
   config::Config config;
   LoadedManifest manifest;
   deploy::GraphConnectionOptions graph_options;
@@ -259,13 +261,20 @@ int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& k
   };
   options.seal = deploy::ConnectorSealer(key, s.config.connector.padding);
 
+  // The display shows Graph's waits on its line from here on; no separate lines.
+  s.notices.EchoTo(nullptr, "");
+  std::optional<double> budget;  // The serial baseline does not pace.
+  if (!args.serial) {
+    budget = s.config.limits.writes_per_20s /
+             std::chrono::duration<double>(s.config.limits.window).count();
+  }
   const SteadyTime start = RealClock().SteadyNow();
   deploy::ExecutionReport report;
   {
     InterruptGuard interrupt;
     options.stop = &interrupt.token();
     ProgressDisplay progress(err, args.stderr_is_tty.value_or(isatty(STDERR_FILENO) == 1),
-                             RealClock());
+                             RealClock(), budget, &s.notices);
     options.on_progress = [&progress](const deploy::ExecutionProgress& p) { progress.Update(p); };
     report = deploy::ExecutePlan(s.plan, s.graph->client(), options);
     progress.Finish();
@@ -303,6 +312,8 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   Reporter r("plan", err);
   if (args.output != "text" && args.output != "json") return r.Usage("--output is text or json");
   Session s;
+  s.graph_options.observer = &s.notices;
+  s.notices.EchoTo(&err, "certdeploy plan");
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
@@ -316,11 +327,8 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   if (args.output == "json") {
     out << plan_json.dump(2) << "\n";
   } else {
-    out << deploy::RenderPlanText(s.plan);
-    if (!args.out.empty()) {
-      out << "\nSaved the plan to " << args.out << ". Apply exactly these actions with:\n"
-          << "  certdeploy apply --config " << args.config << " --plan " << args.out << "\n";
-    }
+    out << (args.summary ? deploy::RenderPlanSummary(s.plan) : deploy::RenderPlanText(s.plan));
+    out << PlanClosingNote(s.plan, args.config, args.out);
   }
   return s.plan.Summary().invalid > 0 ? kExitFindings : kExitOk;
 }
@@ -338,6 +346,8 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
   }
   Session s;
   s.graph_options.serial = args.serial;
+  s.graph_options.observer = &s.notices;
+  s.notices.EchoTo(&err, "certdeploy apply");
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
@@ -350,7 +360,7 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
   std::ostream& plan_out = args.output == "json" ? err : out;
   if (args.plan.empty()) {
     if (std::optional<int> code = PlanFromManifest(args.manifest, r, s)) return *code;
-    plan_out << deploy::RenderPlanText(s.plan);
+    plan_out << (args.summary ? deploy::RenderPlanSummary(s.plan) : deploy::RenderPlanText(s.plan));
   } else {
     if (std::optional<int> code = LoadReviewedPlan(args.plan, r, s)) return *code;
     deploy::PlanSummary sum = s.plan.Summary();

@@ -35,6 +35,7 @@ class Loader : public YamlReader {
     LoadLimits(root, c.limits);
     LoadOutlook(root, c.profiles, c.outlook);
     LoadService(root, c.pfx, c.service);
+    LoadLogging(root, c.logging);
     return c;
   }
 
@@ -149,6 +150,17 @@ class Loader : public YamlReader {
     l.requests_per_20s = Int(n, "limits", "requestsPer20s", 1000, 1, 1000000);
     l.window = std::chrono::seconds(Int(n, "limits", "windowSeconds", 20, 1, 3600));
     l.concurrency = Int(n, "limits", "concurrency", 8, 1, 256);
+  }
+
+  void LoadLogging(const YAML::Node& root, LoggingConfig& l) {
+    YAML::Node n = Section(root, "logging", false);
+    CheckKeys(n, "logging", {"level"});
+    l.level = String(n, "logging", "level", false);
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+    if (!l.level.empty() && !kLevels.count(l.level)) {
+      Fail(n["level"], "logging.level",
+           "'" + l.level + "' is not one of trace, debug, info, warn, error, off");
+    }
   }
 
   void LoadOutlook(const YAML::Node& root, const ProfilesConfig& profiles,

@@ -1,7 +1,4 @@
-// Plan rendering: terraform-style text and the versioned JSON plan file (docs/plan-format.md).
-
-#include <iomanip>
-#include <sstream>
+// The versioned JSON plan file (docs/plan-format.md). The text rendering is plan_text.cc.
 
 #include "base/time_format.h"
 #include "deploy/plan.h"
@@ -136,24 +133,6 @@ char ActionMarker(ActionKind kind) {
     case ActionKind::kInvalid: return '!';
   }
   return '!';
-}
-
-std::string RenderPlanText(const Plan& plan) {
-  std::ostringstream out;
-  for (const Action& a : plan.actions) {
-    out << ActionMarker(a.kind) << " " << std::left << std::setw(25) << ActionKindName(a.kind)
-        << " " << a.description << "\n";
-    if (a.kind == ActionKind::kInvalid || a.kind == ActionKind::kDeleteUserPfx) {
-      for (const pkcs::Finding& f : a.findings) {
-        out << "      " << pkcs::SeverityName(f.severity) << " " << f.code << ": " << f.message
-            << "\n";
-      }
-    }
-  }
-  PlanSummary s = plan.Summary();
-  out << "Plan: " << s.add << " to add, " << s.change << " to change, " << s.remove
-      << " to remove, " << s.unchanged << " unchanged, " << s.invalid << " invalid.\n";
-  return out.str();
 }
 
 json PlanToJson(const Plan& plan) {

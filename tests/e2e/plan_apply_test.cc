@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -272,7 +273,12 @@ TEST_F(PlanApplyTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRest
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("Apply finished with failures: 8 succeeded"));
   EXPECT_THAT(r.out, HasSubstr("importUserPfx pfx/alice@contoso.com/"));
-  EXPECT_THAT(r.out, HasSubstr("http 400, Graph BadRequest, request-id "));
+  EXPECT_THAT(r.out, HasSubstr("[invalid-argument, http 400, Graph BadRequest]"));
+  // The request-id, which Intune's message also names as its Operation ID, shows once.
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(r.out, id, std::regex("Operation ID[^:]*: ([0-9a-f-]{36})")))
+      << r.out;
+  EXPECT_EQ(r.out.find(id[1].str()), r.out.rfind(id[1].str())) << r.out;
   EXPECT_TRUE(sandbox_->State()["userPfxCertificates"].empty());
 }
 

@@ -133,5 +133,24 @@ TEST(CsvFieldTest, QuotesOnlyWhatRfc4180Requires) {
   EXPECT_EQ(CsvField("cr\r"), "\"cr\r\"");
 }
 
+TEST(EditDistanceTest, CountsSingleByteEditsIgnoringAsciiCase) {
+  EXPECT_EQ(EditDistance("aply", "apply"), 1u);
+  EXPECT_EQ(EditDistance("plna", "plan"), 2u);
+  EXPECT_EQ(EditDistance("PLAN", "plan"), 0u);
+  EXPECT_EQ(EditDistance("", "serve"), 5u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+}
+
+TEST(ClosestMatchTest, ATypoFindsTheWordAnotherWordFindsNothing) {
+  const std::vector<std::string> commands = {"validate", "plan", "apply", "inventory",
+                                             "remove", "serve", "sandbox"};
+  EXPECT_EQ(ClosestMatch("aply", commands), "apply");
+  EXPECT_EQ(ClosestMatch("serv", commands), "serve");
+  EXPECT_EQ(ClosestMatch("inventroy", commands), "inventory");
+  EXPECT_EQ(ClosestMatch("frobnicate", commands), "");
+  EXPECT_EQ(ClosestMatch("x", commands), "");
+  EXPECT_EQ(ClosestMatch("apply", {}), "");
+}
+
 }  // namespace
 }  // namespace certdeploy
