@@ -66,8 +66,8 @@ Result<Manifest> ParseManifest(std::string_view csv, const std::string& origin);
 // parsing resumes on the next line, so one bad row cannot swallow the rest. Blank lines are
 // skipped. A leading UTF-8 BOM is ignored. A record longer than kMaxCsvRecordBytes, or with a
 // field longer than kMaxCsvFieldBytes, is malformed too ("the row is N bytes long; ..."): it
-// keeps at most the first kCsvExcerptBytes of each field it was still storing (none for a
-// record that failed on its quotes), and parsing goes on after it.
+// keeps at most the first kCsvExcerptBytes of each of its first fields (none for a record that
+// failed on its quotes), and parsing goes on after it.
 struct CsvRecord {
   int line = 0;
   std::vector<std::string> fields;

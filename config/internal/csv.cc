@@ -55,6 +55,9 @@ std::string TooLong(size_t bytes, size_t limit, const char* what) {
          std::to_string(limit) + " are allowed";
 }
 
+// Fields kept (as excerpts) of a row over kMaxCsvRecordBytes.
+constexpr size_t kMaxCsvExcerptFields = 16;
+
 // Parses one record starting at the cursor. On error, leaves the cursor at the start of the
 // line after the record's first line, so a broken record costs only its own line.
 CsvRecord ParseRecord(Cursor& c) {
@@ -136,7 +139,17 @@ CsvRecord ParseRecord(Cursor& c) {
     if (field_bytes > kMaxCsvFieldBytes) longest_field = std::max(longest_field, field_bytes);
     // Fields stop being kept once the row is over its bound (a line of commas is not a
     // million empty fields).
-    if (!over_record()) record.fields.push_back(std::move(field));
+    if (!over_record()) {
+      record.fields.push_back(std::move(field));
+    } else if (record.fields.size() < kMaxCsvExcerptFields) {
+      // Past the bound only an excerpt of the first fields is kept, so the message can still
+      // name the row (its UPN may be the field that made it too long).
+      if (field.size() > kCsvExcerptBytes) {
+        SecureWipe(field.data() + kCsvExcerptBytes, field.size() - kCsvExcerptBytes);
+        field.resize(kCsvExcerptBytes);
+      }
+      record.fields.push_back(std::move(field));
+    }
     Wipe(field);
     field_bytes = 0;
     bool more = !c.done() && c.peek() == ',';
