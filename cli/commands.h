@@ -206,6 +206,7 @@ struct SandboxArgs {
   std::string listen = "127.0.0.1:0";
   std::string connector_key;  // Connector PRIVATE key (PEM). Required.
   std::string users;          // Directory file; empty: every well-formed UPN exists.
+  std::string groups;         // Directory groups file; empty: none.
   std::string client_id;
   std::string client_secret_env;
   std::string app_cert;

@@ -70,10 +70,22 @@ struct ConnectorConfig {
   pkcs::PaddingScheme padding = pkcs::PaddingScheme::kOaepSha512;
 };
 
+// Each entry names an Entra group by its object id (a GUID) or by its display name. Names are
+// resolved to ids through Graph before anything is planned (deploy/groups.h), so everything past
+// that step sees ids only.
 struct AssignTo {
-  std::vector<std::string> groups;          // Azure AD group object ids.
+  std::vector<std::string> groups;
   std::vector<std::string> exclude_groups;
 };
+
+// A group's displayName holds at most 256 characters
+// (https://learn.microsoft.com/graph/api/resources/group?view=graph-rest-1.0).
+inline constexpr size_t kMaxGroupDisplayNameLength = 256;
+
+// OK when `entry` can name a group: a GUID, or a display name that is not blank, has no
+// surrounding spaces, no control characters and at most kMaxGroupDisplayNameLength characters
+// (UTF-8). InvalidArgument saying which rule it breaks otherwise (without quoting it whole).
+Status ValidateGroupReference(std::string_view entry);
 
 struct ProfilesConfig {
   std::vector<Platform> platforms = {Platform::kIos};

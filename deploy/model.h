@@ -203,7 +203,7 @@ const ObservedAppConfiguration* ManagedAppConfiguration(const ObservedState& obs
                                                         std::string_view odata_type);
 
 // Why a certificate carrying `emails` cannot work in Outlook for user `upn`, if it does:
-// "unknown-user" when the directory has no such user; "email-not-primary-smtp" when it does not
+// "user-not-found" when the directory has no such user; "email-not-primary-smtp" when it does not
 // carry the mailbox's primary SMTP address (compared ignoring case), which is what Outlook
 // matches the certificate by; "email-mismatch" when `user` is null (the directory was not read)
 // or has no mailbox address, and the certificate does not carry the UPN. nullopt: it is fine.

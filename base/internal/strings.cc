@@ -1,6 +1,7 @@
 #include "base/strings.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace certdeploy {
 namespace {
@@ -78,6 +79,15 @@ std::string ForLog(std::string_view untrusted, size_t max_bytes) {
     out += "...(" + std::to_string(untrusted.size()) + " bytes)";
   }
   return out;
+}
+
+bool IsGuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
 }
 
 std::string CsvField(std::string_view field) {

@@ -136,6 +136,9 @@ void AddSandbox(CLI::App& app, SandboxArgs& args) {
   cmd->add_option("--users", args.users,
                   "Directory: one UPN per line, or a CSV with a userPrincipalName column "
                   "(default: every well-formed UPN exists)");
+  cmd->add_option("--groups", args.groups,
+                  "Directory groups: one per line, a display name or \"<guid>,<display name>\" "
+                  "(default: none)");
   cmd->add_option("--client-id", args.client_id, "Accept tokens only for this application id");
   cmd->add_option("--client-secret-env", args.client_secret_env,
                   "Environment variable holding the accepted client secret");

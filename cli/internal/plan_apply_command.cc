@@ -19,6 +19,7 @@
 #include "config/manifest.h"
 #include "deploy/desired_state.h"
 #include "deploy/executor.h"
+#include "deploy/groups.h"
 #include "deploy/observe.h"
 #include "deploy/plan.h"
 #include "deploy/resume.h"
@@ -64,7 +65,7 @@ struct LoadedManifest {
 
 Result<LoadedManifest> LoadManifestWithDigest(const std::string& path) {
   const std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
-  ASSIGN_OR_RETURN(std::string text, ReadFile(absolute));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(absolute, config::kMaxManifestBytes));
   ASSIGN_OR_RETURN(config::Manifest manifest, config::ParseManifest(text, absolute));
   return LoadedManifest{std::move(manifest), pkcs::Sha256Hex(text)};
 }
@@ -86,6 +87,7 @@ struct Session {
   deploy::Plan plan;
   // apply --plan resuming an interrupted run: write actions of the reviewed plan already done.
   int resumed_done = 0;
+  std::vector<deploy::GroupResolution> groups;  // The config's group names, resolved.
 };
 
 // Loads the manifest, reads its PFX files and the tenant, and computes the plan. An exit code on
@@ -98,6 +100,16 @@ std::optional<int> PlanFromManifest(const std::string& manifest_path, Reporter& 
       deploy::GraphConnection::Open(s.config, RealClock(), RealRandom(), s.graph_options);
   if (!graph.ok()) return r.Usage(graph.status());
   s.graph = std::move(*graph);
+  // Group names become ids first: a name that names no group (or several) is a config error,
+  // found before the PFX files are read and before any write.
+  Result<std::vector<deploy::GroupResolution>> groups =
+      deploy::ResolveGroupNames(s.graph->intune(), s.config);
+  if (!groups.ok()) {
+    const StatusDetails* d = groups.status().details();
+    return d != nullptr && d->http_status != 0 ? r.Graph(groups.status())
+                                               : r.Usage(groups.status());
+  }
+  s.groups = std::move(*groups);
   const SystemTime now = RealClock().Now();
   deploy::DesiredStateOptions desired_options;
   desired_options.now = now;
@@ -227,6 +239,23 @@ std::optional<int> RefuseOwnershipConflicts(const deploy::Plan& plan, std::ostre
   return kExitFindings;
 }
 
+// The connector key, loaded and checked (an RSA public key of at least 2048 bits: a private
+// key, a certificate or a missing file is refused). Before any Graph request, in `plan` as in
+// `apply`: a wrong key must not pass review and fail only in the change window.
+Result<pkcs::ConnectorPublicKey> LoadConnectorKey(const config::Config& config) {
+  Result<pkcs::ConnectorPublicKey> key =
+      pkcs::ConnectorPublicKey::LoadFile(config.connector.public_key_file);
+  if (!key.ok()) return Status(key.status()).WithContext("connector.publicKeyFile");
+  return key;
+}
+
+// "Group 'All iOS users' is 5f0c...", one line per group name the config uses.
+void PrintGroupNames(const std::vector<deploy::GroupResolution>& groups, std::ostream& out) {
+  for (const deploy::GroupResolution& g : groups) {
+    out << "Group '" << g.name << "' is " << g.id << "\n";
+  }
+}
+
 // Asks on a terminal; refuses without one. An exit code unless the answer is "yes".
 std::optional<int> Confirm(const ApplyArgs& args, std::istream& in, std::ostream& prompt,
                            Reporter& r) {
@@ -318,6 +347,9 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
   if (args.take_over_assignments) s.config.profiles.take_over_assignments = true;
+  if (Result<pkcs::ConnectorPublicKey> key = LoadConnectorKey(s.config); !key.ok()) {
+    return r.Usage(key.status());
+  }
   if (std::optional<int> code = PlanFromManifest(args.manifest, r, s)) return *code;
   const nlohmann::json plan_json = deploy::PlanToJson(s.plan);
   if (!args.out.empty()) {
@@ -327,6 +359,7 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   if (args.output == "json") {
     out << plan_json.dump(2) << "\n";
   } else {
+    PrintGroupNames(s.groups, out);
     out << (args.summary ? deploy::RenderPlanSummary(s.plan) : deploy::RenderPlanText(s.plan));
     out << PlanClosingNote(s.plan, args.config, args.out);
   }
@@ -353,13 +386,13 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
   s.config = std::move(*config);
   if (args.take_over_assignments) s.config.profiles.take_over_assignments = true;
   // Before any Graph request: a missing key must not surface after half the work.
-  Result<pkcs::ConnectorPublicKey> key =
-      pkcs::ConnectorPublicKey::LoadFile(s.config.connector.public_key_file);
-  if (!key.ok()) return r.Usage(Status(key.status()).WithContext("connector.publicKeyFile"));
+  Result<pkcs::ConnectorPublicKey> key = LoadConnectorKey(s.config);
+  if (!key.ok()) return r.Usage(key.status());
 
   std::ostream& plan_out = args.output == "json" ? err : out;
   if (args.plan.empty()) {
     if (std::optional<int> code = PlanFromManifest(args.manifest, r, s)) return *code;
+    PrintGroupNames(s.groups, plan_out);
     plan_out << (args.summary ? deploy::RenderPlanSummary(s.plan) : deploy::RenderPlanText(s.plan));
   } else {
     if (std::optional<int> code = LoadReviewedPlan(args.plan, r, s)) return *code;

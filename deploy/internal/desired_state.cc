@@ -102,7 +102,7 @@ Result<DesiredState> BuildDesiredState(const config::Config& config,
 
   std::vector<InvalidRow> invalid;
   for (const config::ManifestProblem& p : manifest.problems) {
-    invalid.push_back({p.line, "", "", {{"manifest-row", pkcs::Severity::kError, p.message}}});
+    invalid.push_back({p.line, "", "", {{p.code, pkcs::Severity::kError, p.message}}});
   }
   std::vector<DesiredUserPfx> pfx;
   std::vector<pkcs::ChainElement> cas;

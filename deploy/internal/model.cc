@@ -54,7 +54,7 @@ std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
                                             const std::vector<std::string>& emails,
                                             const ObservedUser* user) {
   if (user != nullptr && !user->found) {
-    return pkcs::Finding{"unknown-user", pkcs::Severity::kError,
+    return pkcs::Finding{"user-not-found", pkcs::Severity::kError,
                          "Entra ID has no user '" + std::string(upn) +
                              "'; Intune imports certificates for existing users only"};
   }

@@ -73,7 +73,9 @@ class Planner {
         if (f.severity != pkcs::Severity::kError) continue;
         codes += (codes.empty() ? "" : ", ") + f.code;
       }
-      a.description = "line " + std::to_string(row.line) + " " + row.upn + ": " + codes;
+      // Rows too malformed to name their user show the line alone.
+      a.description = "line " + std::to_string(row.line) + (row.upn.empty() ? "" : " ") +
+                      row.upn + ": " + codes;
       plan.actions.push_back(std::move(a));
     }
     return plan;

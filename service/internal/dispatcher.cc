@@ -339,7 +339,7 @@ void Dispatcher::RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
       continue;
     }
     if (a.kind == deploy::ActionKind::kInvalid) {
-      // The directory says the certificate cannot work for this user (unknown-user,
+      // The directory says the certificate cannot work for this user (user-not-found,
       // email-not-primary-smtp): another attempt cannot fix it. The error code is the finding's.
       const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
       Finish(*e,

@@ -248,7 +248,7 @@ TEST_F(PlanApplyTest, UsersTheDirectoryDoesNotHaveAreInvalidRowsWhileTheRestAppl
   Start({"--users", dir_.Write("users.txt", "alice@contoso.com\n")});
   CommandResult r = Apply(PkiManifest({"alice", "bob"}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("! invalid                   line 3 bob@contoso.com: unknown-user"));
+  EXPECT_THAT(r.out, HasSubstr("! invalid                   line 3 bob@contoso.com: user-not-found"));
   EXPECT_THAT(r.out, HasSubstr("Entra ID has no user 'bob@contoso.com'"));
   EXPECT_THAT(r.out, HasSubstr("Apply complete: 9 succeeded"));
   nlohmann::json state = sandbox_->State();
