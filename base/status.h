@@ -74,7 +74,8 @@ class [[nodiscard]] Status {
   // Returns a copy whose message is "<prefix>: <message>". OK stays OK.
   Status WithContext(std::string_view prefix) const;
 
-  // "ok" or "<code-name>: <message>[ (http 429, BadRequest, request-id ...)]".
+  // "ok" or "<code-name>: <message>[ (http 429, BadRequest, request-id ...)]". The request-id is
+  // left out of the parenthesis when the message already contains it, so it shows once.
   std::string ToString() const;
 
   bool operator==(const Status& other) const;

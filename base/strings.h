@@ -50,8 +50,22 @@ std::string ForLog(std::string_view untrusted, size_t max_bytes = 64);
 // replacement is not searched again. ReplaceAll("a-b-c", "-", "+") is "a+b+c".
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to);
 
+// Whether `s` is a GUID in its canonical text form: 8-4-4-4-12 hex digits (either case), with
+// hyphens, no braces. IsGuid("0b4a7c1e-2f3d-4e5a-9b8c-7d6e5f4a3b2c") is true.
+bool IsGuid(std::string_view s);
+
 // One CSV field as RFC 4180 writes it: quoted, with every '"' doubled, when it holds a comma, a
 // quote, CR or LF; as it is otherwise. CsvField("a,b") is "\"a,b\""; CsvField("ab") is "ab".
 std::string CsvField(std::string_view field);
+
+// The number of single-byte insertions, deletions and substitutions that turn `a` into `b`
+// (Levenshtein), compared as EqualsIgnoreCaseAscii does: EditDistance("aply", "apply") is 1.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` by EditDistance, for "did you mean" hints: the first one at the
+// smallest distance, provided that distance is at most max(1, size of the word / 3) (a typo, not
+// another word). "" when none is that close. ClosestMatch("aply", {"plan", "apply"}) is "apply";
+// ClosestMatch("frobnicate", {"plan", "apply"}) is "".
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace certdeploy

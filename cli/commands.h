@@ -25,14 +25,29 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitGraph = 3;
 inline constexpr int kExitStalePlan = 5;
 
-// The whole command line: `certdeploy [--log-level L] <subcommand> [flags]`. `in`, `out` and
-// `err` stand for stdin, stdout and stderr (help and parse errors go to `out`/`err` as CLI11
-// prints them). Returns the process exit code.
+// The whole command line: `certdeploy [--log-level L] <subcommand> [flags] [--log-level L]`
+// (global options before or after the subcommand). `in`, `out` and `err` stand for stdin,
+// stdout and stderr (help and parse errors go to `out`/`err` as CLI11 prints them). An unknown
+// subcommand is answered on `err` with the closest one ("did you mean 'apply'?") and the list,
+// exit 2. Returns the process exit code.
 int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
          std::ostream& err);
 
 // ---- certdeploy validate ----
+//
+//   certdeploy validate --pfx FILE --upn U (--password-env VAR | --password-file FILE) [...]
+//   certdeploy validate --manifest CSV [--config FILE] [--output text|json]
+//
+// Offline (no Graph). With --manifest every row is checked with its own files and password, in
+// parallel (one worker per core; output in manifest order), as `plan` checks rows before it
+// reads the tenant; the certificate's address is checked against the UPN. Rows with identical
+// findings are one group in the text ("4000 rows: password-unreadable: ..."); the JSON has
+// every row and the groups. With --config the config's pfx settings, trust bundle and
+// connector key are used, else --purpose, --expires-soon-days, --trust-bundle, --connector-key.
+// Exit codes: 0 deployable (every row), 1 findings (a row not deployable or malformed), 2 usage.
 struct ValidateArgs {
+  std::string manifest;  // Exactly one of manifest / pfx_file.
+  std::string config;    // Optional, with manifest only.
   std::string pfx_file;
   std::string upn;
   std::string email;          // The address the certificate must carry; "" = the UPN.
@@ -47,17 +62,22 @@ struct ValidateArgs {
 };
 
 int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err);
+// The --manifest form (RunValidate calls it when args.manifest is set).
+int RunValidateManifest(const ValidateArgs& args, std::ostream& out, std::ostream& err);
 
 // ---- certdeploy plan / apply ----
 //
-//   certdeploy plan  --config FILE --manifest CSV [--out PLAN.json] [--output text|json]
+//   certdeploy plan  --config FILE --manifest CSV [--out PLAN.json] [--output text|json] [--summary]
 //   certdeploy apply --config FILE (--plan PLAN.json | --manifest CSV) [--yes] [--output text|json]
+//                    [--summary]
 //
 // plan reads the manifest's PFX files, reads the tenant (token + GET requests only: a dry run
 // never writes) and prints what apply would do, terraform-style (+ add, ~ change, - remove,
 // = unchanged, ! invalid, then "Plan: N to add, M to change, K to remove, J unchanged,
-// I invalid."). --out writes the reviewed plan as JSON (docs/plan-format.md): no passwords, no
-// PFX bytes, no ciphertext.
+// I invalid."). Invalid rows with identical findings are one grouped line; --summary prints
+// counts by action and by finding instead. --out writes the reviewed plan as JSON
+// (docs/plan-format.md), complete and per row: no passwords, no PFX bytes, no ciphertext. A plan
+// with nothing to apply says so instead of suggesting `apply --plan`.
 //
 // apply --plan executes exactly the reviewed actions, after checking that nothing drifted: the
 // manifest's SHA-256, every PFX file's SHA-256 and the digest of the tenant's observed state must
@@ -67,15 +87,31 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err);
 // line per 5 s otherwise. A summary follows, with each failed item's Graph error code and
 // request-id.
 //
+// Ownership: a plan that would rewrite assignments owned by another config's profiles section
+// shows `! ... assignments-owned-elsewhere`, and apply refuses it before any write (exit 1)
+// unless --take-over-assignments or profiles.takeOverAssignments is given.
+//
+// Interrupts: SIGINT/SIGTERM during apply start no further write, let the ones in flight finish,
+// print "interrupted after N of M actions; re-run the same command to finish" and exit 130; a
+// second signal exits at once. apply --plan on the same plan then finishes it: the tenant's
+// changes that the plan's own actions explain are not drift (deploy/resume.h), and done actions
+// are not sent again.
+//
 // Exit codes (above): 0 ok; 1 some rows invalid (plan still written) or
-// some items failed, or the confirmation was declined; 2 usage or configuration error; 3 Graph
-// or authentication failure; 5 stale plan.
+// some items failed, or the confirmation was declined, or assignments are owned elsewhere; 2
+// usage or configuration error; 3 Graph or authentication failure; 5 stale plan; 130
+// interrupted.
 
 struct PlanArgs {
   std::string config;
   std::string manifest;
   std::string out;              // Optional: where to write the JSON plan.
   std::string output = "text";  // What goes to stdout: "text" | "json" (the plan file's JSON).
+  // --take-over-assignments: as profiles.takeOverAssignments: true (deploy/model.h, ownership).
+  bool take_over_assignments = false;
+  // Text only: counts by action and by finding with the first few examples
+  // (deploy::RenderPlanSummary) instead of one line per action. The plan file stays complete.
+  bool summary = false;
 };
 
 int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err);
@@ -88,6 +124,8 @@ struct ApplyArgs {
   // "text": the plan and the summary on stdout. "json": a JSON report on stdout (the plan text,
   // if shown for confirmation, goes to stderr).
   std::string output = "text";
+  // With --manifest: show the plan before confirmation as counts (like plan --summary).
+  bool summary = false;
   // Terminal detection, overridable for tests: isatty(0) decides whether to ask for
   // confirmation, isatty(2) whether progress is a live bar or a line per 5 s.
   std::optional<bool> stdin_is_tty;
@@ -95,6 +133,9 @@ struct ApplyArgs {
   // The baseline strategy benchmarks compare against (GraphConnectionOptions::serial): one
   // request at a time, no pacing, only 429s resent. Slower by design; never needed otherwise.
   bool serial = false;
+  // --take-over-assignments (with --manifest): as profiles.takeOverAssignments: true. A reviewed
+  // plan carries its own decision.
+  bool take_over_assignments = false;
 };
 
 // `in` is where the confirmation answer is read from (stdin).
@@ -165,6 +206,7 @@ struct SandboxArgs {
   std::string listen = "127.0.0.1:0";
   std::string connector_key;  // Connector PRIVATE key (PEM). Required.
   std::string users;          // Directory file; empty: every well-formed UPN exists.
+  std::string groups;         // Directory groups file; empty: none.
   std::string client_id;
   std::string client_secret_env;
   std::string app_cert;

@@ -7,7 +7,8 @@
 //                publicKeyFile: connector.pub, paddingScheme: oaepSha512 }
 //   profiles:  { platforms: [ios], namePrefix: "S/MIME",
 //                assignTo: { groups: [<group-id>], excludeGroups: [] },
-//                importedPfxProfile: true, trustBundle: extra-cas.pem }
+//                importedPfxProfile: true, trustBundle: extra-cas.pem,
+//                takeOverAssignments: false }
 //   pfx:       { intendedPurpose: smimeEncryption, expiresSoonDays: 30, pruneExpired: false,
 //                pruneExpiredEncryption: false }
 //   limits:    { writesPer20s: 100, requestsPer20s: 1000, concurrency: 8 }
@@ -69,16 +70,32 @@ struct ConnectorConfig {
   pkcs::PaddingScheme padding = pkcs::PaddingScheme::kOaepSha512;
 };
 
+// Each entry names an Entra group by its object id (a GUID) or by its display name. Names are
+// resolved to ids through Graph before anything is planned (deploy/groups.h), so everything past
+// that step sees ids only.
 struct AssignTo {
-  std::vector<std::string> groups;          // Azure AD group object ids.
+  std::vector<std::string> groups;
   std::vector<std::string> exclude_groups;
 };
+
+// A group's displayName holds at most 256 characters
+// (https://learn.microsoft.com/graph/api/resources/group?view=graph-rest-1.0).
+inline constexpr size_t kMaxGroupDisplayNameLength = 256;
+
+// OK when `entry` can name a group: a GUID, or a display name that is not blank, has no
+// surrounding spaces, no control characters and at most kMaxGroupDisplayNameLength characters
+// (UTF-8). InvalidArgument saying which rule it breaks otherwise (without quoting it whole).
+Status ValidateGroupReference(std::string_view entry);
 
 struct ProfilesConfig {
   std::vector<Platform> platforms = {Platform::kIos};
   std::string name_prefix = "S/MIME";
   AssignTo assign_to;
   bool imported_pfx_profile = true;
+  // Rewrite the assignments of profiles whose owner mark names another profiles section (see
+  // deploy/model.h, AssignmentsOwnerDigest). Off: such profiles keep their assignments and the
+  // plan reports assignments-owned-elsewhere.
+  bool take_over_assignments = false;
   std::string trust_bundle;  // Optional PEM of extra CA certificates. Absolute after loading.
 };
 
@@ -91,6 +108,11 @@ struct PfxConfig {
   // pruneExpiredEncryption: with pruneExpired, delete superseded expired encryption certificates
   // too. Mail encrypted to them can then no longer be read on newly enrolled devices.
   bool prune_expired_encryption = false;
+};
+
+// `logging:`: the log level of `certdeploy serve` (the CLI's --log-level wins when given).
+struct LoggingConfig {
+  std::string level;  // trace, debug, info, warn, error, off; "" = not set.
 };
 
 struct LimitsConfig {
@@ -220,6 +242,7 @@ struct Config {
   LimitsConfig limits;
   std::optional<OutlookConfig> outlook;  // Absent: certdeploy manages no app configuration.
   std::optional<ServiceConfig> service;  // Absent when the file has no `service:` section.
+  LoggingConfig logging;
 };
 
 // Loads and validates `path`. InvalidArgument with "<file>:<line>: <key.path>: <problem>" for

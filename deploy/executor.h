@@ -31,6 +31,7 @@
 
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -81,6 +82,11 @@ struct ExecutorOptions {
   std::function<Result<std::string>(const Action& import)> sealed_password;
   // Called after each item, serialised (never concurrently). Optional.
   std::function<void(const ExecutionProgress&)> on_progress;
+  // Optional stop token (`apply` sets it from its SIGINT/SIGTERM handler). Checked before each
+  // item is started: once it is true no further write is sent, items already started finish
+  // (their writes and the reads that reconcile them), and the items never started are reported
+  // with not_run set. Must outlive ExecutePlan.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // What the config file says about execution: limits.concurrency, and the connector's
@@ -98,6 +104,9 @@ struct ItemResult {
   bool ok = false;
   // The effect was established by reading after an unknown outcome, a 409 or a 404 on delete.
   bool reconciled = false;
+  // Never started: the stop token was set first (status kCancelled, no request sent). Counted
+  // neither as succeeded nor as failed.
+  bool not_run = false;
   int attempts = 0;       // Writes sent.
   std::string object_id;  // Profile or record id, when known.
   // Graph request-ids of the successful DELETEs of a userPfxCertificate, for the audit trail.
@@ -110,15 +119,25 @@ struct ExecutionReport {
   std::vector<ItemResult> items;  // One per write action, in plan order.
 
   int succeeded() const;
-  int failed() const;
+  int failed() const;  // Finished and not done (not_run items aside).
   int reconciled() const;
-  bool ok() const { return failed() == 0; }
+  int not_run() const;  // Left unstarted by the stop token.
+  bool interrupted() const { return not_run() > 0; }
+  bool ok() const { return failed() == 0 && !interrupted(); }
 };
 
 // Executes the write actions of `plan` (see the file comment). Never fails as a whole: per-item
-// problems are in the report. `client` must be thread-safe (the real one is).
+// problems are in the report. With options.stop set during the run, the report holds every
+// write action, those never started marked not_run. `client` must be thread-safe (the real one is).
 ExecutionReport ExecutePlan(const Plan& plan, graph::GraphClient& client,
                             const ExecutorOptions& options);
+
+// The description of a trusted or imported-PFX profile: "Managed by certdeploy: ..." (role and
+// SHA-1, or the purpose) and, when the action carries one, AssignmentsOwnerMark. An assign
+// action reads the profile first and, unless it already carries the action's mark, PATCHes the
+// description (with @odata.type; the admin's text kept, the old mark replaced) before it
+// replaces the set.
+std::string ProfileDescription(const Action& profile);
 
 // The create bodies, exposed for tests and documentation.
 // Trusted profile: @odata.type, displayName, description (managed by certdeploy, role, SHA-1),

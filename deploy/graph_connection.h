@@ -34,6 +34,9 @@ struct GraphConnectionOptions {
   bool serial = false;
   // Timeout of one Graph request attempt.
   Duration request_timeout = std::chrono::seconds(30);
+  // Optional: told of every resend and every wait for the write budget (the CLI's progress line).
+  // Must outlive the connection.
+  graph::RequestObserver* observer = nullptr;
 };
 
 class GraphConnection {

@@ -119,6 +119,9 @@ struct DesiredState {
   std::vector<DesiredAppConfiguration> outlook;  // One per Outlook platform (if configured).
   DesiredSeal seal;            // Records sealed otherwise are re-sealed (updateUserPfx).
   config::AssignTo assign_to;  // Applied to every profile above; empty groups: leave as is.
+  // profiles.takeOverAssignments / --take-over-assignments: rewrite the assignments of profiles
+  // whose owner mark names another profiles section (and claim them).
+  bool take_over_assignments = false;
   bool prune_expired = false;             // Superseded expired records, encryption ones aside.
   bool prune_expired_encryption = false;  // ... and encryption ones too (breaks old mail).
 };
@@ -144,6 +147,9 @@ struct ObservedProfile {
   // certificate (certificateAccessType specificApps, Outlook's package among
   // silentCertificateAccessDetails). nullopt for the other types.
   std::optional<bool> outlook_silent_access;
+  // The owner mark in its description (AssignmentsOwnerDigest of the set the writing config
+  // wanted); "" when it carries none (made by hand or by an older certdeploy).
+  std::string assignments_owner;
 };
 
 struct ObservedUserPfx {
@@ -197,7 +203,7 @@ const ObservedAppConfiguration* ManagedAppConfiguration(const ObservedState& obs
                                                         std::string_view odata_type);
 
 // Why a certificate carrying `emails` cannot work in Outlook for user `upn`, if it does:
-// "unknown-user" when the directory has no such user; "email-not-primary-smtp" when it does not
+// "user-not-found" when the directory has no such user; "email-not-primary-smtp" when it does not
 // carry the mailbox's primary SMTP address (compared ignoring case), which is what Outlook
 // matches the certificate by; "email-mismatch" when `user` is null (the directory was not read)
 // or has no mailbox address, and the certificate does not carry the UPN. nullopt: it is fine.
@@ -207,6 +213,24 @@ std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
 
 // The assignment set certdeploy wants on each profile, sorted.
 std::vector<ObservedAssignment> DesiredAssignments(const config::AssignTo& assign_to);
+
+// Ownership of assignment sets. The trusted-root and imported-PFX profiles certdeploy writes
+// carry, in their description, the digest of the assignment set the writing config's `profiles`
+// section asks for (assignTo.groups and assignTo.excludeGroups, canonical): the "owner mark".
+// A run whose own digest differs does not rewrite those assignments unless told to take over.
+//
+// The first 12 hex digits of the SHA-256 of `wanted` (DesiredAssignments order); "" for an
+// empty set (a config that leaves assignments alone claims nothing).
+std::string AssignmentsOwnerDigest(const std::vector<ObservedAssignment>& wanted);
+// " Assignments owner: <digest>." appended to a profile description; "" for an empty digest.
+std::string AssignmentsOwnerMark(std::string_view digest);
+// The digest of the owner mark in `description`; "" when it has none.
+std::string ParseAssignmentsOwner(std::string_view description);
+// `description` with its owner mark (if any) replaced by AssignmentsOwnerMark(digest); the rest
+// of the text is kept.
+std::string WithAssignmentsOwner(std::string_view description, std::string_view digest);
+// The finding code of an assignment set owned by another profiles section.
+inline constexpr char kAssignmentsOwnedElsewhere[] = "assignments-owned-elsewhere";
 
 // SHA-256 (lowercase hex) over a canonical, order-independent rendering of `observed`: two reads
 // of an unchanged tenant give the same digest, any relevant change gives another.

@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ struct Action {
   std::string role;               // "root" | "intermediate" for trusted profiles.
   std::vector<ObservedAssignment> assignments_before;
   std::vector<ObservedAssignment> assignments_after;
+  // Profile creates and assigns: the owner mark to record in the description
+  // (AssignmentsOwnerDigest of the assignments this config wants); "" to record none.
+  std::string assignments_owner;
   // Outlook app configurations: the targeted app and the S/MIME settings.
   std::string app_id;
   AppSettings app_settings;
@@ -84,6 +88,9 @@ struct Plan {
   std::string created_at;      // RFC 3339.
   std::string tenant;
   std::string observed_digest;
+  // Per part of the observed state, a short digest (deploy/resume.h): lets `apply --plan` tell
+  // the plan's own effects from drift when it resumes an interrupted run. Empty in older plans.
+  std::map<std::string, std::string> observed_parts;
   // The manifest the plan was computed from (absolute path) and the SHA-256 of its bytes.
   // `apply --plan` reloads it to find each import's password (never stored in the plan) and
   // refuses the plan as stale if its digest changed. Empty for plans built without a manifest.
@@ -99,8 +106,15 @@ struct Plan {
 Plan ComputePlan(const DesiredState& desired, const ObservedState& observed, SystemTime now);
 
 // Text in the spirit of `terraform plan`: one line per action with its marker, then
-// "Plan: N to add, M to change, K to remove, J unchanged, I invalid."
+// "Plan: N to add, M to change, K to remove, J unchanged, I invalid." Invalid rows with identical
+// findings are one group ("4000 rows: password-unreadable: ...", then the first few lines and
+// UPNs), printed where the group's first row would be (deploy/finding_groups.h).
 std::string RenderPlanText(const Plan& plan);
+
+// The short form for large plans (`plan --summary`): the count of each action kind with its
+// first `examples` actions, the count of rows per finding code (errors and warnings) with the
+// first `examples` rows, then the "Plan: ..." line.
+std::string RenderPlanSummary(const Plan& plan, size_t examples = 3);
 
 nlohmann::json PlanToJson(const Plan& plan);
 // InvalidArgument naming the problem for a malformed or unknown-version plan file.

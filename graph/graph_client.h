@@ -36,6 +36,7 @@
 #include "base/random.h"
 #include "base/result.h"
 #include "graph/http_transport.h"
+#include "graph/request_observer.h"
 #include "graph/retry_policy.h"
 #include "graph/token_source.h"
 #include "graph/write_budget.h"
@@ -82,6 +83,9 @@ struct GraphClientOptions {
   // $batch: items answered 429 are resent in a new batch after their Retry-After, at most this
   // many extra rounds.
   int max_batch_retry_rounds = 5;
+  // Optional: told of every resend before its wait (graph/request_observer.h). Must outlive the
+  // client.
+  RequestObserver* observer = nullptr;
 };
 
 // Thread-safe: workers share one client.

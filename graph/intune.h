@@ -49,6 +49,12 @@ struct User {
   bool operator==(const User&) const = default;
 };
 
+// A directory group (https://learn.microsoft.com/graph/api/resources/group?view=graph-rest-1.0).
+struct Group {
+  std::string id;  // Object id (GUID).
+  std::string display_name;
+};
+
 // What the directory says of a user's mailbox addresses
 // (https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0: `mail` is the SMTP
 // address; `proxyAddresses` lists "SMTP:" for the primary address and "smtp:" for aliases, and is
@@ -170,6 +176,15 @@ class IntuneApi {
   // read by listing all users with the same $select (999 per page). Needs User.Read.All.
   Result<std::map<std::string, UserMailbox>> GetUserMailboxes(const std::vector<std::string>& upns,
                                                               int per_user_limit = 25);
+
+  // The groups whose displayName is `display_name`, all pages:
+  //   GET /v1.0/groups?$filter=displayName eq '<name>'&$select=id,displayName
+  // ("List groups", https://learn.microsoft.com/graph/api/group-list?view=graph-rest-1.0; the
+  // group resource's displayName supports $filter eq as a default query, without ConsistencyLevel:
+  // https://learn.microsoft.com/graph/api/resources/group?view=graph-rest-1.0). The name is sent
+  // as an OData string literal. Needs GroupMember.Read.All (least privileged; Group.Read.All and
+  // Directory.Read.All also do). Errors as GraphClient; kInternal for a group without an id.
+  Result<std::vector<Group>> FindGroupsByDisplayName(std::string_view display_name);
 
   // deviceConfigurations: profiles are JSON objects carrying their "@odata.type".
   Result<std::vector<nlohmann::json>> ListDeviceConfigurations();

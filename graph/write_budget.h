@@ -26,6 +26,7 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "graph/request_observer.h"
 
 namespace certdeploy::graph {
 
@@ -37,6 +38,9 @@ struct WriteBudgetOptions {
   // Added to both windows. The budget spaces SENDS; the server counts ARRIVALS, whose latency
   // varies. A small padding (e.g. 1 s for a 20 s window) absorbs that jitter at ~5% throughput.
   Duration window_padding{0};
+  // Optional: told of every wait in Acquire before it sleeps (graph/request_observer.h). Must
+  // outlive the budget.
+  RequestObserver* observer = nullptr;
 };
 
 // A snapshot of the counters, for logs, metrics and tests.

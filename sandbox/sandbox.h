@@ -32,6 +32,7 @@
 // Wire contract summary (full detail in sandbox/README.md):
 //   POST /{tenant}/oauth2/v2.0/token                        (no bearer)
 //   GET  /{v1.0|beta}/users/{upn-or-id}, /beta/users?$filter=userPrincipalName eq '...'
+//   GET  /{v1.0|beta}/groups/{id}, /{v1.0|beta}/groups?$filter=displayName eq '...'
 //   /beta/deviceManagement/deviceConfigurations[/{id}[/assign|/assignments]]
 //     .../{id}/deviceStatuses[/{statusId}]   GET only (paged), 404 for an unknown profile
 //   /beta/deviceManagement/userPfxCertificates[/{id} | ('{id}') | ({id})]
@@ -81,6 +82,9 @@ struct SandboxOptions {
   // Users directory: one UPN per line ('#' comments and blank lines ignored), or a CSV whose
   // header has a userPrincipalName column (a certdeploy manifest works). Empty: every valid UPN.
   std::string users_file;
+  // Groups of the directory (GET /groups, found by id or `$filter=displayName eq '...'`): one
+  // per line, "<display name>" or "<guid>,<display name>" (see sandbox/README.md). Empty: none.
+  std::string groups_file;
   // When non-empty, the token endpoint requires this client_id (and assertions iss/sub).
   std::string client_id;
   // Client secret accepted by the token endpoint. Compared in constant time; never logged.

@@ -73,7 +73,7 @@ std::string Status::ToString() const {
     };
     if (d.http_status != 0) add("http " + std::to_string(d.http_status));
     if (!d.service_code.empty()) add(d.service_code);
-    // Once per line: Graph errors already name it in their message.
+    // Once per error: the Graph client already names the request-id in its messages.
     if (!d.request_id.empty() && state_->message.find(d.request_id) == std::string::npos) {
       add("request-id " + d.request_id);
     }

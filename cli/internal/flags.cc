@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 
 #include <istream>
+#include <string_view>
 #include <ostream>
 
 #include "base/log.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 
 namespace certdeploy::cli {
@@ -15,9 +17,17 @@ namespace {
 
 void AddValidate(CLI::App& app, ValidateArgs& args) {
   CLI::App* cmd = app.add_subcommand(
-      "validate", "Check that a PFX is deployable to a user through Intune (no Graph access)");
-  cmd->add_option("--pfx", args.pfx_file, "PFX (PKCS#12) file")->required();
-  cmd->add_option("--upn", args.upn, "User principal name the certificate is for")->required();
+      "validate",
+      "Check that a PFX, or every row of a manifest, is deployable through Intune (no Graph "
+      "access)");
+  cmd->add_option("--pfx", args.pfx_file, "PFX (PKCS#12) file");
+  cmd->add_option("--upn", args.upn, "User principal name the certificate is for (with --pfx)");
+  cmd->add_option("--manifest", args.manifest,
+                  "Check every row of this manifest CSV instead (in parallel; rows with identical "
+                  "findings grouped)");
+  cmd->add_option("--config", args.config,
+                  "With --manifest: take pfx settings, trust bundle and connector key from this "
+                  "config");
   cmd->add_option("--email", args.email,
                   "The mailbox's primary SMTP address, when it is not the UPN (default: the UPN)");
   cmd->add_option("--password-env", args.password_env,
@@ -46,6 +56,11 @@ void AddPlan(CLI::App& app, PlanArgs& args) {
       ->required();
   cmd->add_option("--out", args.out, "Also write the plan as JSON, for apply --plan");
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+  cmd->add_flag("--take-over-assignments", args.take_over_assignments,
+                "Rewrite assignments that another config's profiles section wrote (as "
+                "profiles.takeOverAssignments: true)");
+  cmd->add_flag("--summary", args.summary,
+                "Counts by action and by finding, with the first few examples (text output)");
 }
 
 void AddApply(CLI::App& app, ApplyArgs& args) {
@@ -59,6 +74,11 @@ void AddApply(CLI::App& app, ApplyArgs& args) {
   plan->excludes(manifest);
   cmd->add_flag("--yes", args.yes, "Apply without asking for confirmation");
   cmd->add_option("--output", args.output, "text | json")->capture_default_str();
+  cmd->add_flag("--take-over-assignments", args.take_over_assignments,
+                "With --manifest: rewrite assignments that another config's profiles section "
+                "wrote (as profiles.takeOverAssignments: true)");
+  cmd->add_flag("--summary", args.summary,
+                "With --manifest: show the plan as counts by action and by finding");
   cmd->add_flag("--serial", args.serial,
                 "Benchmark baseline: behave like Microsoft's PowerShell module (one request at a "
                 "time, no pacing, only 429s retried after Retry-After)");
@@ -116,6 +136,9 @@ void AddSandbox(CLI::App& app, SandboxArgs& args) {
   cmd->add_option("--users", args.users,
                   "Directory: one UPN per line, or a CSV with a userPrincipalName column "
                   "(default: every well-formed UPN exists)");
+  cmd->add_option("--groups", args.groups,
+                  "Directory groups: one per line, a display name or \"<guid>,<display name>\" "
+                  "(default: none)");
   cmd->add_option("--client-id", args.client_id, "Accept tokens only for this application id");
   cmd->add_option("--client-secret-env", args.client_secret_env,
                   "Environment variable holding the accepted client secret");
@@ -152,17 +175,54 @@ void AddSandbox(CLI::App& app, SandboxArgs& args) {
                 "Start without the seeded Outlook apps (iOS and Android)");
 }
 
-}  // namespace
+// The subcommand the command line names: its first argument that is neither a global option nor
+// the value of one. "" when there is none (only global options, or none at all).
+std::string NamedSubcommand(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return "";
+    if (arg == "--log-level") {
+      ++i;  // Its value.
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    return std::string(arg);
+  }
+  return "";
+}
 
+// "unknown command 'aply'; did you mean 'apply'?" and the list of commands, or "" when `name`
+// is one of them.
+std::string UnknownCommand(CLI::App& app, const std::string& name) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return "";
+    names.push_back(sub->get_name());
+  }
+  std::string message = "certdeploy: unknown command '" + name + "'";
+  const std::string closest = ClosestMatch(name, names);
+  if (!closest.empty()) message += "; did you mean '" + closest + "'?";
+  message += "\nCommands:";
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    message += "\n  " + sub->get_name() + "  " + sub->get_description();
+  }
+  return message + "\nRun 'certdeploy <command> --help' for a command's flags.\n";
+}
+
+}  // namespace
 
 int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
          std::ostream& err) {
   CLI::App app{"certdeploy: roll S/MIME and other user certificates out to Intune-managed devices"};
   app.require_subcommand(1);
+  // Global options (--log-level, --help) are accepted after the subcommand too: the subcommands
+  // created below inherit fallthrough and hand what they do not know to this parent.
+  app.fallthrough();
   app.set_version_flag("--version", "certdeploy 0.1.0");
   std::string log_level;  // Empty: info for `serve` (a daemon's log is its record), else warn.
   app.add_option("--log-level", log_level,
-                 "trace | debug | info | warn | error | off (default: info for serve, else warn)");
+                 "trace | debug | info | warn | error | off, before or after the command "
+                 "(default: info for serve, else warn)");
 
   ValidateArgs validate;
   AddValidate(app, validate);
@@ -179,6 +239,12 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   ServeArgs serve;
   AddServe(app, serve);
 
+  if (const std::string named = NamedSubcommand(argc, argv); !named.empty()) {
+    if (const std::string unknown = UnknownCommand(app, named); !unknown.empty()) {
+      err << unknown;
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -19,13 +19,16 @@
 #include "config/manifest.h"
 #include "deploy/desired_state.h"
 #include "deploy/executor.h"
+#include "deploy/groups.h"
 #include "deploy/observe.h"
 #include "deploy/plan.h"
+#include "deploy/resume.h"
 #include "deploy/row_check.h"
 #include "pkcs/digest.h"
 #include "pkcs/seal.h"
 #include "cli/commands.h"
 #include "deploy/graph_connection.h"
+#include "cli/internal/interrupt.h"
 #include "cli/internal/plan_apply_output.h"
 
 namespace certdeploy::cli {
@@ -62,7 +65,7 @@ struct LoadedManifest {
 
 Result<LoadedManifest> LoadManifestWithDigest(const std::string& path) {
   const std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
-  ASSIGN_OR_RETURN(std::string text, ReadFile(absolute));
+  ASSIGN_OR_RETURN(std::string text, ReadFile(absolute, config::kMaxManifestBytes));
   ASSIGN_OR_RETURN(config::Manifest manifest, config::ParseManifest(text, absolute));
   return LoadedManifest{std::move(manifest), pkcs::Sha256Hex(text)};
 }
@@ -75,11 +78,16 @@ std::vector<std::string> Upns(const config::Manifest& manifest) {
 
 // What plan and apply work on, once loaded and checked.
 struct Session {
+  // Told of Graph's resends and budget waits (graph_options.observer); outlives `graph`.
+  WaitNotices notices{RealClock()};
   config::Config config;
   LoadedManifest manifest;
   deploy::GraphConnectionOptions graph_options;
   std::unique_ptr<deploy::GraphConnection> graph;
   deploy::Plan plan;
+  // apply --plan resuming an interrupted run: write actions of the reviewed plan already done.
+  int resumed_done = 0;
+  std::vector<deploy::GroupResolution> groups;  // The config's group names, resolved.
 };
 
 // Loads the manifest, reads its PFX files and the tenant, and computes the plan. An exit code on
@@ -92,6 +100,16 @@ std::optional<int> PlanFromManifest(const std::string& manifest_path, Reporter& 
       deploy::GraphConnection::Open(s.config, RealClock(), RealRandom(), s.graph_options);
   if (!graph.ok()) return r.Usage(graph.status());
   s.graph = std::move(*graph);
+  // Group names become ids first: a name that names no group (or several) is a config error,
+  // found before the PFX files are read and before any write.
+  Result<std::vector<deploy::GroupResolution>> groups =
+      deploy::ResolveGroupNames(s.graph->intune(), s.config);
+  if (!groups.ok()) {
+    const StatusDetails* d = groups.status().details();
+    return d != nullptr && d->http_status != 0 ? r.Graph(groups.status())
+                                               : r.Usage(groups.status());
+  }
+  s.groups = std::move(*groups);
   const SystemTime now = RealClock().Now();
   deploy::DesiredStateOptions desired_options;
   desired_options.now = now;
@@ -180,11 +198,62 @@ std::optional<int> LoadReviewedPlan(const std::string& plan_path, Reporter& r, S
       deploy::ReadObservedState(s.graph->intune(), Upns(s.manifest.manifest),
                                 deploy::ObserveOptionsFor(s.config));
   if (!observed.ok()) return r.Graph(observed.status());
-  if (deploy::DigestObservedState(*observed) != plan->observed_digest) {
-    return r.Stale("the tenant changed since the plan was made");
+  if (deploy::DigestObservedState(*observed) == plan->observed_digest) {
+    s.plan = std::move(*plan);
+    return std::nullopt;
   }
-  s.plan = std::move(*plan);
+  // Changed: by this very plan (an interrupted apply) or by something else (drift).
+  const deploy::DesiredSeal seal{s.config.connector.provider_name, s.config.connector.key_name,
+                                 std::string(pkcs::PaddingSchemeName(s.config.connector.padding))};
+  deploy::ResumeCheck check = deploy::CheckResume(*plan, *observed, seal);
+  if (!check.unexplained.empty()) {
+    std::string list;
+    for (size_t i = 0; i < check.unexplained.size() && i < 5; ++i) {
+      list += (i ? ", " : "") + check.unexplained[i];
+    }
+    if (check.unexplained.size() > 5) {
+      list += " and " + std::to_string(check.unexplained.size() - 5) + " more";
+    }
+    return r.Stale("the tenant changed since the plan was made (" + list + ")");
+  }
+  s.resumed_done = check.done;
+  s.plan = std::move(check.remaining);
   return std::nullopt;
+}
+
+// Refuses, before any write, a plan that would leave assignments owned by another config's
+// profiles section half-applied: the operator decides (take over, or align the configs).
+std::optional<int> RefuseOwnershipConflicts(const deploy::Plan& plan, std::ostream& err) {
+  int conflicts = 0;
+  for (const deploy::Action& a : plan.actions) {
+    if (a.kind != deploy::ActionKind::kInvalid || a.findings.empty() ||
+        a.findings.front().code != deploy::kAssignmentsOwnedElsewhere) {
+      continue;
+    }
+    err << "certdeploy apply: " << deploy::kAssignmentsOwnedElsewhere << ": "
+        << a.findings.front().message << "\n";
+    ++conflicts;
+  }
+  if (conflicts == 0) return std::nullopt;
+  err << "certdeploy apply: refusing to apply: nothing was written\n";
+  return kExitFindings;
+}
+
+// The connector key, loaded and checked (an RSA public key of at least 2048 bits: a private
+// key, a certificate or a missing file is refused). Before any Graph request, in `plan` as in
+// `apply`: a wrong key must not pass review and fail only in the change window.
+Result<pkcs::ConnectorPublicKey> LoadConnectorKey(const config::Config& config) {
+  Result<pkcs::ConnectorPublicKey> key =
+      pkcs::ConnectorPublicKey::LoadFile(config.connector.public_key_file);
+  if (!key.ok()) return Status(key.status()).WithContext("connector.publicKeyFile");
+  return key;
+}
+
+// "Group 'All iOS users' is 5f0c...", one line per group name the config uses.
+void PrintGroupNames(const std::vector<deploy::GroupResolution>& groups, std::ostream& out) {
+  for (const deploy::GroupResolution& g : groups) {
+    out << "Group '" << g.name << "' is " << g.id << "\n";
+  }
 }
 
 // Asks on a terminal; refuses without one. An exit code unless the answer is "yes".
@@ -221,16 +290,37 @@ int Execute(const ApplyArgs& args, Session& s, const pkcs::ConnectorPublicKey& k
   };
   options.seal = deploy::ConnectorSealer(key, s.config.connector.padding);
 
+  // The display shows Graph's waits on its line from here on; no separate lines.
+  s.notices.EchoTo(nullptr, "");
+  std::optional<double> budget;  // The serial baseline does not pace.
+  if (!args.serial) {
+    budget = s.config.limits.writes_per_20s /
+             std::chrono::duration<double>(s.config.limits.window).count();
+  }
   const SteadyTime start = RealClock().SteadyNow();
   deploy::ExecutionReport report;
   {
+    InterruptGuard interrupt;
+    options.stop = &interrupt.token();
     ProgressDisplay progress(err, args.stderr_is_tty.value_or(isatty(STDERR_FILENO) == 1),
-                             RealClock());
+                             RealClock(), budget, &s.notices);
     options.on_progress = [&progress](const deploy::ExecutionProgress& p) { progress.Update(p); };
     report = deploy::ExecutePlan(s.plan, s.graph->client(), options);
     progress.Finish();
   }
   const Duration elapsed = RealClock().SteadyNow() - start;
+  if (report.interrupted()) {
+    const size_t total = report.items.size();
+    const size_t finished = total - static_cast<size_t>(report.not_run());
+    if (args.output == "json") {
+      out << ReportJson(s.plan, report, elapsed).dump(2) << "\n";
+    } else {
+      out << RenderSummary(s.plan, report, elapsed);
+    }
+    err << "certdeploy apply: interrupted after " << finished << " of " << total
+        << " actions; re-run the same command to finish\n";
+    return kExitInterrupted;
+  }
   if (args.output == "json") {
     out << ReportJson(s.plan, report, elapsed).dump(2) << "\n";
   } else {
@@ -251,9 +341,15 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   Reporter r("plan", err);
   if (args.output != "text" && args.output != "json") return r.Usage("--output is text or json");
   Session s;
+  s.graph_options.observer = &s.notices;
+  s.notices.EchoTo(&err, "certdeploy plan");
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
+  if (args.take_over_assignments) s.config.profiles.take_over_assignments = true;
+  if (Result<pkcs::ConnectorPublicKey> key = LoadConnectorKey(s.config); !key.ok()) {
+    return r.Usage(key.status());
+  }
   if (std::optional<int> code = PlanFromManifest(args.manifest, r, s)) return *code;
   const nlohmann::json plan_json = deploy::PlanToJson(s.plan);
   if (!args.out.empty()) {
@@ -263,11 +359,9 @@ int RunPlan(const PlanArgs& args, std::ostream& out, std::ostream& err) {
   if (args.output == "json") {
     out << plan_json.dump(2) << "\n";
   } else {
-    out << deploy::RenderPlanText(s.plan);
-    if (!args.out.empty()) {
-      out << "\nSaved the plan to " << args.out << ". Apply exactly these actions with:\n"
-          << "  certdeploy apply --config " << args.config << " --plan " << args.out << "\n";
-    }
+    PrintGroupNames(s.groups, out);
+    out << (args.summary ? deploy::RenderPlanSummary(s.plan) : deploy::RenderPlanText(s.plan));
+    out << PlanClosingNote(s.plan, args.config, args.out);
   }
   return s.plan.Summary().invalid > 0 ? kExitFindings : kExitOk;
 }
@@ -278,32 +372,48 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
     return r.Usage("give exactly one of --plan PLAN.json and --manifest CSV");
   }
   if (args.output != "text" && args.output != "json") return r.Usage("--output is text or json");
+  if (args.take_over_assignments && !args.plan.empty()) {
+    return r.Usage(
+        "--take-over-assignments goes with plan or apply --manifest: a reviewed plan already "
+        "says whether it takes over; re-run plan with it");
+  }
   Session s;
   s.graph_options.serial = args.serial;
+  s.graph_options.observer = &s.notices;
+  s.notices.EchoTo(&err, "certdeploy apply");
   Result<config::Config> config = config::LoadConfig(args.config);
   if (!config.ok()) return r.Usage(config.status());
   s.config = std::move(*config);
+  if (args.take_over_assignments) s.config.profiles.take_over_assignments = true;
   // Before any Graph request: a missing key must not surface after half the work.
-  Result<pkcs::ConnectorPublicKey> key =
-      pkcs::ConnectorPublicKey::LoadFile(s.config.connector.public_key_file);
-  if (!key.ok()) return r.Usage(Status(key.status()).WithContext("connector.publicKeyFile"));
+  Result<pkcs::ConnectorPublicKey> key = LoadConnectorKey(s.config);
+  if (!key.ok()) return r.Usage(key.status());
 
   std::ostream& plan_out = args.output == "json" ? err : out;
   if (args.plan.empty()) {
     if (std::optional<int> code = PlanFromManifest(args.manifest, r, s)) return *code;
-    plan_out << deploy::RenderPlanText(s.plan);
+    PrintGroupNames(s.groups, plan_out);
+    plan_out << (args.summary ? deploy::RenderPlanSummary(s.plan) : deploy::RenderPlanText(s.plan));
   } else {
     if (std::optional<int> code = LoadReviewedPlan(args.plan, r, s)) return *code;
     deploy::PlanSummary sum = s.plan.Summary();
+    if (s.resumed_done > 0) {
+      plan_out << "Resuming the reviewed plan " << args.plan << ": " << s.resumed_done
+               << " action" << (s.resumed_done == 1 ? " was" : "s were")
+               << " done by an earlier run and will not be sent again.\n";
+    }
     plan_out << "Applying the reviewed plan " << args.plan << ": " << sum.add << " to add, "
              << sum.change << " to change, " << sum.remove << " to remove.\n";
   }
+  if (std::optional<int> code = RefuseOwnershipConflicts(s.plan, err)) return *code;
   if (!s.plan.HasWrites()) {
     if (args.output == "json") {
       out << ReportJson(s.plan, {}).dump(2) << "\n";
     } else {
       const int invalid = s.plan.Summary().invalid;
-      if (invalid == 0) {
+      if (s.resumed_done > 0) {
+        out << "Nothing left to do: every action of the plan is done.\n";
+      } else if (invalid == 0) {
         out << "No changes: the tenant already matches the manifest.\n";
       } else {
         out << "No changes to apply; " << invalid << " action" << (invalid == 1 ? "" : "s")

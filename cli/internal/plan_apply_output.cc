@@ -30,8 +30,15 @@ std::string FormatDuration(double seconds) {
 
 }  // namespace
 
-ProgressDisplay::ProgressDisplay(std::ostream& err, bool terminal, certdeploy::Clock& clock)
-    : err_(err), terminal_(terminal), clock_(clock), start_(clock.SteadyNow()) {
+ProgressDisplay::ProgressDisplay(std::ostream& err, bool terminal, certdeploy::Clock& clock,
+                                 std::optional<double> budget_writes_per_second,
+                                 WaitNotices* notices)
+    : err_(err),
+      terminal_(terminal),
+      clock_(clock),
+      start_(clock.SteadyNow()),
+      budget_writes_per_second_(budget_writes_per_second),
+      notices_(notices) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -65,7 +72,13 @@ void ProgressDisplay::Loop() {
 void ProgressDisplay::Draw(bool final) {
   if (finished_) return;
   if (latest_.total == 0) return;  // Nothing ran: nothing to show.
-  const std::string line = Line(latest_, clock_.SteadyNow() - start_, terminal_);
+  ProgressLineInputs in;
+  in.progress = latest_;
+  in.elapsed = clock_.SteadyNow() - start_;
+  in.bar = terminal_;
+  in.budget_writes_per_second = budget_writes_per_second_;
+  if (notices_ != nullptr && !final) in.notice = notices_->Current();
+  const std::string line = Line(in);
   if (terminal_) {
     err_ << "\r" << line << "\x1b[K";
     if (final) err_ << "\n";
@@ -76,24 +89,71 @@ void ProgressDisplay::Draw(bool final) {
   finished_ = final;
 }
 
-std::string ProgressDisplay::Line(const deploy::ExecutionProgress& p, Duration elapsed, bool bar) {
+std::optional<Duration> ProgressDisplay::EstimateRemaining(
+    int finished, int remaining, Duration elapsed, std::optional<double> budget_writes_per_second) {
+  if (remaining <= 0) return Duration::zero();
+  double seconds = 0;
+  bool known = false;
+  if (budget_writes_per_second && *budget_writes_per_second > 0) {
+    seconds = remaining / *budget_writes_per_second;
+    known = true;
+  }
+  const double secs = Seconds(elapsed);
+  if (finished > 0 && secs > 0.05) {
+    seconds = std::max(seconds, remaining * secs / finished);
+    known = true;
+  }
+  if (!known) return std::nullopt;
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+}
+
+std::string ProgressDisplay::Line(const ProgressLineInputs& in) {
+  const deploy::ExecutionProgress& p = in.progress;
   const int finished = p.succeeded + p.failed;
   std::ostringstream out;
-  if (bar) {
+  if (in.bar) {
     int filled = p.total > 0 ? kBarWidth * finished / p.total : kBarWidth;
     out << "[" << std::string(filled, '#') << std::string(kBarWidth - filled, '-') << "] ";
   }
   out << finished << "/" << p.total << " items";
   if (p.failed > 0) out << " (" << p.failed << " failed)";
-  const double secs = Seconds(elapsed);
+  const double secs = Seconds(in.elapsed);
   if (secs > 0.05 && finished > 0) {
-    const double rate = finished / secs;
+    double rate = finished / secs;
+    if (in.budget_writes_per_second) rate = std::min(rate, *in.budget_writes_per_second);
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.1f/s", rate);
     out << "  " << buf;
-    if (finished < p.total) out << "  ETA " << FormatDuration((p.total - finished) / rate);
+  }
+  if (finished < p.total) {
+    std::optional<Duration> eta =
+        EstimateRemaining(finished, p.total - finished, in.elapsed, in.budget_writes_per_second);
+    if (eta) out << "  ETA " << FormatDuration(Seconds(*eta));
   }
   out << "  " << (finished < p.total ? p.phase : "done") << "  elapsed " << FormatDuration(secs);
+  if (!in.notice.empty()) out << "  " << in.notice;
+  return out.str();
+}
+
+std::string PlanClosingNote(const deploy::Plan& plan, const std::string& config,
+                            const std::string& saved_to) {
+  std::ostringstream out;
+  if (plan.HasWrites()) {
+    if (!saved_to.empty()) {
+      out << "\nSaved the plan to " << saved_to << ". Apply exactly these actions with:\n"
+          << "  certdeploy apply --config " << config << " --plan " << saved_to << "\n";
+    }
+    return out.str();
+  }
+  const int invalid = plan.Summary().invalid;
+  if (invalid == 0) {
+    out << "\nNothing to do: the tenant already matches the manifest.\n";
+  } else {
+    out << "\nNothing to apply: the valid rows are already in the tenant and " << invalid
+        << (invalid == 1 ? " action" : " actions")
+        << " could not be planned (marked ! above); fix them and re-run plan.\n";
+  }
+  if (!saved_to.empty()) out << "The plan was saved to " << saved_to << " for the record.\n";
   return out.str();
 }
 
@@ -105,7 +165,11 @@ std::string DescribeFailure(const deploy::ItemResult& item) {
   if (const StatusDetails* d = item.status.details()) {
     if (d->http_status != 0) facts.push_back("http " + std::to_string(d->http_status));
     if (!d->service_code.empty()) facts.push_back("Graph " + d->service_code);
-    if (!d->request_id.empty()) facts.push_back("request-id " + d->request_id);
+    // Once: Graph errors already name it in their message.
+    if (!d->request_id.empty() &&
+        item.status.message().find(d->request_id) == std::string_view::npos) {
+      facts.push_back("request-id " + d->request_id);
+    }
   }
   out << " [";
   for (size_t i = 0; i < facts.size(); ++i) out << (i ? ", " : "") << facts[i];
@@ -117,17 +181,22 @@ std::string DescribeFailure(const deploy::ItemResult& item) {
 std::string RenderSummary(const deploy::Plan& plan, const deploy::ExecutionReport& report,
                           Duration elapsed) {
   std::ostringstream out;
-  out << (report.ok() ? "Apply complete: " : "Apply finished with failures: ") << report.succeeded()
+  out << (report.interrupted() ? "Apply interrupted: "
+           : report.ok()        ? "Apply complete: "
+                                : "Apply finished with failures: ")
+      << report.succeeded()
       << " succeeded";
   if (report.reconciled() > 0) {
     out << " (" << report.reconciled()
         << " confirmed by reading after a lost response or a conflict)";
   }
-  out << ", " << report.failed() << " failed, in " << FormatDuration(Seconds(elapsed)) << ".\n";
+  out << ", " << report.failed() << " failed";
+  if (report.interrupted()) out << ", " << report.not_run() << " not started";
+  out << ", in " << FormatDuration(Seconds(elapsed)) << ".\n";
   if (report.failed() > 0) {
     out << "Failed items:\n";
     for (const deploy::ItemResult& item : report.items) {
-      if (!item.ok) out << "  ! " << DescribeFailure(item) << "\n";
+      if (!item.ok && !item.not_run) out << "  ! " << DescribeFailure(item) << "\n";
     }
   }
   int rows = 0;
@@ -156,6 +225,7 @@ nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionRepor
                         {"reconciled", item.reconciled},
                         {"attempts", item.attempts},
                         {"objectId", item.object_id}};
+    if (item.not_run) j["notStarted"] = true;
     if (!item.ok) {
       nlohmann::json error = {{"code", StatusCodeName(item.status.code())},
                               {"message", std::string(item.status.message())}};
@@ -180,6 +250,7 @@ nlohmann::json ReportJson(const deploy::Plan& plan, const deploy::ExecutionRepor
   nlohmann::json summary = {{"succeeded", report.succeeded()},
                             {"failed", report.failed()},
                             {"reconciled", report.reconciled()},
+                            {"notStarted", report.not_run()},
                             {"invalid", plan.Summary().invalid}};
   if (elapsed) summary["elapsedSeconds"] = std::chrono::duration<double>(*elapsed).count();
   return {{"summary", std::move(summary)},

@@ -38,6 +38,7 @@ Result<sandbox::SandboxOptions> ToOptions(const SandboxArgs& args) {
   o.listen = args.listen;
   o.connector_key_file = args.connector_key;
   o.users_file = args.users;
+  o.groups_file = args.groups;
   o.client_id = args.client_id;
   o.app_cert_file = args.app_cert;
   o.latency = std::chrono::milliseconds(args.latency_ms);

@@ -127,6 +127,19 @@ int RunValidate(const ValidateArgs& args, std::ostream& out, std::ostream& err) 
     err << "certdeploy validate: --output must be text or json\n";
     return kExitUsage;
   }
+  if (!args.manifest.empty() && !args.pfx_file.empty()) {
+    err << "certdeploy validate: give one of --pfx FILE and --manifest CSV\n";
+    return kExitUsage;
+  }
+  if (!args.manifest.empty()) return RunValidateManifest(args, out, err);
+  if (!args.config.empty()) {
+    err << "certdeploy validate: --config goes with --manifest\n";
+    return kExitUsage;
+  }
+  if (args.pfx_file.empty()) {
+    err << "certdeploy validate: --pfx FILE (with --upn) or --manifest CSV is required\n";
+    return kExitUsage;
+  }
   if (args.upn.empty()) {
     err << "certdeploy validate: --upn is required\n";
     return kExitUsage;

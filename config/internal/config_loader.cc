@@ -35,6 +35,7 @@ class Loader : public YamlReader {
     LoadLimits(root, c.limits);
     LoadOutlook(root, c.profiles, c.outlook);
     LoadService(root, c.pfx, c.service);
+    LoadLogging(root, c.logging);
     return c;
   }
 
@@ -101,7 +102,7 @@ class Loader : public YamlReader {
   void LoadProfiles(const YAML::Node& root, ProfilesConfig& p) {
     YAML::Node n = Section(root, "profiles", false);
     CheckKeys(n, "profiles", {"platforms", "namePrefix", "assignTo", "importedPfxProfile",
-                              "trustBundle"});
+                              "trustBundle", "takeOverAssignments"});
     if (n["platforms"].IsDefined()) {
       p.platforms.clear();
       for (const std::string& name : Strings(n, "profiles", "platforms")) {
@@ -115,13 +116,26 @@ class Loader : public YamlReader {
     }
     p.name_prefix = String(n, "profiles", "namePrefix", false, p.name_prefix);
     p.imported_pfx_profile = Bool(n, "profiles", "importedPfxProfile", true);
+    p.take_over_assignments = Bool(n, "profiles", "takeOverAssignments", false);
     p.trust_bundle = Path(String(n, "profiles", "trustBundle", false));
     YAML::Node assign = n["assignTo"];
     if (assign.IsDefined() && !assign.IsNull()) {
       CheckKeys(assign, "profiles.assignTo", {"groups", "excludeGroups"});
-      p.assign_to.groups = Strings(assign, "profiles.assignTo", "groups");
-      p.assign_to.exclude_groups = Strings(assign, "profiles.assignTo", "excludeGroups");
+      p.assign_to.groups = Groups(assign, "groups");
+      p.assign_to.exclude_groups = Groups(assign, "excludeGroups");
     }
+  }
+
+  // A list of group ids or names, each checked by ValidateGroupReference.
+  std::vector<std::string> Groups(const YAML::Node& assign, const char* key) {
+    const std::string path = std::string("profiles.assignTo.") + key;
+    std::vector<std::string> groups = Strings(assign, "profiles.assignTo", key);
+    for (size_t i = 0; i < groups.size(); ++i) {
+      if (Status valid = ValidateGroupReference(groups[i]); !valid.ok()) {
+        Fail(assign[key][i], path + "[" + std::to_string(i) + "]", std::string(valid.message()));
+      }
+    }
+    return groups;
   }
 
   void LoadPfx(const YAML::Node& root, PfxConfig& p) {
@@ -148,6 +162,17 @@ class Loader : public YamlReader {
     l.requests_per_20s = Int(n, "limits", "requestsPer20s", 1000, 1, 1000000);
     l.window = std::chrono::seconds(Int(n, "limits", "windowSeconds", 20, 1, 3600));
     l.concurrency = Int(n, "limits", "concurrency", 8, 1, 256);
+  }
+
+  void LoadLogging(const YAML::Node& root, LoggingConfig& l) {
+    YAML::Node n = Section(root, "logging", false);
+    CheckKeys(n, "logging", {"level"});
+    l.level = String(n, "logging", "level", false);
+    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+    if (!l.level.empty() && !kLevels.count(l.level)) {
+      Fail(n["level"], "logging.level",
+           "'" + l.level + "' is not one of trace, debug, info, warn, error, off");
+    }
   }
 
   void LoadOutlook(const YAML::Node& root, const ProfilesConfig& profiles,
@@ -364,6 +389,31 @@ Result<Platform> ParsePlatform(std::string_view name) {
   return InvalidArgumentError("'" + std::string(name) +
                               "' is not a platform (expected ios, macos, androidWorkProfile, "
                               "androidDeviceOwner or windows)");
+}
+
+Status ValidateGroupReference(std::string_view entry) {
+  if (IsGuid(entry)) return OkStatus();
+  if (TrimAsciiWhitespace(entry).empty()) {
+    return InvalidArgumentError("is empty; give a group's object id (GUID) or display name");
+  }
+  if (TrimAsciiWhitespace(entry).size() != entry.size()) {
+    return InvalidArgumentError("starts or ends with a space; a group's display name does not");
+  }
+  size_t characters = 0;
+  for (char c : entry) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      return InvalidArgumentError("holds a control character; give a group's object id (GUID) "
+                                  "or display name");
+    }
+    if ((b & 0xc0) != 0x80) ++characters;  // UTF-8 continuation bytes are not characters.
+  }
+  if (characters > kMaxGroupDisplayNameLength) {
+    return InvalidArgumentError("is " + std::to_string(characters) +
+                                " characters long; a group's display name has at most " +
+                                std::to_string(kMaxGroupDisplayNameLength));
+  }
+  return OkStatus();
 }
 
 Result<Config> ParseConfig(std::string_view yaml, const std::string& origin) {

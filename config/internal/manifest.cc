@@ -12,8 +12,6 @@
 namespace certdeploy::config {
 namespace {
 
-constexpr size_t kMaxManifestBytes = 256 << 20;
-
 // Fields lose surrounding spaces and tabs (a CSV convenience); nothing else is trimmed.
 std::string_view TrimField(std::string_view s) { return TrimAny(s, " \t"); }
 std::string Trim(std::string_view s) { return std::string(TrimField(s)); }
@@ -100,11 +98,23 @@ Result<Manifest> ParseManifest(std::string_view csv, const std::string& origin) 
 
   for (++it; it != records.end(); ++it) {
     CsvRecord& r = *it;
-    auto problem = [&](std::string message) {
-      manifest.problems.push_back({r.line, std::move(message)});
+    auto problem = [&](std::string message, std::string code = "manifest-row") {
+      manifest.problems.push_back({r.line, std::move(code), std::move(message)});
     };
     if (!r.error.empty()) {
-      problem(r.error);
+      if (!r.too_large) {
+        problem(r.error);
+        continue;
+      }
+      // Name the row by the start of its UPN (never another column: one may be a password).
+      std::string shown;
+      if (static_cast<size_t>(cols->upn) < r.fields.size()) {
+        std::string_view start = TrimField(r.fields[cols->upn]);
+        if (!start.empty()) {
+          shown = " (userPrincipalName starts '" + ForLog(start, kCsvExcerptBytes) + "...')";
+        }
+      }
+      problem(r.error + shown, "row-too-large");
       continue;
     }
     if (IsBlank(r)) continue;
@@ -119,7 +129,8 @@ Result<Manifest> ParseManifest(std::string_view csv, const std::string& origin) 
     row.line = r.line;
     row.upn = Trim(r.fields[cols->upn]);
     if (Status upn = ValidateUpn(row.upn); !upn.ok()) {
-      problem(ShownUpn(row.upn) + " is not a user principal name: " + std::string(upn.message()));
+      problem(ShownUpn(row.upn) + " is not a user principal name: " + std::string(upn.message()),
+              "upn-invalid");
       continue;
     }
     std::string pfx = Trim(r.fields[cols->pfx]);

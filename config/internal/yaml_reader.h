@@ -44,7 +44,11 @@ class YamlReader {
       if (!allowed.count(key)) {
         std::string list;
         for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        Fail(kv.first, path + "." + key, "unknown key (expected one of: " + list + ")");
+        const std::string closest =
+            ClosestMatch(key, std::vector<std::string>(allowed.begin(), allowed.end()));
+        Fail(kv.first, path + "." + key,
+             "unknown key" + (closest.empty() ? "" : "; did you mean '" + closest + "'?") +
+                 " (expected one of: " + list + ")");
       }
     }
   }

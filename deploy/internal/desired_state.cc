@@ -33,6 +33,7 @@ DesiredState Assemble(const config::Config& config, std::vector<DesiredUserPfx> 
                       std::vector<InvalidRow> invalid) {
   DesiredState desired;
   desired.assign_to = config.profiles.assign_to;
+  desired.take_over_assignments = config.profiles.take_over_assignments;
   desired.prune_expired = config.pfx.prune_expired;
   desired.prune_expired_encryption = config.pfx.prune_expired_encryption;
   desired.seal = {config.connector.provider_name, config.connector.key_name,
@@ -103,7 +104,7 @@ Result<DesiredState> BuildDesiredState(const config::Config& config,
 
   std::vector<InvalidRow> invalid;
   for (const config::ManifestProblem& p : manifest.problems) {
-    invalid.push_back({p.line, "", "", {{"manifest-row", pkcs::Severity::kError, p.message}}});
+    invalid.push_back({p.line, "", "", {{p.code, pkcs::Severity::kError, p.message}}});
   }
   std::vector<DesiredUserPfx> pfx;
   std::vector<pkcs::ChainElement> cas;

@@ -92,6 +92,15 @@ class Runner {
   }
 
   ItemResult RunOne(const Action& a) {
+    if (options_.stop != nullptr && options_.stop->load()) {
+      ItemResult skipped;
+      skipped.kind = a.kind;
+      skipped.key = a.key;
+      skipped.description = a.description;
+      skipped.not_run = true;
+      skipped.status = CancelledError("not started: the run was interrupted");
+      return skipped;
+    }
     if (a.kind == ActionKind::kDeleteUserPfx && failed_imports_.count(UserPurpose(a))) {
       // The record is superseded only once its successor is in: keep it.
       ItemResult blocked;
@@ -107,6 +116,7 @@ class Runner {
   }
 
   void Report(const ItemResult& r) {
+    if (r.not_run) return;
     std::lock_guard<std::mutex> lock(mu_);
     (r.ok ? progress_.succeeded : progress_.failed)++;
     if (options_.on_progress) options_.on_progress(progress_);
@@ -144,7 +154,14 @@ int ExecutionReport::succeeded() const {
       std::count_if(items.begin(), items.end(), [](const ItemResult& r) { return r.ok; }));
 }
 
-int ExecutionReport::failed() const { return static_cast<int>(items.size()) - succeeded(); }
+int ExecutionReport::failed() const {
+  return static_cast<int>(items.size()) - succeeded() - not_run();
+}
+
+int ExecutionReport::not_run() const {
+  return static_cast<int>(
+      std::count_if(items.begin(), items.end(), [](const ItemResult& r) { return r.not_run; }));
+}
 
 int ExecutionReport::reconciled() const {
   return static_cast<int>(std::count_if(items.begin(), items.end(),

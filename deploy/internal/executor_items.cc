@@ -66,7 +66,7 @@ Status CreateProfile(const Action& a, const nlohmann::json& body, ItemContext& c
     if (found) id = *found;
     return found.has_value();
   };
-  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, false, tally));
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally));
   if (id.empty()) {  // Created, but the answer carried no id: look it up.
     ASSIGN_OR_RETURN(std::optional<std::string> found, FindProfile(ctx, a));
     if (!found) return InternalError("the profile was created but Graph returned no id");
@@ -76,12 +76,34 @@ Status CreateProfile(const Action& a, const nlohmann::json& body, ItemContext& c
   return OkStatus();
 }
 
+// Records the owner mark of `a` in profile `id`'s description (the rest of it kept) before its
+// assignments change, so that a run cut short in between leaves the claim, not an unclaimed
+// set. Read first: a profile already carrying the mark costs no write. The PATCH is idempotent.
+Status ClaimAssignments(const Action& a, const std::string& id, ItemContext& ctx, Tally& tally) {
+  Result<nlohmann::json> profile = ctx.intune.GetDeviceConfiguration(id);
+  if (!profile.ok()) return profile.status().WithContext("reading profile " + id);
+  const std::string description = StringField(*profile, "description");
+  if (ParseAssignmentsOwner(description) == a.assignments_owner) return OkStatus();
+  const nlohmann::json fields = {
+      {"@odata.type", a.odata_type},
+      {"description", WithAssignmentsOwner(description, a.assignments_owner)}};
+  auto patch = [&] { return ctx.intune.PatchDeviceConfiguration(id, fields); };
+  auto marked = [&]() -> Result<bool> {
+    ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetDeviceConfiguration(id));
+    return ParseAssignmentsOwner(StringField(now, "description")) == a.assignments_owner;
+  };
+  return Write(ctx.options.max_attempts, ctx.options.stop, patch, marked, false, tally);
+}
+
 Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) {
   id = a.profile_id;
   if (id.empty()) id = ctx.created.Get(a.key).value_or("");
   if (id.empty()) {
     return FailedPreconditionError("profile " + a.key +
                                    " was not created in this run, so it cannot be assigned");
+  }
+  if (!a.assignments_owner.empty() && !IsAppConfigurationType(a.odata_type)) {
+    RETURN_IF_ERROR(ClaimAssignments(a, id, ctx, tally));
   }
   std::vector<ObservedAssignment> want = a.assignments_after;
   std::sort(want.begin(), want.end());
@@ -90,7 +112,7 @@ Status Assign(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) 
     ASSIGN_OR_RETURN(std::vector<nlohmann::json> now, ctx.intune.ListAssignments(id));
     return ObservedAssignmentsFromJson(now) == want;
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 // Grants Outlook silent access on an existing fully managed Android imported-PFX profile:
@@ -106,7 +128,7 @@ Status UpdateProfile(const Action& a, ItemContext& ctx, Tally& tally) {
     ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetDeviceConfiguration(a.profile_id));
     return GrantsOutlookSilentAccess(now);
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 // Builds the record of an import: the file must still be the reviewed one.
@@ -174,7 +196,7 @@ Status ImportPfx(const Action& a, ItemContext& ctx, Tally& tally, std::string& i
     if (!found.empty()) id = found.front().id;
     return !found.empty();
   };
-  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, /*verify_refusal=*/true, tally));
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, ctx.options.stop, send, applied, /*verify_refusal=*/true, tally));
   if (id.empty()) {  // Created, but the answer carried no id: look it up.
     Result<bool> found = applied();
     if (!found.ok() || !*found) {
@@ -202,7 +224,7 @@ Status UpdatePfx(const Action& a, ItemContext& ctx, Tally& tally) {
            now.padding_scheme == record.padding_scheme &&
            now.intended_purpose == record.intended_purpose;
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
@@ -230,7 +252,8 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
   // module): a successful answer is read back, and the delete sent again while the record is
   // still there, within max_attempts in all.
   while (true) {
-    RETURN_IF_ERROR(Write(ctx.options.max_attempts - tally.sent, send, applied, false, tally));
+    RETURN_IF_ERROR(Write(ctx.options.max_attempts - tally.sent, ctx.options.stop, send, applied,
+                          false, tally));
     if (already_gone) {
       tally.reconciled = true;
       return OkStatus();
@@ -260,10 +283,14 @@ Status DeletePfx(const Action& a, ItemContext& ctx, Tally& tally) {
 // resending. `verify_refusal` is for userPfxCertificate creates: Graph documents no 409 for a
 // second record with the same user and thumbprint, and the import service answers it with an
 // opaque 400, so a refused create is read back before it counts as a failure.
-Status Write(int max_attempts, const std::function<Status()>& send,
+Status Write(int max_attempts, const std::atomic<bool>* stop, const std::function<Status()>& send,
              const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally) {
   Status last;
   for (int attempt = 1; attempt <= std::max(1, max_attempts); ++attempt) {
+    if (attempt > 1 && stop != nullptr && stop->load()) {
+      return Restate(last.code(),
+                     std::string(last.message()) + "; not resent: the run was interrupted", last);
+    }
     ++tally.sent;
     Status s = send();
     if (s.ok()) return s;
@@ -370,6 +397,24 @@ ItemResult ExecuteItem(const Action& a, ItemContext& ctx) {
 
 }  // namespace internal
 
+std::string ProfileDescription(const Action& a) {
+  // description: "Admin provided description of the Device Configuration", a String with no
+  // documented length limit (deviceConfiguration, inherited by iosTrustedRootCertificate and
+  // iosImportedPFXCertificateProfile and their siblings):
+  // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-iostrustedrootcertificate
+  // https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-iosimportedpfxcertificateprofile
+  // The sandbox accepts any String there too (sandbox/internal/config_schema.cc).
+  std::string text =
+      a.cert_sha1.empty()
+          ? "Managed by certdeploy: delivers the imported " +
+                std::string(pkcs::PurposeName(a.purpose)) +
+                " certificates (userPfxCertificates) to devices."
+          : "Managed by certdeploy: " + a.role + " CA certificate, SHA-1 " +
+                AsciiToLower(a.cert_sha1) +
+                ". certdeploy recognises this profile by its certificate.";
+  return text + AssignmentsOwnerMark(a.assignments_owner);
+}
+
 nlohmann::json TrustedProfileBody(const Action& a) {
   std::string cn;
   if (std::optional<std::string> der = Base64Decode(a.cert_der_base64, kLenientBase64)) {
@@ -387,9 +432,7 @@ nlohmann::json TrustedProfileBody(const Action& a) {
   nlohmann::json body = {
       {"@odata.type", a.odata_type},
       {"displayName", a.display_name},
-      {"description", "Managed by certdeploy: " + a.role + " CA certificate, SHA-1 " +
-                          AsciiToLower(a.cert_sha1) +
-                          ". certdeploy recognises this profile by its certificate."},
+      {"description", ProfileDescription(a)},
       {"trustedRootCertificate", a.cert_der_base64},
       {"certFileName", file_name + ".cer"},
   };
@@ -404,8 +447,7 @@ nlohmann::json ImportedProfileBody(const Action& a) {
   std::string purpose(pkcs::PurposeName(a.purpose));
   nlohmann::json body = {{"@odata.type", a.odata_type},
                          {"displayName", a.display_name},
-                         {"description", "Managed by certdeploy: delivers the imported " + purpose +
-                                             " certificates (userPfxCertificates) to devices."},
+                         {"description", ProfileDescription(a)},
                          {"intendedPurpose", purpose}};
   if (a.platform == config::Platform::kAndroidDeviceOwner) {
     // Fully managed Android: pre-grant Outlook access to the certificate so that it is used

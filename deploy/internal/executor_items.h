@@ -45,8 +45,9 @@ struct Tally {
 // Sends a write up to `max_attempts` times. After kUnknownOutcome (or, when `verify_refusal`, a
 // 409 or 400) it calls `applied` to read whether the write took effect: yes -> done (reconciled);
 // no -> resend (a refusal that reads as absent is a failure); the read failed -> fail without
-// resending. Transient failures known not to be applied are retried too.
-Status Write(int max_attempts, const std::function<Status()>& send,
+// resending. Transient failures known not to be applied are retried too. Once `stop` (optional,
+// ExecutorOptions::stop) is set nothing is resent: the item fails, and a resumed run sends it.
+Status Write(int max_attempts, const std::atomic<bool>* stop, const std::function<Status()>& send,
              const std::function<Result<bool>()>& applied, bool verify_refusal, Tally& tally);
 
 // Outlook app configuration policies (executor_outlook.cc): create, PATCH of the S/MIME keys

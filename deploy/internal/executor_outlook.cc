@@ -41,7 +41,7 @@ Status CreateAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally, s
     if (found) id = *found;
     return found.has_value();
   };
-  RETURN_IF_ERROR(Write(ctx.options.max_attempts, send, applied, false, tally));
+  RETURN_IF_ERROR(Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally));
   if (id.empty()) {  // Created, but the answer carried no id: look it up.
     ASSIGN_OR_RETURN(std::optional<std::string> found, FindAppConfiguration(ctx, a));
     if (!found) return InternalError("the app configuration was created but Graph returned no id");
@@ -63,7 +63,7 @@ Status UpdateAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally) {
     ASSIGN_OR_RETURN(nlohmann::json now, ctx.intune.GetMobileAppConfiguration(a.profile_id));
     return SmimeSettingsMatch(SmimeSettingsOf(now), a.app_settings);
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 Status AssignAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally, std::string& id) {
@@ -83,7 +83,7 @@ Status AssignAppConfiguration(const Action& a, ItemContext& ctx, Tally& tally, s
                      ctx.intune.ListMobileAppConfigurationAssignments(id));
     return ObservedAssignmentsFromJson(now) == want;
   };
-  return Write(ctx.options.max_attempts, send, applied, false, tally);
+  return Write(ctx.options.max_attempts, ctx.options.stop, send, applied, false, tally);
 }
 
 }  // namespace certdeploy::deploy::internal

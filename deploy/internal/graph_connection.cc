@@ -80,11 +80,13 @@ Result<std::unique_ptr<GraphConnection>> GraphConnection::Open(
     limits.max_requests = std::numeric_limits<int>::max();
     limits.window_padding = Duration::zero();
   }
+  limits.observer = options.observer;
   c->budget_ = std::make_unique<graph::WriteBudget>(limits, clock);
 
   graph::GraphClientOptions client_options;
   client_options.graph_url = endpoints->graph_url;
   client_options.request_timeout = options.request_timeout;
+  client_options.observer = options.observer;
   if (options.serial) {
     client_options.retry.throttling_only = true;
     client_options.retry.max_attempts = 1000;  // The module has no cap; keep a finite one.

@@ -54,7 +54,7 @@ std::optional<pkcs::Finding> AddressFinding(std::string_view upn,
                                             const std::vector<std::string>& emails,
                                             const ObservedUser* user) {
   if (user != nullptr && !user->found) {
-    return pkcs::Finding{"unknown-user", pkcs::Severity::kError,
+    return pkcs::Finding{"user-not-found", pkcs::Severity::kError,
                          "Entra ID has no user '" + std::string(upn) +
                              "'; Intune imports certificates for existing users only"};
   }
@@ -109,6 +109,7 @@ std::string DigestObservedState(const ObservedState& observed) {
          << (p.purpose ? pkcs::PurposeName(*p.purpose) : "") << "|"
          << (p.outlook_silent_access ? (*p.outlook_silent_access ? "silent" : "ask") : "");
     for (const ObservedAssignment& x : a) line << "|" << x.target_type << ":" << x.group_id;
+    if (!p.assignments_owner.empty()) line << "|owner:" << p.assignments_owner;
     lines.push_back(line.str());
   }
   for (const ObservedUserPfx& r : observed.pfx) {

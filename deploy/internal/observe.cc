@@ -96,6 +96,7 @@ std::optional<ObservedProfile> ObservedProfileFromJson(const nlohmann::json& con
   profile.id = StringField(configuration, "id");
   profile.odata_type = type;
   profile.display_name = StringField(configuration, "displayName");
+  profile.assignments_owner = ParseAssignmentsOwner(StringField(configuration, "description"));
   if (trusted) {
     profile.cert_sha1 = CarriedCertificateSha1(StringField(configuration, "trustedRootCertificate"));
   } else {

@@ -1,7 +1,4 @@
-// Plan rendering: terraform-style text and the versioned JSON plan file (docs/plan-format.md).
-
-#include <iomanip>
-#include <sstream>
+// The versioned JSON plan file (docs/plan-format.md). The text rendering is plan_text.cc.
 
 #include "base/time_format.h"
 #include "deploy/plan.h"
@@ -138,24 +135,6 @@ char ActionMarker(ActionKind kind) {
   return '!';
 }
 
-std::string RenderPlanText(const Plan& plan) {
-  std::ostringstream out;
-  for (const Action& a : plan.actions) {
-    out << ActionMarker(a.kind) << " " << std::left << std::setw(25) << ActionKindName(a.kind)
-        << " " << a.description << "\n";
-    if (a.kind == ActionKind::kInvalid || a.kind == ActionKind::kDeleteUserPfx) {
-      for (const pkcs::Finding& f : a.findings) {
-        out << "      " << pkcs::SeverityName(f.severity) << " " << f.code << ": " << f.message
-            << "\n";
-      }
-    }
-  }
-  PlanSummary s = plan.Summary();
-  out << "Plan: " << s.add << " to add, " << s.change << " to change, " << s.remove
-      << " to remove, " << s.unchanged << " unchanged, " << s.invalid << " invalid.\n";
-  return out.str();
-}
-
 json PlanToJson(const Plan& plan) {
   json actions = json::array();
   for (const Action& a : plan.actions) {
@@ -184,6 +163,7 @@ json PlanToJson(const Plan& plan) {
           } else {
             j["intendedPurpose"] = pkcs::PurposeName(a.purpose);
           }
+          if (!a.assignments_owner.empty()) j["assignmentsOwner"] = a.assignments_owner;
           if (a.kind == ActionKind::kAssignProfile) {
             j["assignmentsBefore"] = AssignmentsJson(a.assignments_before);
             j["assignmentsAfter"] = AssignmentsJson(a.assignments_after);
@@ -224,6 +204,7 @@ json PlanToJson(const Plan& plan) {
           {"createdAt", plan.created_at},
           {"tenant", plan.tenant},
           {"observedDigest", plan.observed_digest},
+          {"observedParts", plan.observed_parts},
           {"manifest", {{"path", plan.manifest_path}, {"sha256", plan.manifest_sha256}}},
           {"summary",
            {{"add", s.add}, {"change", s.change}, {"remove", s.remove},
@@ -244,6 +225,9 @@ Result<Plan> PlanFromJson(const json& j) {
     plan.created_at = j.value("createdAt", "");
     plan.tenant = j.at("tenant").get<std::string>();
     plan.observed_digest = j.at("observedDigest").get<std::string>();
+    if (j.contains("observedParts")) {
+      plan.observed_parts = j["observedParts"].get<std::map<std::string, std::string>>();
+    }
     if (j.contains("manifest")) {
       plan.manifest_path = j["manifest"].at("path").get<std::string>();
       plan.manifest_sha256 = j["manifest"].at("sha256").get<std::string>();
@@ -270,6 +254,7 @@ Result<Plan> PlanFromJson(const json& j) {
         if (x.contains("certificateNotAfter")) {
           ParseUtc(x.at("certificateNotAfter").get<std::string>(), a.not_after);
         }
+        a.assignments_owner = x.value("assignmentsOwner", "");
         if (x.contains("assignmentsBefore")) a.assignments_before = AssignmentsFrom(x["assignmentsBefore"]);
         if (x.contains("assignmentsAfter")) a.assignments_after = AssignmentsFrom(x["assignmentsAfter"]);
       }

@@ -8,7 +8,9 @@
 #include "base/encoding.h"
 #include "base/strings.h"
 #include "base/time_format.h"
+#include "deploy/internal/ownership.h"
 #include "deploy/plan.h"
+#include "deploy/resume.h"
 #include "pkcs/digest.h"
 
 namespace certdeploy::deploy {
@@ -41,11 +43,13 @@ class Planner {
   Planner(const DesiredState& desired, const ObservedState& observed, SystemTime now)
       : desired_(desired), observed_(observed), now_(now),
         want_assignments_(DesiredAssignments(desired.assign_to)),
-        manage_assignments_(!want_assignments_.empty()) {}
+        manage_assignments_(!want_assignments_.empty()),
+        owner_(AssignmentsOwnerDigest(want_assignments_)) {}
 
   Plan Run() {
     Plan plan;
     plan.observed_digest = DigestObservedState(observed_);
+    plan.observed_parts = ObservedPartDigests(observed_);
     PlanTrustedProfiles(plan);
     PlanImportedProfiles(plan);
     PlanAppConfigurations(plan);
@@ -69,7 +73,9 @@ class Planner {
         if (f.severity != pkcs::Severity::kError) continue;
         codes += (codes.empty() ? "" : ", ") + f.code;
       }
-      a.description = "line " + std::to_string(row.line) + " " + row.upn + ": " + codes;
+      // Rows too malformed to name their user show the line alone.
+      a.description = "line " + std::to_string(row.line) + (row.upn.empty() ? "" : " ") +
+                      row.upn + ": " + codes;
       plan.actions.push_back(std::move(a));
     }
     return plan;
@@ -100,6 +106,11 @@ class Planner {
       plan.actions.push_back(profile_action);  // Shown as unchanged, assign follows.
     }
     if (!differs) return;
+    if (existing && internal::OwnedElsewhere(*existing, wanted, desired_.take_over_assignments)) {
+      invalid_profiles_.push_back(
+          internal::OwnershipConflict(profile_action, *existing, before, wanted));
+      return;
+    }
     Action assign = profile_action;
     assign.kind = ActionKind::kAssignProfile;
     assign.assignments_before = before;
@@ -156,6 +167,7 @@ class Planner {
       a.not_after = t->cert.not_after;
       a.key = "trusted/" + std::string(config::PlatformName(t->platform)) + "/" + t->cert.sha1;
       a.description = t->display_name + "  [" + a.role + ", sha1 " + t->cert.sha1 + "]";
+      a.assignments_owner = owner_;
       PlanProfile(a, Find([&](const ObservedProfile& p) {
                     return p.odata_type == a.odata_type &&
                            AsciiToLower(p.cert_sha1) == t->cert.sha1;
@@ -176,6 +188,7 @@ class Planner {
               std::string(pkcs::PurposeName(d.purpose));
       a.description = d.display_name + "  [intendedPurpose " +
                       std::string(pkcs::PurposeName(d.purpose)) + "]";
+      a.assignments_owner = owner_;
       const ObservedProfile* existing = Find([&](const ObservedProfile& p) {
         return p.odata_type == a.odata_type && p.purpose == d.purpose;
       });
@@ -444,6 +457,7 @@ class Planner {
   const SystemTime now_;
   const std::vector<ObservedAssignment> want_assignments_;
   const bool manage_assignments_;
+  const std::string owner_;  // AssignmentsOwnerDigest(want_assignments_).
   std::vector<Action> assigns_;
   std::vector<Action> invalid_profiles_;  // Outlook app configurations that cannot be made.
   std::vector<InvalidRow> address_problems_;

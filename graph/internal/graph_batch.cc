@@ -138,6 +138,15 @@ Result<std::vector<BatchItemResult>> GraphClientImpl::Batch(const std::vector<Ba
     CD_LOG_DEBUG("graph: $batch: {} items throttled, resending in {} ms", throttled.size(),
                  std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
     budget_.PauseUntil(clock_.SteadyNow() + wait, /*writes_only=*/throttled_write);
+    if (options_.observer != nullptr) {
+      options_.observer->OnRetry({.what = "$batch (" + std::to_string(throttled.size()) +
+                                          " items throttled)",
+                                  .http_status = 429,
+                                  .reason = "429 in $batch",
+                                  .retry = round + 1,
+                                  .max_retries = options_.max_batch_retry_rounds,
+                                  .delay = wait});
+    }
     if (wait > Duration::zero()) clock_.SleepFor(wait);
     pending = std::move(throttled);
   }

@@ -225,6 +225,15 @@ Status GraphClientImpl::BackOffOrGiveUp(const std::string& what, int attempt, St
                          last);
   }
   CD_LOG_DEBUG("graph: {} retrying in {} ms ({})", what, Millis(decision.delay), decision.reason);
+  if (options_.observer != nullptr) {
+    const StatusDetails* details = last.details();
+    options_.observer->OnRetry({.what = what,
+                                .http_status = details != nullptr ? details->http_status : 0,
+                                .reason = decision.reason,
+                                .retry = attempt,
+                                .max_retries = options_.retry.max_attempts - 1,
+                                .delay = decision.delay});
+  }
   clock_.SleepFor(decision.delay);
   return OkStatus();
 }

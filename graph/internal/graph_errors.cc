@@ -115,8 +115,13 @@ Status StatusFromResponse(const HttpResponse& response, std::string_view method,
       std::string(method) + " " + std::string(path) + ": HTTP " + std::to_string(response.status);
   if (!error.code.empty()) message += " " + error.code;
   if (!text.empty()) message += ": " + text;
-  message +=
-      details.request_id.empty() ? " (no request-id)" : " (request-id " + details.request_id + ")";
+  // Once per error: Intune's own text often names it already ("Operation ID (for customer
+  // support): <request-id>").
+  if (details.request_id.empty()) {
+    message += " (no request-id)";
+  } else if (text.find(details.request_id) == std::string::npos) {
+    message += " (request-id " + details.request_id + ")";
+  }
   return Status(StatusCodeForHttp(response.status, method), std::move(message), std::move(details));
 }
 

@@ -190,6 +190,20 @@ Result<User> IntuneApi::GetUser(std::string_view upn) {
   return user;
 }
 
+Result<std::vector<Group>> IntuneApi::FindGroupsByDisplayName(std::string_view display_name) {
+  const std::string filter = "displayName eq " + ODataStringLiteral(display_name);
+  ASSIGN_OR_RETURN(std::vector<nlohmann::json> items,
+                   client_.ListAll("/v1.0/groups?$filter=" + PercentEncodeQueryValue(filter) +
+                                   "&$select=id,displayName"));
+  std::vector<Group> groups;
+  for (const nlohmann::json& item : items) {
+    Group group{OptionalString(item, "id"), OptionalString(item, "displayName")};
+    if (group.id.empty()) return InternalError("a group from Graph has no id");
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 std::string UserMailbox::PrimarySmtp() const {
   for (const std::string& a : proxy_addresses) {
     if (a.size() > 5 && a.compare(0, 5, "SMTP:") == 0) return a.substr(5);  // Case matters.

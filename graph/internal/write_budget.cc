@@ -49,6 +49,7 @@ void WriteBudget::Acquire(bool is_write) {
       stats_.time_waiting += wait;
     }
     // Sleep outside the lock, then re-check: another worker may have taken the freed slot.
+    if (options_.observer != nullptr) options_.observer->OnBudgetWait({is_write, wait});
     clock_.SleepFor(wait);
   }
 }

@@ -45,15 +45,6 @@ Reply CommitFailed(const RequestContext& ctx, const Status& status) {
   return GraphError(ctx, 500, "InternalServerError", "The sandbox could not persist the change.");
 }
 
-bool IsGuid(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-  }
-  return true;
-}
-
 Reply MethodNotAllowed(const Operation& op) {
   return GraphError(*op.context, 405, "BadRequest",
                     "The HTTP method '" + op.method + "' is not supported on this resource.");

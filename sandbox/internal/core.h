@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "base/clock.h"
+#include "base/strings.h"
 #include "base/random.h"
 #include "sandbox/internal/connector.h"
 #include "sandbox/internal/directory.h"
@@ -60,8 +61,6 @@ class TenantCore {
 std::variant<json, Refusal> ParseJsonBody(const Operation& op, std::string_view resource);
 // 500 for a failed commit (the journal could not be written).
 Reply CommitFailed(const RequestContext& ctx, const Status& status);
-// True for "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex, any case).
-bool IsGuid(std::string_view s);
 // 405 for a method the route does not support.
 Reply MethodNotAllowed(const Operation& op);
 // 400 "Resource not found for the segment '<segment>'." (what Graph says for unknown paths).
@@ -81,6 +80,8 @@ std::string SeqKey(uint64_t seq);
 
 // /users, /users/{upn-or-id}.
 Reply HandleUsers(const Operation& op, TenantCore& core);
+// /groups, /groups/{id} (groups.cc)
+Reply HandleGroups(const Operation& op, TenantCore& core);
 // /deviceManagement/deviceConfigurations[...]
 Reply HandleDeviceConfigurations(const Operation& op, TenantCore& core);
 // /deviceManagement/userPfxCertificates[...]

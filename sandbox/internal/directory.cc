@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "base/encoding.h"
@@ -90,16 +91,67 @@ bool IsValidUpn(std::string_view upn) {
          domain.back() != '.' && domain.find("..") == std::string_view::npos;
 }
 
-std::string UserIdForUpn(std::string_view upn) {
-  std::string lower = AsciiToLower(upn);
+namespace {
+
+// A GUID (RFC 9562 version 8) made of the SHA-256 of `seed`.
+std::string GuidFromDigest(std::string_view seed) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(lower.data(), lower.size(), digest, &len, EVP_sha256(), nullptr);
+  EVP_Digest(seed.data(), seed.size(), digest, &len, EVP_sha256(), nullptr);
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x80);  // RFC 9562 version 8.
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // Variant 10xx.
   std::string out = HexEncode(std::span<const uint8_t>(digest, 16));
   for (size_t dash : {20, 16, 12, 8}) out.insert(dash, 1, '-');  // 8-4-4-4-12.
   return out;
+}
+
+}  // namespace
+
+std::string UserIdForUpn(std::string_view upn) { return GuidFromDigest(AsciiToLower(upn)); }
+
+Status Directory::LoadGroups(const std::string& path) {
+  if (path.empty()) return OkStatus();
+  std::ifstream in(path);
+  if (!in) return InvalidArgumentError("groups file " + path + ": cannot be read");
+  std::map<std::string, int> times_listed;
+  std::set<std::string> ids;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+    std::string trimmed(TrimAsciiWhitespace(line));
+    if (trimmed.empty() || trimmed[0] == '#') continue;
+    auto refuse = [&](const std::string& why) {
+      return InvalidArgumentError("groups file " + path + " line " + std::to_string(line_no) +
+                                  ": " + why);
+    };
+    DirectoryGroup group;
+    const size_t comma = trimmed.find(',');
+    if (comma != std::string::npos && IsGuid(trimmed.substr(0, comma))) {
+      group.id = AsciiToLower(trimmed.substr(0, comma));
+      group.display_name = std::string(TrimAsciiWhitespace(trimmed.substr(comma + 1)));
+    } else {
+      group.display_name = trimmed;
+      const int n = times_listed[trimmed]++;
+      group.id = GuidFromDigest("group:" + std::to_string(n) + ":" + trimmed);
+    }
+    // The group resource: displayName is required, at most 256 characters
+    // (https://learn.microsoft.com/graph/api/resources/group?view=graph-rest-1.0).
+    size_t characters = 0;
+    for (char c : group.display_name) {
+      const auto b = static_cast<unsigned char>(c);
+      if (b < 0x20 || b == 0x7f) return refuse("a display name holds a control character");
+      if ((b & 0xc0) != 0x80) ++characters;
+    }
+    if (characters == 0 || characters > 256) {
+      return refuse("a display name has 1 to 256 characters");
+    }
+    if (!ids.insert(group.id).second) return refuse("the group id " + group.id + " is repeated");
+    groups_.push_back(std::move(group));
+  }
+  return OkStatus();
 }
 
 Result<std::unique_ptr<Directory>> Directory::Load(const std::string& path) {

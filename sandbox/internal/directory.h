@@ -26,6 +26,12 @@ struct DirectoryUser {
   std::vector<std::string> proxy_addresses;  // Default: {"SMTP:" + mail}.
 };
 
+// A group of the directory: only what a lookup by name needs.
+struct DirectoryGroup {
+  std::string id;  // GUID, lower case, with hyphens.
+  std::string display_name;
+};
+
 // A UPN Entra would hold: its documented username policy (see directory.cc), written here
 // independently of the product's rule so that the two can be tested against each other.
 bool IsValidUpn(std::string_view upn);
@@ -47,6 +53,16 @@ class Directory {
   // Listed users (for an open directory: the users looked up so far), ordered by lower-case UPN.
   std::vector<DirectoryUser> List() const;
 
+  // Adds the groups of `path` (empty: none): one per line, '#' comments and blank lines
+  // ignored, "<display name>" or "<guid>,<display name>" (the name is the rest of the line,
+  // commas included). Without a GUID the id is derived from the name and how often it was
+  // listed before, so a name may be listed twice (two groups, one name) and ids are stable.
+  // InvalidArgument naming the file and line for a name Entra would refuse (over 256
+  // characters, control characters) or a repeated id. Call before the directory is shared.
+  Status LoadGroups(const std::string& path);
+  // Every group, in file order.
+  const std::vector<DirectoryGroup>& groups() const { return groups_; }
+
  private:
   explicit Directory(bool open) : open_(open) {}
   void Add(const std::string& upn, const std::string& mail = "",
@@ -57,6 +73,7 @@ class Directory {
   // Lower-case UPN -> user; for an open directory it grows as users are looked up.
   mutable std::map<std::string, DirectoryUser> by_upn_;
   mutable std::map<std::string, std::string> upn_by_id_;
+  std::vector<DirectoryGroup> groups_;  // Constant once shared.
 };
 
 }  // namespace certdeploy::sandbox::internal

@@ -180,6 +180,7 @@ Reply SandboxTenantImpl::Dispatch(const Operation& op) {
   if (op.segments.empty()) return UnknownSegment(op, op.version);
   const std::string& root = op.segments[0];
   if (root == "users") return HandleUsers(op, *core_);
+  if (root == "groups") return HandleGroups(op, *core_);
   if (root == "$batch") {
     return GraphError(*op.context, 400, "BadRequest", "A $batch request cannot be nested.");
   }
@@ -277,6 +278,7 @@ Result<std::unique_ptr<SandboxTenant>> SandboxTenant::Create(const SandboxOption
   using namespace internal;  // NOLINT: the implementation's own namespace.
   RETURN_IF_ERROR(ValidateOptions(options));
   ASSIGN_OR_RETURN(auto directory, Directory::Load(options.users_file));
+  RETURN_IF_ERROR(directory->LoadGroups(options.groups_file));
   ASSIGN_OR_RETURN(auto connector, Connector::Load(options.connector_key_file));
   ASSIGN_OR_RETURN(auto auth, AuthService::Create(options, clock, random));
   std::unique_ptr<Journal> journal;

@@ -44,7 +44,8 @@ void ConfineRows(const std::string& inbox, config::Manifest& manifest) {
       kept.push_back(std::move(row));
     } else {
       manifest.problems.push_back(
-          {row.line, std::string(pfx.ok() ? pw.status().message() : pfx.status().message())});
+          {row.line, "manifest-row",
+           std::string(pfx.ok() ? pw.status().message() : pfx.status().message())});
     }
   }
   manifest.rows = std::move(kept);
@@ -154,7 +155,7 @@ Result<ManifestItems> BuildRolloutItems(ApiContext& ctx, const std::string& mani
   for (const config::ManifestProblem& p : manifest->problems) {
     RowOutcome o;
     o.line = p.line;
-    o.findings.push_back(RowError("manifest-row", HideInbox(inbox, p.message)));
+    o.findings.push_back(RowError(p.code, HideInbox(inbox, p.message)));
     outcomes.push_back(std::move(o));
   }
   std::sort(outcomes.begin(), outcomes.end(),

@@ -21,6 +21,7 @@
 #include "service/api.h"
 #include "service/dispatcher.h"
 #include "deploy/graph_connection.h"
+#include "deploy/groups.h"
 #include "deploy/inventory.h"
 #include "graph/http_transport.h"
 #include "service/internal/drift_repair.h"
@@ -143,6 +144,14 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const config::Config& config, Cloc
       deploy::GraphConnection::Open(parts->config, clock, random);
   if (!graph.ok()) return graph.status();
   parts->graph = std::move(*graph);
+  // Group names in profiles.assignTo become ids once, at start: every plan the daemon makes
+  // assigns by id, and a name that matches no group (or several) stops the start.
+  Result<std::vector<deploy::GroupResolution>> groups =
+      deploy::ResolveGroupNames(parts->graph->intune(), parts->config);
+  if (!groups.ok()) return groups.status();
+  for (const deploy::GroupResolution& g : *groups) {
+    CD_LOG_INFO("certdeploy serve: group '{}' is {}", g.name, g.id);
+  }
   Result<std::unique_ptr<store::JobStore>> opened =
       store::OpenJobStore(service.store, clock, store_options);
   if (!opened.ok()) return Status(opened.status()).WithContext("service.store");

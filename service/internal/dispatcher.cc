@@ -197,10 +197,21 @@ void Dispatcher::RunPlan(Batch& batch, DispatchResult& result) {
   }
   for (const deploy::Action& a : plan->actions) {
     if (a.kind == deploy::ActionKind::kInvalid && a.line == 0) {
+      const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
+      if (code == deploy::kAssignmentsOwnedElsewhere) {
+        // Another config's profiles section owns these assignments: never replaced silently,
+        // and no half delivery. The items fail (retrying cannot help until the configs agree,
+        // or profiles.takeOverAssignments is set); nothing is written.
+        const Status why(StatusCode::kFailedPrecondition, a.findings.front().message,
+                         StatusDetails{0, code, "", std::nullopt});
+        for (Entry& e : batch.entries) {
+          if (e.owned) Finish(e, why, result);
+        }
+        return;
+      }
       // The Outlook app configuration cannot be made (Outlook is not in the tenant): a
       // certificate Outlook would ignore is no rollout, so the items wait like on a profile
       // failure.
-      const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
       HandBackAll(batch,
                   Status(StatusCode::kFailedPrecondition, a.description,
                          StatusDetails{0, code, "", std::nullopt}),
@@ -328,7 +339,7 @@ void Dispatcher::RecordImportOutcomes(Batch& batch, const deploy::Plan& imports,
       continue;
     }
     if (a.kind == deploy::ActionKind::kInvalid) {
-      // The directory says the certificate cannot work for this user (unknown-user,
+      // The directory says the certificate cannot work for this user (user-not-found,
       // email-not-primary-smtp): another attempt cannot fix it. The error code is the finding's.
       const std::string code = a.findings.empty() ? "invalid" : a.findings.front().code;
       Finish(*e,

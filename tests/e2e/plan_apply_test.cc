@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -166,8 +167,18 @@ TEST_F(PlanApplyTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
   dir_.Write("manifest.csv", csv);
   EXPECT_EQ(Writes(), 0u);
 
-  // The tenant changed after review.
+  // The tenant changed after review, and not only by what this plan does: another run made the
+  // plan's profiles (that alone the plan would accept as its own effect), then someone assigned
+  // one of them to another group.
   ASSERT_EQ(Apply(PkiManifest({"carol"}, "other.csv")).exit_code, 0);
+  const std::string profile = sandbox_->State()["deviceConfigurations"][0]["id"];
+  auto [assigned, answer] = sandbox_->Post(
+      "/beta/deviceManagement/deviceConfigurations/" + profile + "/assign",
+      {{"assignments",
+        {{{"target",
+           {{"@odata.type", "#microsoft.graph.groupAssignmentTarget"},
+            {"groupId", "0d5e7f21-3a4b-4c6d-8e9f-a0b1c2d3e4f5"}}}}}}});
+  ASSERT_TRUE(assigned == 200 || assigned == 204) << assigned << answer.dump();
   const uint64_t before = Writes();
   CommandResult drifted = ApplyPlan(plan_file);
   EXPECT_EQ(drifted.exit_code, 5) << drifted.out << drifted.err;
@@ -178,7 +189,8 @@ TEST_F(PlanApplyTest, ReviewedPlanIsAppliedExactlyAndStalePlansAreRefused) {
   ASSERT_EQ(Plan(manifest, {"--out", plan_file}).exit_code, 0);
   CommandResult applied = ApplyPlan(plan_file);
   ASSERT_EQ(applied.exit_code, 0) << applied.out << applied.err;
-  EXPECT_EQ(Writes(), before + 2);  // The two records; profiles and assignments already there.
+  // The two records, and the one assignment set put back; the profiles were already there.
+  EXPECT_EQ(Writes(), before + 3);
   EXPECT_EQ(sandbox_->State()["userPfxCertificates"].size(), 3u);
 }
 
@@ -236,7 +248,7 @@ TEST_F(PlanApplyTest, UsersTheDirectoryDoesNotHaveAreInvalidRowsWhileTheRestAppl
   Start({"--users", dir_.Write("users.txt", "alice@contoso.com\n")});
   CommandResult r = Apply(PkiManifest({"alice", "bob"}));
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("! invalid                   line 3 bob@contoso.com: unknown-user"));
+  EXPECT_THAT(r.out, HasSubstr("! invalid                   line 3 bob@contoso.com: user-not-found"));
   EXPECT_THAT(r.out, HasSubstr("Entra ID has no user 'bob@contoso.com'"));
   EXPECT_THAT(r.out, HasSubstr("Apply complete: 9 succeeded"));
   nlohmann::json state = sandbox_->State();
@@ -261,7 +273,12 @@ TEST_F(PlanApplyTest, RefusedItemsAreListedWithGraphCodeAndRequestIdWhileTheRest
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("Apply finished with failures: 8 succeeded"));
   EXPECT_THAT(r.out, HasSubstr("importUserPfx pfx/alice@contoso.com/"));
-  EXPECT_THAT(r.out, HasSubstr("http 400, Graph BadRequest, request-id "));
+  EXPECT_THAT(r.out, HasSubstr("[invalid-argument, http 400, Graph BadRequest]"));
+  // The request-id, which Intune's message also names as its Operation ID, shows once.
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(r.out, id, std::regex("Operation ID[^:]*: ([0-9a-f-]{36})")))
+      << r.out;
+  EXPECT_EQ(r.out.find(id[1].str()), r.out.rfind(id[1].str())) << r.out;
   EXPECT_TRUE(sandbox_->State()["userPfxCertificates"].empty());
 }
 

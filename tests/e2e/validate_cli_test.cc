@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/subprocess.h"
@@ -170,6 +174,90 @@ TEST(ValidateCliTest, NonAsciiPasswordIsRefusedWithAdvice) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("non-ascii-password"));
   EXPECT_THAT(r.out, HasSubstr("ASCII"));
+}
+
+// A manifest of alice and bob (deployable), 60 rows naming one missing password file, and a
+// malformed row; written to a scratch directory removed afterwards.
+class ValidateManifestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("certdeploy-validate-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    std::string csv = "userPrincipalName,pfxFile,passwordFile\n";
+    csv += "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n";
+    csv += "bob@contoso.com," + kPki + "/bob.pfx," + kPki + "/password.txt\n";
+    for (int i = 0; i < 60; ++i) {
+      csv += "user" + std::to_string(i) + "@contoso.com," + kPki + "/alice.pfx,secrets/pw.txt\n";
+    }
+    csv += "\"unclosed,quote\n";
+    manifest_ = (dir_ / "manifest.csv").string();
+    std::ofstream(manifest_) << csv;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::filesystem::path dir_;
+  std::string manifest_;
+};
+
+TEST_F(ValidateManifestTest, TextGroupsTheSharedMistakeIntoOneLine) {
+  CommandResult r = Validate({"--manifest", manifest_}, {});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(63 rows)"));
+  EXPECT_THAT(r.out, HasSubstr("! 60 rows: password-unreadable: "));
+  EXPECT_THAT(r.out, HasSubstr("secrets/pw.txt"));
+  EXPECT_THAT(r.out, HasSubstr("lines 4, 5, 6, 7, 8 and 55 more: user0@contoso.com, "
+                               "user1@contoso.com"));
+  EXPECT_THAT(r.out, HasSubstr("manifest-row"));
+  EXPECT_THAT(r.out, HasSubstr("Result      2 deployable, 60 not deployable, 1 malformed"));
+  // One line for the 60 rows, not 60.
+  size_t mentions = 0;
+  for (size_t at = r.out.find("password-unreadable"); at != std::string::npos;
+       at = r.out.find("password-unreadable", at + 1)) {
+    ++mentions;
+  }
+  EXPECT_EQ(mentions, 1u) << r.out;
+  // The pool of workers never changes the order.
+  EXPECT_EQ(Validate({"--manifest", manifest_}, {}).out, r.out);
+}
+
+TEST_F(ValidateManifestTest, JsonHasEveryRowAndTheGroups) {
+  CommandResult r = Validate({"--manifest", manifest_, "--output", "json"}, {});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["summary"]["rows"], 63);
+  EXPECT_EQ(j["summary"]["deployable"], 2);
+  EXPECT_EQ(j["summary"]["notDeployable"], 60);
+  EXPECT_EQ(j["summary"]["malformed"], 1);
+  ASSERT_EQ(j["rows"].size(), 63u);
+  EXPECT_EQ(j["rows"][0]["userPrincipalName"], "alice@contoso.com");
+  EXPECT_TRUE(j["rows"][0]["deployable"]);
+  EXPECT_EQ(j["rows"][0]["thumbprint"].get<std::string>().size(), 40u);
+  EXPECT_EQ(j["rows"][2]["line"], 4);
+  EXPECT_EQ(j["rows"][2]["findings"][0]["code"], "password-unreadable");
+  EXPECT_EQ(j["rows"][62]["findings"][0]["code"], "manifest-row");
+  ASSERT_EQ(j["groups"].size(), 2u) << j["groups"].dump(2);
+  EXPECT_EQ(j["groups"][0]["rows"], 60);
+  EXPECT_EQ(j["groups"][0]["lines"].size(), 60u);
+  EXPECT_EQ(j["groups"][0]["findings"][0]["code"], "password-unreadable");
+  EXPECT_THAT(r.out, Not(HasSubstr("Test-Pa55word")));
+}
+
+TEST_F(ValidateManifestTest, ADeployableManifestExitsZeroAndTheFormsDoNotMix) {
+  std::string csv = "userPrincipalName,pfxFile,passwordFile\n";
+  csv += "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n";
+  const std::string good = (dir_ / "good.csv").string();
+  std::ofstream(good) << csv;
+  CommandResult r = Validate({"--manifest", good, "--connector-key", kPki + "/connector.pub"}, {});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Result      1 deployable, 0 not deployable, 0 malformed"));
+  EXPECT_EQ(Validate({"--manifest", good, "--pfx", kPki + "/alice.pfx"}, {}).exit_code, 2);
+  EXPECT_EQ(Validate({"--manifest", good, "--upn", "alice@contoso.com"}, {}).exit_code, 2);
+  CommandResult missing = Validate({"--manifest", (dir_ / "nope.csv").string()}, {});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("nope.csv"));
+  EXPECT_EQ(Validate({}, {}).exit_code, 2);
 }
 
 }  // namespace

@@ -174,6 +174,11 @@ class FakeGraphClient : public graph::GraphClient {
     std::lock_guard<std::mutex> lock(mu_);
     users_[Lower(upn)] = std::move(user);
   }
+  // Directory groups, served by GET /v1.0/groups?$filter=displayName eq '...'.
+  void AddGroup(const std::string& id, const std::string& display_name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    groups_.emplace_back(id, display_name);
+  }
   void AddUsers(const std::vector<std::string>& upns) {
     for (const std::string& upn : upns) SetUser(upn, DefaultUser(upn));
   }
@@ -198,7 +203,10 @@ class FakeGraphClient : public graph::GraphClient {
   }
   // The literal after "<property>) eq " in an OData filter, '' unescaped; "" if absent.
   static std::string FilterValue(const std::string& filter, const std::string& property) {
-    std::string needle = "tolower(" + property + ") eq '";
+    return LiteralAfter(filter, "tolower(" + property + ") eq '");
+  }
+  // The OData string literal that starts right after `needle`, '' unescaped; "" if absent.
+  static std::string LiteralAfter(const std::string& filter, const std::string& needle) {
     size_t at = filter.find(needle);
     if (at == std::string::npos) return "";
     std::string out;
@@ -261,6 +269,19 @@ class FakeGraphClient : public graph::GraphClient {
       }
       if (it != users_.end()) return Ok(it->second);
       return Ok(DefaultUser(upn));
+    }
+    if (path == "/v1.0/groups" && method == "GET") {
+      // Only the filter IntuneApi::FindGroupsByDisplayName sends; names compare as written.
+      if (query.find("$filter=displayName eq '") == std::string::npos) {
+        return GraphError(StatusCode::kInvalidArgument, 400, "Request_UnsupportedQuery",
+                          "FakeGraphClient: groups are found by displayName only");
+      }
+      const std::string name = LiteralAfter(query, "$filter=displayName eq '");
+      nlohmann::json value = nlohmann::json::array();
+      for (const auto& [id, display_name] : groups_) {
+        if (display_name == name) value.push_back({{"id", id}, {"displayName", display_name}});
+      }
+      return Ok({{"value", value}});
     }
     if (path == "/v1.0/users" && method == "GET") {
       nlohmann::json value = nlohmann::json::array();
@@ -421,6 +442,7 @@ class FakeGraphClient : public graph::GraphClient {
   std::map<std::string, nlohmann::json> pfx_;         // As GET returns them.
   std::map<std::string, nlohmann::json> pfx_posted_;  // As they were POSTed.
   std::map<std::string, nlohmann::json> users_;       // null: no such user.
+  std::vector<std::pair<std::string, std::string>> groups_;  // id, displayName.
   std::vector<Request> requests_;
   std::vector<std::string> omitted_;
   int next_id_ = 0;

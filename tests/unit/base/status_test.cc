@@ -38,6 +38,27 @@ TEST(StatusTest, ErrorCarriesCodeMessageAndDetails) {
             "resource-exhausted: throttled (http 429, TooManyRequests, request-id abc-123)");
 }
 
+TEST(StatusTest, ToStringNamesTheRequestIdOnceWhateverTheContexts) {
+  StatusDetails d;
+  d.http_status = 400;
+  d.service_code = "BadRequest";
+  d.request_id = "rid-7";
+  // As the Graph client words it, then wrapped by two callers.
+  Status s = Status(StatusCode::kInvalidArgument, "POST /x: HTTP 400 BadRequest: no (request-id rid-7)",
+                    d)
+                 .WithContext("importing line 3")
+                 .WithContext("apply");
+  const std::string text = s.ToString();
+  size_t count = 0;
+  for (size_t at = text.find("rid-7"); at != std::string::npos; at = text.find("rid-7", at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 1u) << text;
+  EXPECT_EQ(text,
+            "invalid-argument: apply: importing line 3: POST /x: HTTP 400 BadRequest: no "
+            "(request-id rid-7) (http 400, BadRequest)");
+}
+
 TEST(StatusTest, CopyIsDeepAndEqualityComparesEverything) {
   Status a = NotFoundError("no such user");
   Status b = a;

@@ -124,6 +124,17 @@ TEST(ForLogTest, KeepsPrintableAsciiReplacesTheRestAndBoundsTheLength) {
   EXPECT_LE(ForLog(std::string(1 << 20, '\x01')).size(), 64u + 24u);
 }
 
+TEST(IsGuidTest, AcceptsTheCanonicalFormOnly) {
+  EXPECT_TRUE(IsGuid("0b4a7c1e-2f3d-4e5a-9b8c-7d6e5f4a3b2c"));
+  EXPECT_TRUE(IsGuid("0B4A7C1E-2F3D-4E5A-9B8C-7D6E5F4A3B2C"));
+  EXPECT_FALSE(IsGuid("{0b4a7c1e-2f3d-4e5a-9b8c-7d6e5f4a3b2c}"));
+  EXPECT_FALSE(IsGuid("0b4a7c1e2f3d4e5a9b8c7d6e5f4a3b2c"));
+  EXPECT_FALSE(IsGuid("0b4a7c1e-2f3d-4e5a-9b8c-7d6e5f4a3b2g"));
+  EXPECT_FALSE(IsGuid("0b4a7c1e-2f3d-4e5a-9b8c7-d6e5f4a3b2c"));
+  EXPECT_FALSE(IsGuid("All iOS users"));
+  EXPECT_FALSE(IsGuid(""));
+}
+
 TEST(CsvFieldTest, QuotesOnlyWhatRfc4180Requires) {
   EXPECT_EQ(CsvField("alice@contoso.com"), "alice@contoso.com");
   EXPECT_EQ(CsvField(""), "");
@@ -131,6 +142,25 @@ TEST(CsvFieldTest, QuotesOnlyWhatRfc4180Requires) {
   EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
   EXPECT_EQ(CsvField("cr\r"), "\"cr\r\"");
+}
+
+TEST(EditDistanceTest, CountsSingleByteEditsIgnoringAsciiCase) {
+  EXPECT_EQ(EditDistance("aply", "apply"), 1u);
+  EXPECT_EQ(EditDistance("plna", "plan"), 2u);
+  EXPECT_EQ(EditDistance("PLAN", "plan"), 0u);
+  EXPECT_EQ(EditDistance("", "serve"), 5u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+}
+
+TEST(ClosestMatchTest, ATypoFindsTheWordAnotherWordFindsNothing) {
+  const std::vector<std::string> commands = {"validate", "plan", "apply", "inventory",
+                                             "remove", "serve", "sandbox"};
+  EXPECT_EQ(ClosestMatch("aply", commands), "apply");
+  EXPECT_EQ(ClosestMatch("serv", commands), "serve");
+  EXPECT_EQ(ClosestMatch("inventroy", commands), "inventory");
+  EXPECT_EQ(ClosestMatch("frobnicate", commands), "");
+  EXPECT_EQ(ClosestMatch("x", commands), "");
+  EXPECT_EQ(ClosestMatch("apply", {}), "");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ namespace {
 
 using ::certdeploy::testing::PkiPath;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Outcome {
   int code = -1;
@@ -69,6 +70,42 @@ TEST(CliMainTest, ValidateThroughMainWritesItsReportToTheGivenStream) {
   nlohmann::json report = nlohmann::json::parse(r.out);
   EXPECT_TRUE(report["deployable"]);
   EXPECT_EQ(report["thumbprint"], certdeploy::testing::ExpectedSha1("alice"));
+}
+
+TEST(CliGlobalFlagsTest, LogLevelIsAcceptedBeforeOrAfterTheSubcommand) {
+  // A plan with a config that does not exist: past the flag parser, the config load fails (2)
+  // with the command's own message, not a flag error.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--log-level", "debug", "plan", "--config", "/nonexistent.yaml",
+                                 "--manifest", "m.csv"},
+        std::vector<std::string>{"plan", "--config", "/nonexistent.yaml", "--manifest", "m.csv",
+                                 "--log-level", "debug"},
+        std::vector<std::string>{"plan", "--log-level=debug", "--config", "/nonexistent.yaml",
+                                 "--manifest", "m.csv"}}) {
+    Outcome r = RunMain(args);
+    EXPECT_EQ(r.code, kExitUsage) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("certdeploy plan: ")) << r.err;
+    EXPECT_THAT(r.err, Not(HasSubstr("log-level"))) << r.err;
+  }
+  // A bad level after the subcommand is still refused.
+  Outcome bad = RunMain({"plan", "--config", "/nonexistent.yaml", "--manifest", "m.csv",
+                         "--log-level", "loud"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("loud"));
+}
+
+TEST(CliUnknownCommandTest, ATypoGetsTheClosestCommandAndTheList) {
+  Outcome r = RunMain({"aply", "--config", "c.yaml"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'aply'; did you mean 'apply'?"));
+  for (const char* sub : {"validate", "plan", "apply", "inventory", "remove", "serve", "sandbox"}) {
+    EXPECT_THAT(r.err, HasSubstr(std::string("\n  ") + sub + "  "));
+  }
+  EXPECT_THAT(r.err, Not(HasSubstr("A subcommand is required")));
+
+  Outcome far = RunMain({"--log-level", "info", "frobnicate"});
+  EXPECT_EQ(far.code, kExitUsage);
+  EXPECT_THAT(far.err, HasSubstr("unknown command 'frobnicate'\nCommands:"));
 }
 
 TEST(CliValidateTest, ArgsStructWithoutPasswordSourceIsAUsageError) {

@@ -25,6 +25,7 @@ profiles:
   namePrefix: "Corp S/MIME"
   assignTo: { groups: [g1, g2], excludeGroups: [g3] }
   importedPfxProfile: false
+  takeOverAssignments: true
   trustBundle: /etc/certdeploy/extra.pem
 pfx:      { intendedPurpose: smimeSigning, expiresSoonDays: 14, pruneExpired: true,
             pruneExpiredEncryption: true }
@@ -44,6 +45,7 @@ TEST(ConfigTest, LoadsEveryField) {
   EXPECT_THAT(c->profiles.assign_to.groups, ElementsAre("g1", "g2"));
   EXPECT_THAT(c->profiles.assign_to.exclude_groups, ElementsAre("g3"));
   EXPECT_FALSE(c->profiles.imported_pfx_profile);
+  EXPECT_TRUE(c->profiles.take_over_assignments);
   EXPECT_EQ(c->profiles.trust_bundle, "/etc/certdeploy/extra.pem");
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeSigning);
   EXPECT_EQ(c->pfx.expires_soon_days, 14);
@@ -66,6 +68,7 @@ TEST(ConfigTest, DefaultsForOptionalSections) {
   EXPECT_EQ(c->connector.key_name, "PFXEncryptionKey");
   EXPECT_THAT(c->profiles.platforms, ElementsAre(Platform::kIos));
   EXPECT_TRUE(c->profiles.imported_pfx_profile);
+  EXPECT_FALSE(c->profiles.take_over_assignments);
   EXPECT_EQ(c->pfx.intended_purpose, pkcs::Purpose::kSmimeEncryption);
   EXPECT_EQ(c->limits.writes_per_20s, 100);
   EXPECT_EQ(c->limits.requests_per_20s, 1000);
@@ -179,6 +182,37 @@ TEST(ConfigOutlookTest, LoadsEveryField) {
   EXPECT_TRUE(c->outlook->sign_all_mail);
   EXPECT_FALSE(c->outlook->sign_all_mail_user_change_allowed);
   EXPECT_THAT(c->outlook->platforms, ElementsAre(OutlookPlatform::kAndroid));
+}
+
+TEST(ConfigTest, GroupsAreIdsOrDisplayNamesAndAMalformedNameFailsAtLoad) {
+  const std::string head =
+      "tenant: {id: t}\nauth: {clientId: c, clientSecretEnv: S}\nconnector: {publicKeyFile: k}\n";
+  Result<Config> ok = ParseConfig(
+      head + "profiles:\n  assignTo:\n    groups: [0b4a7c1e-2f3d-4e5a-9b8c-7d6e5f4a3b2c, "
+             "\"All iOS users\"]\n    excludeGroups: [\"O'Neil's team\"]\n",
+      "/c.yaml");
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_THAT(ok->profiles.assign_to.groups,
+              ElementsAre("0b4a7c1e-2f3d-4e5a-9b8c-7d6e5f4a3b2c", "All iOS users"));
+  EXPECT_THAT(ok->profiles.assign_to.exclude_groups, ElementsAre("O'Neil's team"));
+
+  EXPECT_THAT(ParseConfig(head + "profiles:\n  assignTo:\n    groups: [a, \"\"]\n", "/c.yaml"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("/c.yaml:6: profiles.assignTo.groups[1]: is empty")));
+  EXPECT_THAT(ParseConfig(head + "profiles: {assignTo: {excludeGroups: [\"  \"]}}\n", "/c.yaml"),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("profiles.assignTo.excludeGroups[0]: is empty")));
+  EXPECT_THAT(
+      ParseConfig(head + "profiles: {assignTo: {groups: [\"" + std::string(257, 'g') + "\"]}}\n",
+                  "/c.yaml"),
+      StatusIs(StatusCode::kInvalidArgument,
+               HasSubstr("is 257 characters long; a group's display name has at most 256")));
+  EXPECT_THAT(ParseConfig(head + "profiles: {assignTo: {groups: [\"a\\tb\"]}}\n", "/c.yaml"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("control character")));
+  // 256 characters of UTF-8 (512 bytes) are still a name.
+  std::string accented;
+  for (int i = 0; i < 256; ++i) accented += "\xC3\xA9";
+  EXPECT_THAT(ValidateGroupReference(accented), IsOk());
 }
 
 TEST(ConfigTest, MissingFileIsNotFound) {

@@ -49,6 +49,89 @@ TEST(CsvTest, MalformedRecordDoesNotSwallowTheRest) {
   EXPECT_EQ(r[4].line, 5);
 }
 
+TEST(CsvTest, AHugeLineIsOneBoundedErrorAndTheNextLinesAreRead) {
+  const std::string huge(50u << 20, 'a');
+  std::vector<CsvRecord> r = ParseCsv("h1,h2\n" + huge + ",x\nok1,ok2\n");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[1].too_large);
+  EXPECT_THAT(r[1].error, HasSubstr("the row is 52428802 bytes long; at most 16384"));
+  EXPECT_LT(r[1].error.size(), 200u);
+  // Only the start of each stored field is kept.
+  ASSERT_FALSE(r[1].fields.empty());
+  EXPECT_EQ(r[1].fields[0], std::string(kCsvExcerptBytes, 'a'));
+  EXPECT_THAT(r[2].fields, ElementsAre("ok1", "ok2"));
+  EXPECT_EQ(r[2].line, 3);
+}
+
+TEST(CsvTest, ALineOfSeparatorsStoresABoundedNumberOfFields) {
+  std::vector<CsvRecord> r = ParseCsv(std::string(1u << 20, ',') + "\nok\n");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r[0].too_large);
+  EXPECT_LE(r[0].fields.size(), kMaxCsvRecordBytes + 1);
+  EXPECT_THAT(r[1].fields, ElementsAre("ok"));
+}
+
+TEST(CsvTest, AFieldOverItsBoundIsAnError) {
+  const std::string field(kMaxCsvFieldBytes + 1, 'p');
+  std::vector<CsvRecord> r = ParseCsv("a," + field + "\n\"b\"," + std::string(10, 'q') + "\n");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r[0].too_large);
+  EXPECT_THAT(r[0].error, HasSubstr("a field is 4097 bytes long; at most 4096"));
+  EXPECT_TRUE(r[1].error.empty());
+  // At the bound exactly: fine.
+  EXPECT_TRUE(ParseCsv("a," + std::string(kMaxCsvFieldBytes, 'p') + "\n")[0].error.empty());
+}
+
+TEST(CsvTest, AQuotedFieldThatDoesNotEndWithinTheBoundCostsOnlyItsLine) {
+  std::string text = "h\n\"" + std::string(kMaxCsvRecordBytes + 10, 'z') + "\nnext\n";
+  std::vector<CsvRecord> r = ParseCsv(text);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[1].too_large);
+  EXPECT_THAT(r[1].error, HasSubstr("a quoted field does not end"));
+  EXPECT_TRUE(r[1].fields.empty());
+  EXPECT_THAT(r[2].fields, ElementsAre("next"));
+}
+
+TEST(ManifestTest, OversizedRowsAreInvalidRowsWithAShortExcerptAndTheRestIsRead) {
+  const std::string long_upn = std::string(20u << 10, 'u') + "@contoso.com";
+  const std::string huge_line = std::string(50u << 20, 'x') + "@contoso.com,b.pfx,pw.txt";
+  Result<Manifest> m = ParseManifest(
+      "userPrincipalName,pfxFile,passwordFile\n"
+      "alice@contoso.com,a.pfx,pw.txt\n" +
+          long_upn + ",b.pfx,pw.txt\n" + huge_line + "\nbob@contoso.com,b.pfx,pw.txt\n" +
+          std::string(200, 'v') + "@contoso.com,c.pfx,pw.txt\n",
+      "/data/m.csv");
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(m->rows.size(), 2u);
+  EXPECT_EQ(m->rows[0].upn, "alice@contoso.com");
+  EXPECT_EQ(m->rows[1].upn, "bob@contoso.com");
+  EXPECT_EQ(m->rows[1].line, 5);
+  ASSERT_EQ(m->problems.size(), 3u);
+  EXPECT_EQ(m->problems[0].line, 3);
+  EXPECT_EQ(m->problems[0].code, "row-too-large");
+  EXPECT_THAT(m->problems[0].message,
+              HasSubstr("userPrincipalName starts '" + std::string(kCsvExcerptBytes, 'u')));
+  EXPECT_EQ(m->problems[1].line, 4);
+  EXPECT_EQ(m->problems[1].code, "row-too-large");
+  EXPECT_THAT(m->problems[1].message, HasSubstr("the row is "));
+  // Within the bounds but over the UPN rule: the UPN's own code.
+  EXPECT_EQ(m->problems[2].line, 6);
+  EXPECT_EQ(m->problems[2].code, "upn-invalid");
+  for (const ManifestProblem& p : m->problems) EXPECT_LT(p.message.size(), 300u) << p.message;
+}
+
+TEST(ManifestTest, AnOversizedRowNeverShowsItsPasswordColumn) {
+  Result<Manifest> m = ParseManifest(
+      "password,userPrincipalName,pfxFile\n"
+      "Secret-Start-Of-Password,alice@contoso.com," + std::string(kMaxCsvRecordBytes, 'f') + "\n",
+      "/data/m.csv");
+  ASSERT_THAT(m, IsOk());
+  ASSERT_EQ(m->problems.size(), 1u);
+  EXPECT_EQ(m->problems[0].code, "row-too-large");
+  EXPECT_THAT(m->problems[0].message, HasSubstr("userPrincipalName starts 'alice@contoso.com"));
+  EXPECT_THAT(m->problems[0].message, ::testing::Not(HasSubstr("Secret")));
+}
+
 TEST(ManifestTest, PasswordFileColumnsResolveAgainstManifestFolder) {
   Result<Manifest> m = ParseManifest(
       "userPrincipalName,pfxFile,passwordFile,intendedPurpose\r\n"

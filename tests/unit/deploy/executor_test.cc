@@ -17,6 +17,7 @@
 #include "base/encoding.h"
 #include "base/time_format.h"
 #include "pkcs/digest.h"
+#include "tests/support/fake_ca.h"
 #include "tests/support/fake_graph_client.h"
 #include "tests/support/status_matchers.h"
 
@@ -40,13 +41,7 @@ constexpr char kPfxPath[] = "/deviceManagement/userPfxCertificates";
 constexpr char kConfigPath[] = "/deviceManagement/deviceConfigurations";
 
 pkcs::Certificate Ca(char tag, const std::string& cn) {
-  pkcs::Certificate c;
-  c.der = {0x30, 0x03, 0x02, 0x01, static_cast<uint8_t>(tag)};
-  c.sha1 = pkcs::Sha1Hex(std::string(c.der.begin(), c.der.end()));
-  c.common_name = cn;
-  c.is_ca = true;
-  c.not_after = kNow + 3650 * 24h;
-  return c;
+  return ::certdeploy::testing::FakeCa(tag, cn, kNow);
 }
 
 class ExecutorTest : public ::testing::Test {

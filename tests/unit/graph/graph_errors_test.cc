@@ -58,6 +58,19 @@ TEST(GraphErrorsTest, StatusNamesTheRequestIdFromTheHeaderFirst) {
   EXPECT_EQ(s.details()->request_id, "rid-header");
 }
 
+TEST(GraphErrorsTest, ARequestIdIntuneAlreadyNamesIsNotRepeated) {
+  // Intune's text names the request-id as its Operation ID: the message keeps that one mention,
+  // and Status::ToString adds none.
+  const std::string id = "00000000-0000-0000-0000-000000000000";
+  Status s = StatusFromResponse(Response(400, kIntuneBody).WithHeader("request-id", id), "POST",
+                                "/beta/deviceManagement/userPfxCertificates", std::nullopt);
+  const std::string text = s.ToString();
+  EXPECT_NE(text.find(id), std::string::npos) << text;
+  EXPECT_EQ(text.find(id), text.rfind(id)) << text;
+  EXPECT_THAT(text, ::testing::EndsWith("(http 400, BadRequest)"));
+  EXPECT_EQ(s.details()->request_id, id);
+}
+
 TEST(GraphErrorsTest, RetryAfterGoesIntoTheDetails) {
   Status s = StatusFromResponse(Response(429), "GET", "/beta/x", std::chrono::seconds(7));
   EXPECT_THAT(s, StatusIs(StatusCode::kResourceExhausted, HasSubstr("(no request-id)")));

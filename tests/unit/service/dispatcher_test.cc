@@ -349,7 +349,7 @@ TEST_F(DispatcherTest, AnItemWhoseCertificateLacksThePrimarySmtpAddressFailsWith
   EXPECT_EQ(failed.status, store::ItemStatus::kFailed);
   EXPECT_EQ(failed.error_code, "email-not-primary-smtp");
   EXPECT_THAT(failed.error_message, ::testing::HasSubstr("alice.smith@contoso.com"));
-  EXPECT_EQ(Item(unknown.id).error_code, "unknown-user");
+  EXPECT_EQ(Item(unknown.id).error_code, "user-not-found");
 }
 
 TEST_F(DispatcherTest, OutlooksAppConfigurationIsEnsuredBeforeAnyImport) {
