@@ -272,7 +272,10 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   if (app.got_subcommand("inventory")) return RunInventory(inventory, out, err);
   if (app.got_subcommand("remove")) return RunRemove(remove, out, err);
   if (app.got_subcommand("sandbox")) return RunSandbox(sandbox, out, err);
-  if (app.got_subcommand("serve")) return RunServe(serve, out, err);
+  if (app.got_subcommand("serve")) {
+    serve.log_level_given = !log_level.empty();
+    return RunServe(serve, out, err);
+  }
   return kExitUsage;
 }
 

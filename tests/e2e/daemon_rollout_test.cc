@@ -5,7 +5,8 @@
 //   - pause twice answers 200 both times, resume of an ended rollout 409 with its own type;
 //   - startAt in 2020 is 422 start-at-in-the-past;
 //   - wave times and nextWaveAt survive a restart of the daemon;
-//   - the log has one info line per transition and none with the PFX password or client secret.
+//   - the log has one info line per transition and none with the PFX password or client secret;
+//   - `logging.level: warn` in the config drops the info lines.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -86,14 +87,14 @@ TEST(DaemonRolloutE2e, StatusesTransitionsWaveTimesAndInfoLogAtTheDefaultLevel) 
   const std::vector<std::string> pfx =
       MakeUserPfxFiles(inbox.string(), {"ann@contoso.com", "ben@contoso.com"});
   ASSERT_EQ(pfx.size(), 2u);
-  fs::copy_file(kPki + "/mismatch.pfx", inbox / "mismatch.pfx");
+  fs::copy_file(kPki + "/expired.pfx", inbox / "expired.pfx");
   fs::copy_file(kPki + "/password.txt", inbox / "password.txt");
   const std::string password = ReadText(kPki + "/password.txt");
   dir.Write("inbox/q4.csv",
             "userPrincipalName,pfxFile,passwordFile\n"
             "ann@contoso.com," + fs::path(pfx[0]).filename().string() + ",password.txt\n"
             "ben@contoso.com," + fs::path(pfx[1]).filename().string() + ",password.txt\n"
-            "carol@contoso.com,mismatch.pfx,password.txt\n");
+            "carol@contoso.com,expired.pfx,password.txt\n");
   ConfigOptions options;
   options.extra = "service:\n"
                   "  listen: 127.0.0.1:0\n"
@@ -164,7 +165,7 @@ TEST(DaemonRolloutE2e, StatusesTransitionsWaveTimesAndInfoLogAtTheDefaultLevel) 
   dir.Write("inbox/q5.csv",
             "userPrincipalName,pfxFile,passwordFile\n"
             "ann@contoso.com," + fs::path(pfx[0]).filename().string() + ",password.txt\n"
-            "carol@contoso.com,mismatch.pfx,password.txt\n");
+            "carol@contoso.com,expired.pfx,password.txt\n");
   LoopbackReply q5 = Call(port, "POST", "/v1/rollouts", {{"name", "Q5"}, {"manifest", "q5.csv"}});
   ASSERT_EQ(q5.status, 201) << q5.body;
   const std::string q5_id = q5.Json()["id"];
@@ -197,6 +198,17 @@ TEST(DaemonRolloutE2e, StatusesTransitionsWaveTimesAndInfoLogAtTheDefaultLevel) 
   while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) trimmed.pop_back();
   ASSERT_FALSE(trimmed.empty());
   EXPECT_THAT(text, Not(HasSubstr(trimmed)));
+  EXPECT_THAT(LinesWith(text, "certdeploy serve: listening on"), ::testing::SizeIs(2)) << text;
+
+  // `logging.level: warn` in the config quiets the daemon's info lines (no --log-level given).
+  const std::string quiet = dir.File("quiet.yaml");
+  dir.Write("quiet.yaml", ReadText(config) + "logging:\n  level: warn\n");
+  daemon = std::make_unique<Serve>(quiet, log);
+  ASSERT_NE(daemon->port(), 0) << ReadText(log);
+  EXPECT_EQ(Call(daemon->port(), "GET", "/v1/rollouts/" + id).status, 200);
+  EXPECT_EQ(daemon->Stop(), 0);
+  const std::string quiet_text = ReadText(log).substr(text.size());
+  EXPECT_THAT(quiet_text, Not(HasSubstr(" info "))) << quiet_text;
 }
 
 }  // namespace

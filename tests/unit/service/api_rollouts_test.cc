@@ -26,7 +26,7 @@ class RolloutApiTest : public ::testing::Test {
   void SetUp() override {
     h_ = std::make_unique<DaemonHarness>();
     ASSERT_TRUE(h_->ok()) << h_->error();
-    for (const char* f : {"alice.pfx", "bob.pfx", "mismatch.pfx", "password.txt"}) {
+    for (const char* f : {"alice.pfx", "bob.pfx", "expired.pfx", "mismatch.pfx", "password.txt"}) {
       fs::copy_file(PkiPath(f), h_->inbox() / f);
     }
   }
@@ -195,7 +195,7 @@ TEST_F(RolloutApiTest, BadRequestsAre400) {
 TEST_F(RolloutApiTest, AnInvalidRowIsReportedApartAndTheRolloutSucceeds) {
   Manifest("q1.csv", {{"alice@contoso.com", "alice.pfx"},
                       {"bob@contoso.com", "bob.pfx"},
-                      {"carol@contoso.com", "mismatch.pfx"}});
+                      {"carol@contoso.com", "expired.pfx"}});
   const nlohmann::json body = {
       {"name", "Q1"}, {"manifest", "q1.csv"}, {"waves", {{{"percent", 50}}, {{"percent", 100}}}}};
   RawResponse dry = Post("/v1/rollouts", {{"name", "Q1 dry"}, {"manifest", "q1.csv"},
