@@ -190,6 +190,8 @@ int RunRemove(const RemoveArgs& args, std::ostream& out, std::ostream& err);
 // a store held by another process), 1 when it cannot start otherwise.
 struct ServeArgs {
   std::string config;
+  // Set when --log-level was given: it then wins over the config's logging.level.
+  bool log_level_given = false;
   // Test hook (hidden flag --diag-migration-delay-ms): every schema migration that runs waits
   // this long inside its transaction, so a test can kill the process mid-migration.
   int64_t diag_migration_delay_ms = 0;

@@ -45,7 +45,10 @@ DesiredState AssembleDesiredState(const config::Config& config, std::vector<Desi
 DesiredState AssembleProfileState(const config::Config& config,
                                   std::span<const pkcs::ChainElement> cas,
                                   std::vector<pkcs::Purpose> purposes);
-// "<prefix> <CA common name> (<platform>)", the display name of a trusted profile.
+// "<prefix> <CA common name> [<first 8 hex digits of its SHA-1>] (<platform>)", the display
+// name of a trusted profile: distinct for CAs that share a name, the same on every run. The
+// planner finds existing profiles by thumbprint, never by name, so profiles created under an
+// earlier naming are kept as they are (not renamed, not duplicated).
 std::string TrustedProfileName(const std::string& prefix, const pkcs::Certificate& ca,
                                config::Platform platform);
 // "<prefix> imported PFX <purpose> (<platform>)".

@@ -65,7 +65,7 @@ struct DesiredTrustedProfile {
   config::Platform platform = config::Platform::kIos;
   pkcs::Certificate cert;
   pkcs::ChainRole role = pkcs::ChainRole::kIntermediate;
-  std::string display_name;  // "<prefix> <CA common name> (<platform>)"
+  std::string display_name;  // "<prefix> <CA common name> [<sha1 start>] (<platform>)"
 };
 
 struct DesiredImportedProfile {

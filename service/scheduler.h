@@ -10,7 +10,9 @@
 //   running, wave k: when none of its items is queued or running the wave is finished; if more
 //     than haltOnFailurePercent of its items failed the rollout is paused, otherwise wave k+1
 //     starts once waves[k].after has passed since wave k finished. After the last wave the
-//     rollout ends: failed if any item failed, else succeeded.
+//     rollout ends: failed if any deployment failed, else succeeded. Rows refused at intake
+//     (store::ItemSummary::invalid) count toward neither the halt nor the outcome.
+//   Each transition is audited and logged at info (a halt at warn).
 //   A dry-run rollout runs no wave: it ends succeeded at its start time.
 // The dispatcher only claims items of the current, started and unfinished wave of a running
 // rollout (see dispatcher.h).
@@ -73,10 +75,19 @@ std::vector<store::Notification> RolloutFinished(const Notifier* notifier,
                                                  store::RolloutStatus status,
                                                  const store::ItemSummary* summary);
 
+// When the rollout's next wave starts by the clock (GET /v1/rollouts/{id} "nextWaveAt"):
+// startAt + waves[0].after while scheduled; once wave k of a running rollout finished, its end +
+// waves[k].after (past instants mean "at the next pass"). nullopt otherwise: while a wave's items
+// run (the next one's time depends on when they end), while paused, after the last wave, and
+// for an ended rollout.
+std::optional<SystemTime> NextWaveAt(const store::Rollout& rollout);
+
 // Operator actions behind POST /v1/rollouts/{id}/pause|resume|cancel. Each reads the rollout and
 // applies a compare-and-set: Aborted when it changed meanwhile (the caller may retry),
 // FailedPrecondition "rollout is <status>" when the action does not apply to its status,
-// NotFound when there is no such rollout.
+// NotFound when there is no such rollout. They are idempotent: a rollout already in the state
+// asked for (pause a paused one, resume a scheduled or running one, cancel a cancelled one) is
+// returned unchanged. Each change is logged at info.
 //   pause:  scheduled|running -> paused (items already claimed finish; no new ones start)
 //   resume: paused -> running (or scheduled if no wave has started yet)
 //   cancel: scheduled|running|paused -> cancelled, then every queued item of the rollout is

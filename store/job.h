@@ -203,15 +203,30 @@ struct ItemFailure {
 
   bool operator==(const ItemFailure&) const = default;
 };
+// `failed` counts deployments that failed; `invalid` counts rows refused at intake (stored as
+// failed items whose step is kInvalidStep), which were never sent to Graph.
 struct ItemSummary {
   int64_t queued = 0;
   int64_t running = 0;
   int64_t succeeded = 0;
   int64_t failed = 0;
   int64_t cancelled = 0;
-  std::vector<ItemFailure> failures{};  // Ordered by wave, manifest line, id.
+  int64_t invalid = 0;
+  std::vector<ItemFailure> failures{};  // Invalid rows and failures, by wave, manifest line, id.
 
-  int64_t total() const { return queued + running + succeeded + failed + cancelled; }
+  int64_t total() const { return queued + running + succeeded + failed + cancelled + invalid; }
+};
+
+// The step of a rollout item whose manifest row was refused when the rollout was created (its
+// status is failed): counted as ItemSummary::invalid, never claimed.
+inline constexpr std::string_view kInvalidStep = "invalid";
+
+// When one wave of a rollout started and finished (unset until it did).
+struct WaveTimes {
+  std::optional<SystemTime> started_at{};
+  std::optional<SystemTime> finished_at{};
+
+  bool operator==(const WaveTimes&) const = default;
 };
 
 // A scheduled bulk deployment.
@@ -225,8 +240,17 @@ struct Rollout {
   bool dry_run = false;
   RolloutStatus status = RolloutStatus::kScheduled;
   int current_wave = 0;  // 0 before the first wave starts, then 1..N.
-  std::optional<SystemTime> wave_started_at{};
-  std::optional<SystemTime> wave_finished_at{};
+  std::optional<SystemTime> wave_started_at{};   // Of the current wave.
+  std::optional<SystemTime> wave_finished_at{};  // Of the current wave.
+  // Every wave that started, index wave - 1 (so its size is current_wave once one started):
+  // kept by the store from the wave updates, so earlier waves keep their times. Read-only for
+  // callers (CreateRollout ignores it); rollouts stored before schema version 3 have no times
+  // for the waves before their current one.
+  std::vector<WaveTimes> wave_times{};
+  // REST Idempotency-Key ("<api key name>/<header>", unique across rollouts) and the SHA-256 of
+  // the request body it came with, as for work items.
+  std::optional<std::string> idempotency_key{};
+  std::string request_sha256{};
   SystemTime created_at{};  // Set by the store.
   SystemTime updated_at{};
 
@@ -237,7 +261,8 @@ struct Rollout {
 struct RolloutUpdate {
   RolloutStatus expected_status = RolloutStatus::kScheduled;
   RolloutStatus status = RolloutStatus::kScheduled;
-  // Wave progress; when unset the stored wave fields are left alone (pause/resume/cancel).
+  // Wave progress; when unset the stored wave fields are left alone (pause/resume/cancel). When
+  // set, the store also records these times as wave current_wave's in Rollout::wave_times.
   struct Wave {
     int current_wave = 0;
     std::optional<SystemTime> started_at{};

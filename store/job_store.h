@@ -91,6 +91,8 @@ class JobStore {
   virtual Status CreateRollout(const Rollout& rollout, std::span<const WorkItem> items) = 0;
   // NotFound if there is no such rollout.
   virtual Result<Rollout> GetRollout(std::string_view id) = 0;
+  // The rollout created with this Idempotency-Key; NotFound if none.
+  virtual Result<Rollout> FindRolloutByIdempotencyKey(std::string_view key) = 0;
   // Rollouts in any of `statuses` (all when empty), oldest first, at most `limit`.
   virtual Result<std::vector<Rollout>> ListRollouts(std::span<const RolloutStatus> statuses,
                                                     int limit) = 0;
@@ -221,6 +223,9 @@ class JobStoreWrapper : public JobStore {
     return target_.CreateRollout(rollout, items);
   }
   Result<Rollout> GetRollout(std::string_view id) override { return target_.GetRollout(id); }
+  Result<Rollout> FindRolloutByIdempotencyKey(std::string_view key) override {
+    return target_.FindRolloutByIdempotencyKey(key);
+  }
   Result<std::vector<Rollout>> ListRollouts(std::span<const RolloutStatus> statuses,
                                             int limit) override {
     return target_.ListRollouts(statuses, limit);

@@ -219,10 +219,10 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   // created below inherit fallthrough and hand what they do not know to this parent.
   app.fallthrough();
   app.set_version_flag("--version", "certdeploy 0.1.0");
-  std::string log_level = "warn";
+  std::string log_level;  // Empty: info for `serve` (a daemon's log is its record), else warn.
   app.add_option("--log-level", log_level,
-                 "trace | debug | info | warn | error | off (before or after the command)")
-      ->capture_default_str();
+                 "trace | debug | info | warn | error | off, before or after the command "
+                 "(default: info for serve, else warn)");
 
   ValidateArgs validate;
   AddValidate(app, validate);
@@ -259,7 +259,8 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   }
 
   LogOptions log_options;
-  log_options.level = log_level;
+  log_options.level =
+      !log_level.empty() ? log_level : app.got_subcommand("serve") ? "info" : "warn";
   if (Status s = InitLogging(log_options); !s.ok()) {
     err << "certdeploy: " << s.message() << "\n";
     return kExitUsage;
@@ -271,7 +272,10 @@ int Main(int argc, const char* const* argv, std::istream& in, std::ostream& out,
   if (app.got_subcommand("inventory")) return RunInventory(inventory, out, err);
   if (app.got_subcommand("remove")) return RunRemove(remove, out, err);
   if (app.got_subcommand("sandbox")) return RunSandbox(sandbox, out, err);
-  if (app.got_subcommand("serve")) return RunServe(serve, out, err);
+  if (app.got_subcommand("serve")) {
+    serve.log_level_given = !log_level.empty();
+    return RunServe(serve, out, err);
+  }
   return kExitUsage;
 }
 

@@ -40,6 +40,13 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
               << ": no service: section (listen, store, apiKeys, ...)\n";
     return kExitUsage;
   }
+  if (!args.log_level_given && !config->logging.level.empty()) {
+    // The config's level (already checked by the loader); --log-level wins when given.
+    if (Status s = InitLogging({.level = config->logging.level}); !s.ok()) {
+      err << "certdeploy serve: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
   // Every thread started from here on inherits the blocked set; only `waiter` takes signals.
   sigset_t signals;
   sigemptyset(&signals);

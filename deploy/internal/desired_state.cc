@@ -13,7 +13,9 @@ namespace certdeploy::deploy {
 std::string TrustedProfileName(const std::string& prefix, const pkcs::Certificate& ca,
                                config::Platform platform) {
   std::string name = ca.common_name.empty() ? ca.subject : ca.common_name;
-  return (prefix.empty() ? "" : prefix + " ") + name + " (" +
+  // Always the thumbprint's start: CAs may share a name (a renewed root, a test and a production
+  // CA), and a name that depends only on the certificate stays the same from run to run.
+  return (prefix.empty() ? "" : prefix + " ") + name + " [" + ca.sha1.substr(0, 8) + "] (" +
          std::string(config::PlatformName(platform)) + ")";
 }
 

@@ -133,6 +133,14 @@ class Planner {
     if (existing) {
       create.profile_id = existing->id;
       create.kind = ActionKind::kUnchangedProfile;
+      // Found by what it carries, not by name: the plan shows the name it has in the tenant
+      // (one made under an earlier naming is kept, never renamed or duplicated).
+      if (!existing->display_name.empty() && existing->display_name != create.display_name &&
+          create.description.starts_with(create.display_name)) {
+        create.description =
+            existing->display_name + create.description.substr(create.display_name.size());
+        create.display_name = existing->display_name;
+      }
     } else {
       plan.actions.push_back(create);
     }

@@ -43,7 +43,9 @@ Problem BadRequest(std::string detail);                      // 400 invalid-requ
 Problem NotFound(std::string detail);                        // 404
 Problem Unprocessable(std::string slug, std::string detail,  // 422
                       std::vector<pkcs::Finding> findings = {});
-Problem Conflict(std::string detail);  // 409
+// 409; `slug` names the problem type: "conflict" for a concurrent change (retry), a specific
+// one (e.g. "rollout-transition-not-allowed") for a request that cannot succeed as it is.
+Problem Conflict(std::string detail, std::string_view slug = "conflict");
 // What PfxGate::Enter refused: ResourceExhausted 429 (this key is busy), else 503; both with
 // Retry-After.
 Problem Busy(const Status& status);
@@ -64,6 +66,10 @@ bool IdempotencyKeyOf(const Caller& caller, const http::ServerRequest& request,
 
 // RFC 3339 UTC with milliseconds, as the API shows times.
 std::string ApiTime(SystemTime t);
+
+// A rollout's or wave's item counts: queued, running, succeeded, failed (deployments), invalid
+// (rows refused at intake, never sent), cancelled, total.
+nlohmann::ordered_json ItemCountsJson(const store::ItemSummary& summary);
 
 // The shared state of the handlers (Api::Impl holds one).
 struct ApiContext {

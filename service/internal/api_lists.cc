@@ -13,11 +13,6 @@
 namespace certdeploy::service {
 namespace {
 
-nlohmann::ordered_json CountsJson(const store::ItemSummary& s) {
-  return {{"queued", s.queued}, {"running", s.running},     {"succeeded", s.succeeded},
-          {"failed", s.failed}, {"cancelled", s.cancelled}, {"total", s.total()}};
-}
-
 // An optional status filter: nullopt and a 400 in `problem` for an unknown name.
 template <typename S, typename Parse>
 bool StatusParam(const http::ServerRequest& r, Parse parse, std::optional<S>& out,
@@ -165,7 +160,7 @@ http::ServerResponse ListRollouts(ApiContext& ctx, const http::ServerRequest& r)
     j["currentWave"] = ro.current_wave;
     j["waveCount"] = waves.ok() ? waves->size() : 0;
     j["startAt"] = ApiTime(ro.start_at);
-    j["counts"] = CountsJson(*counts);
+    j["counts"] = ItemCountsJson(*counts);
     j["createdAt"] = ApiTime(ro.created_at);
     j["updatedAt"] = ApiTime(ro.updated_at);
     value.push_back(std::move(j));

@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "base/time_format.h"
 #include "deploy/plan.h"
+#include "pkcs/digest.h"
 #include "service/internal/api_handlers.h"
 #include "service/scheduler.h"
 
@@ -75,17 +76,50 @@ std::optional<RolloutRequest> ParseRequest(const http::ServerRequest& r, Problem
   return out;
 }
 
-nlohmann::ordered_json Counts(const store::ItemSummary& s) {
-  return {{"queued", s.queued}, {"running", s.running},     {"succeeded", s.succeeded},
-          {"failed", s.failed}, {"cancelled", s.cancelled}, {"total", s.total()}};
+// How far in the past startAt may lie (clock skew, a request that waited in a queue): later
+// than that it is refused, so a typo in the year cannot start a rollout at once.
+constexpr Duration kStartAtTolerance = std::chrono::minutes(5);
+
+// 201 {id, status}: a new rollout's "scheduled", or, for a replayed Idempotency-Key, the
+// rollout's status now.
+http::ServerResponse Created(const store::Rollout& r) {
+  http::ServerResponse resp =
+      JsonResponse(201, {{"id", r.id}, {"status", std::string(store::RolloutStatusName(r.status))}});
+  resp.headers.emplace("location", "/v1/rollouts/" + r.id);
+  return resp;
+}
+
+http::ServerResponse Replay(const store::Rollout& r, const std::string& request_sha256) {
+  if (r.request_sha256 != request_sha256) {
+    return Unprocessable("idempotency-key-reused",
+                         "this Idempotency-Key was used with a different request body")
+        .ToResponse();
+  }
+  return Created(r);
 }
 
 }  // namespace
 
 http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const http::ServerRequest& r) {
+  const std::string request_sha256 = pkcs::Sha256Hex(r.body);
+  std::optional<std::string> key;
   Problem problem;
+  if (!IdempotencyKeyOf(caller, r, key, problem)) return problem.ToResponse();
+  if (key) {
+    Result<store::Rollout> earlier = ctx.deps.store->FindRolloutByIdempotencyKey(*key);
+    if (earlier.ok()) return Replay(*earlier, request_sha256);
+    if (earlier.status().code() != StatusCode::kNotFound) {
+      return FromStatus(earlier.status(), "idempotency lookup").ToResponse();
+    }
+  }
   std::optional<RolloutRequest> req = ParseRequest(r, problem);
   if (!req) return problem.ToResponse();
+  if (req->start_at && *req->start_at + kStartAtTolerance < ctx.deps.clock->Now()) {
+    return Unprocessable("start-at-in-the-past",
+                         "startAt " + FormatRfc3339Utc(*req->start_at) +
+                             " is more than 5 minutes in the past; omit it to start now")
+        .ToResponse();
+  }
   if (ctx.service().inbox.empty()) {
     return Unprocessable("inbox-not-configured",
                          "rollouts need service.inbox in the daemon's configuration")
@@ -112,6 +146,8 @@ http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const 
       req->halt_percent.value_or(ctx.service().halt_on_failure_percent);
   rollout.dry_run = req->dry_run;
   rollout.status = store::RolloutStatus::kScheduled;
+  rollout.idempotency_key = key;
+  rollout.request_sha256 = request_sha256;
   ManifestItems items;
   if (!req->dry_run) {
     // Every row's PFX is opened: PFX work, bounded like an enrollment's (pfx_gate.h). A large
@@ -139,6 +175,12 @@ http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const 
     }
   }
   Status created = ctx.deps.store->CreateRollout(rollout, items.items);
+  if (created.code() == StatusCode::kAlreadyExists && key) {
+    // A concurrent request with the same key won the insert.
+    Result<store::Rollout> winner = ctx.deps.store->FindRolloutByIdempotencyKey(*key);
+    if (winner.ok()) return Replay(*winner, request_sha256);
+    return FromStatus(winner.status(), "idempotency lookup").ToResponse();
+  }
   if (!created.ok()) return FromStatus(created, "storing the rollout").ToResponse();
   ctx.Audit(caller, "rollout.create", "", "", req->dry_run ? "scheduled: dry run" : "scheduled",
             "rollout " + rollout.id + " (" + rollout.name + "): " +
@@ -147,9 +189,7 @@ http::ServerResponse CreateRollout(ApiContext& ctx, const Caller& caller, const 
   CD_LOG_INFO("rollout {} '{}' scheduled: {} items ({} invalid)", rollout.id,
               ForLog(rollout.name), items.items.size(), items.invalid);
   if (ctx.deps.wake) ctx.deps.wake();
-  http::ServerResponse resp = JsonResponse(201, {{"id", rollout.id}, {"status", "scheduled"}});
-  resp.headers.emplace("location", "/v1/rollouts/" + rollout.id);
-  return resp;
+  return Created(rollout);
 }
 
 http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
@@ -179,18 +219,20 @@ http::ServerResponse GetRollout(ApiContext& ctx, const std::string& id) {
     w["percent"] = (*waves)[i].percent;
     if ((*waves)[i].after > Duration::zero()) w["after"] = FormatIsoDuration((*waves)[i].after);
     std::string state = number < r->current_wave ? "finished" : "pending";
-    if (number == r->current_wave) {
-      state = r->wave_finished_at ? "finished" : "running";
-      if (r->wave_started_at) w["startedAt"] = ApiTime(*r->wave_started_at);
-      if (r->wave_finished_at) w["finishedAt"] = ApiTime(*r->wave_finished_at);
+    if (number == r->current_wave) state = r->wave_finished_at ? "finished" : "running";
+    if (i < r->wave_times.size()) {
+      const store::WaveTimes& t = r->wave_times[i];
+      if (t.started_at) w["startedAt"] = ApiTime(*t.started_at);
+      if (t.finished_at) w["finishedAt"] = ApiTime(*t.finished_at);
     }
     w["state"] = state;
     filter.wave = number;
     Result<store::ItemSummary> counts = ctx.deps.store->SummarizeItems(filter, 0);
-    if (counts.ok()) w["counts"] = Counts(*counts);
+    if (counts.ok()) w["counts"] = ItemCountsJson(*counts);
     body["waves"].push_back(std::move(w));
   }
-  body["counts"] = Counts(*all);
+  if (std::optional<SystemTime> next = NextWaveAt(*r)) body["nextWaveAt"] = ApiTime(*next);
+  body["counts"] = ItemCountsJson(*all);
   body["failures"] = nlohmann::ordered_json::array();
   for (const store::ItemFailure& f : all->failures) {
     body["failures"].push_back(
@@ -235,6 +277,10 @@ http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const 
                       : action == "resume" ? ResumeRollout(*ctx.deps.store, id)
                                            : CancelRollout(*ctx.deps.store, id, ctx.deps.owner,
                                                            ctx.deps.notifier);
+  if (r.status().code() == StatusCode::kFailedPrecondition) {
+    return Conflict(std::string(r.status().message()), "rollout-transition-not-allowed")
+        .ToResponse();
+  }
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
   ctx.Audit(caller, "rollout." + action, "", "", std::string(store::RolloutStatusName(r->status)),
             "rollout " + id + " (" + r->name + ")");

@@ -87,8 +87,8 @@ Problem Unprocessable(std::string slug, std::string detail, std::vector<pkcs::Fi
   return p;
 }
 
-Problem Conflict(std::string detail) {
-  return Make(409, "urn:certdeploy:problem:conflict", std::move(detail));
+Problem Conflict(std::string detail, std::string_view slug) {
+  return Make(409, "urn:certdeploy:problem:" + std::string(slug), std::move(detail));
 }
 
 Problem Busy(const Status& status) {
@@ -117,6 +117,12 @@ Problem FromStatus(const Status& status, std::string_view what) {
       CD_LOG_ERROR("{}: {}", what, status);
       return Make(500, "about:blank", std::string(what) + " failed; see the daemon log");
   }
+}
+
+nlohmann::ordered_json ItemCountsJson(const store::ItemSummary& s) {
+  return {{"queued", s.queued},       {"running", s.running}, {"succeeded", s.succeeded},
+          {"failed", s.failed},       {"invalid", s.invalid}, {"cancelled", s.cancelled},
+          {"total", s.total()}};
 }
 
 http::ServerResponse JsonResponse(int status, const nlohmann::json& body) {

@@ -452,7 +452,11 @@ void Dispatcher::Finish(Entry& e, const Status& why, DispatchResult& result) {
   }
   ++(cancelled ? result.cancelled : result.failed);
   if (metrics_ != nullptr) metrics_->CountDispatch(cancelled ? "cancelled" : "failed");
-  CD_LOG_WARN("item {} ({}) {}: {}", e.item.id, e.item.user_principal_name,
+  const std::string where =
+      e.item.rollout_id ? "rollout " + *e.item.rollout_id + " wave " + std::to_string(e.item.wave) +
+                              " line " + std::to_string(e.item.manifest_line) + " "
+                        : std::string();
+  CD_LOG_WARN("{}item {} ({}) {}: {}", where, e.item.id, e.item.user_principal_name,
               cancelled ? "cancelled" : "failed", why);
 }
 

@@ -61,7 +61,13 @@ Json Schemas() {
                   {{"queued", {{"type", "integer"}}},
                    {"running", {{"type", "integer"}}},
                    {"succeeded", {{"type", "integer"}}},
-                   {"failed", {{"type", "integer"}}},
+                   {"failed",
+                    {{"type", "integer"}, {"description", "Deployments that failed"}}},
+                   {"invalid",
+                    {{"type", "integer"},
+                     {"description",
+                      "Rows refused when the rollout was created (never sent to Graph); they "
+                      "decide neither the halt nor the rollout's outcome"}}},
                    {"cancelled", {{"type", "integer"}}},
                    {"total", {{"type", "integer"}}}}}};
   Json error = {{"type", "object"},
@@ -172,7 +178,11 @@ Json Schemas() {
         {"properties",
          {{"name", {{"type", "string"}}},
           {"manifest", {{"type", "string"}, {"description", "Path inside service.inbox"}}},
-          {"startAt", {{"type", "string"}, {"format", "date-time"}}},
+          {"startAt",
+           {{"type", "string"},
+            {"format", "date-time"},
+            {"description",
+             "Omitted: now. More than 5 minutes in the past: 422 start-at-in-the-past"}}},
           {"waves", {{"type", "array"}, {"items", Ref("Wave")}}},
           {"haltOnFailurePercent", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
           {"dryRun", {{"type", "boolean"}, {"default", false}}}}}}},
@@ -229,7 +239,22 @@ Json Schemas() {
           {"startAt", {{"type", "string"}, {"format", "date-time"}}},
           {"haltOnFailurePercent", {{"type", "integer"}}},
           {"currentWave", {{"type", "integer"}}},
-          {"waves", {{"type", "array"}, {"items", {{"allOf", {Ref("Wave")}}}}}},
+          {"nextWaveAt",
+           {{"type", "string"},
+            {"format", "date-time"},
+            {"description",
+             "When the next wave starts by the clock: while scheduled, and between a finished "
+             "wave and the next; absent while a wave runs, while paused and after the last"}}},
+          {"waves",
+           {{"type", "array"},
+            {"items",
+             {{"allOf", {Ref("Wave")}},
+              {"properties",
+               {{"wave", {{"type", "integer"}}},
+                {"state", {{"enum", {"pending", "running", "finished"}}}},
+                {"startedAt", {{"type", "string"}, {"format", "date-time"}}},
+                {"finishedAt", {{"type", "string"}, {"format", "date-time"}}},
+                {"counts", Ref("Counts")}}}}}}},
           {"counts", Ref("Counts")},
           {"failures", {{"type", "array"}, {"items", {{"type", "object"}}}}},
           {"createdAt", {{"type", "string"}, {"format", "date-time"}}},
@@ -238,9 +263,12 @@ Json Schemas() {
 }
 
 Json RolloutAction(const std::string& verb) {
-  Json responses = Errors({{"200", JsonBody("New status", Ref("RolloutState"))},
-                           {"404", Problem("No such rollout")},
-                           {"409", Problem("Not possible in the rollout's status")}});
+  Json responses = Errors(
+      {{"200", JsonBody("The status (unchanged when the rollout already was in it)",
+                        Ref("RolloutState"))},
+       {"404", Problem("No such rollout")},
+       {"409", Problem("rollout-transition-not-allowed: not possible in the rollout's status "
+                       "(e.g. resume a succeeded one); conflict: it changed meanwhile, retry")}});
   Json op = Operation(verb + " the rollout", "rollouts", responses);
   op["parameters"] = IdParam();
   return {{"post", op}};
@@ -324,9 +352,12 @@ nlohmann::json OpenApiDocument() {
   paths["/v1/certificates"]["get"] = certificates;
   Json create_rollout =
       Operation("Schedule a rollout of a manifest from the inbox, in waves", "rollouts",
-                Errors({{"201", JsonBody("Scheduled", Ref("RolloutState"))},
+                Errors({{"201", JsonBody("Scheduled (a replayed Idempotency-Key: the rollout's "
+                                         "status now)",
+                                         Ref("RolloutState"))},
                         {"400", Problem("Malformed JSON or fields")}},
                        true));
+  create_rollout["parameters"] = enroll["parameters"];
   create_rollout["requestBody"] = {
       {"required", true}, {"content", {{"application/json", {{"schema", Ref("RolloutRequest")}}}}}};
   paths["/v1/rollouts"]["post"] = create_rollout;

@@ -28,6 +28,13 @@ Status NotApplicable(const store::Rollout& r, std::string_view action) {
                                  std::string(store::RolloutStatusName(r.status)));
 }
 
+// "3 succeeded, 1 failed, 2 invalid, 0 cancelled of 6": a rollout's or a wave's outcome.
+std::string CountsText(const store::ItemSummary& s) {
+  return std::to_string(s.succeeded) + " succeeded, " + std::to_string(s.failed) + " failed, " +
+         std::to_string(s.invalid) + " invalid, " + std::to_string(s.cancelled) +
+         " cancelled of " + std::to_string(s.total());
+}
+
 }  // namespace
 
 std::vector<store::Notification> RolloutFinished(const Notifier* notifier,
@@ -42,6 +49,7 @@ std::vector<store::Notification> RolloutFinished(const Notifier* notifier,
   if (summary != nullptr) {
     data["counts"] = {{"succeeded", summary->succeeded},
                       {"failed", summary->failed},
+                      {"invalid", summary->invalid},
                       {"cancelled", summary->cancelled},
                       {"total", summary->total()}};
   }
@@ -78,23 +86,27 @@ Result<int> Scheduler::RunDue() {
   return transitions;
 }
 
+std::optional<SystemTime> NextWaveAt(const store::Rollout& r) {
+  Result<std::vector<Wave>> waves = WavesFromJson(r.waves_json);
+  if (!waves.ok()) return std::nullopt;
+  auto plus = [](SystemTime t, Duration d) {
+    return t + std::chrono::duration_cast<SystemTime::duration>(d);
+  };
+  if (r.status == store::RolloutStatus::kScheduled) return plus(r.start_at, waves->front().after);
+  if (r.status == store::RolloutStatus::kRunning && r.wave_finished_at && r.current_wave >= 1 &&
+      r.current_wave < static_cast<int>(waves->size())) {
+    return plus(*r.wave_finished_at, (*waves)[static_cast<size_t>(r.current_wave)].after);
+  }
+  return std::nullopt;
+}
+
 Result<std::optional<SystemTime>> Scheduler::NextDue() {
   const store::RolloutStatus active[] = {store::RolloutStatus::kScheduled, store::RolloutStatus::kRunning};
   ASSIGN_OR_RETURN(std::vector<store::Rollout> rollouts, store_.ListRollouts(active, kMaxRollouts));
   std::optional<SystemTime> next;
-  auto consider = [&](SystemTime t) {
-    if (!next || t < *next) next = t;
-  };
   for (const store::Rollout& r : rollouts) {
-    Result<std::vector<Wave>> waves = WavesFromJson(r.waves_json);
-    if (!waves.ok()) continue;
-    if (r.status == store::RolloutStatus::kScheduled) {
-      consider(r.start_at + std::chrono::duration_cast<SystemTime::duration>(waves->front().after));
-    } else if (r.wave_finished_at && r.current_wave >= 1 &&
-               r.current_wave < static_cast<int>(waves->size())) {
-      const Duration after = (*waves)[static_cast<size_t>(r.current_wave)].after;
-      consider(*r.wave_finished_at + std::chrono::duration_cast<SystemTime::duration>(after));
-    }
+    const std::optional<SystemTime> t = NextWaveAt(r);
+    if (t && (!next || *t < *next)) next = t;
   }
   return next;
 }
@@ -126,13 +138,19 @@ Result<bool> Scheduler::Start(const store::Rollout& r, Duration first_delay) {
     update.status = store::RolloutStatus::kSucceeded;
     update.notify = RolloutFinished(notifier_, r, update.status, nullptr);
     ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
-    if (applied) Audit(r, "rollout.finish", "succeeded: dry run");
+    if (applied) {
+      Audit(r, "rollout.finish", "succeeded: dry run");
+      CD_LOG_INFO("rollout {} finished: succeeded (dry run)", r.id);
+    }
     return applied;
   }
   update.status = store::RolloutStatus::kRunning;
   update.wave = store::RolloutUpdate::Wave{1, now, std::nullopt};
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
-  if (applied) Audit(r, "rollout.wave-start", "wave 1");
+  if (applied) {
+    Audit(r, "rollout.wave-start", "wave 1");
+    CD_LOG_INFO("rollout {} wave 1 started", r.id);
+  }
   return applied;
 }
 
@@ -144,22 +162,27 @@ Result<bool> Scheduler::Advance(const store::Rollout& r, Duration next_delay, bo
     filter.wave = r.current_wave;
     ASSIGN_OR_RETURN(store::ItemSummary wave, store_.SummarizeItems(filter, 0));
     if (wave.queued + wave.running > 0) return false;
+    // Rows refused at intake were known when the rollout was accepted: only deployments that
+    // failed count toward the halt.
+    const int64_t deployable = wave.total() - wave.invalid;
     const bool halt =
-        wave.total() > 0 &&
-        wave.failed * 100 > static_cast<int64_t>(r.halt_on_failure_percent) * wave.total();
+        deployable > 0 &&
+        wave.failed * 100 > static_cast<int64_t>(r.halt_on_failure_percent) * deployable;
     store::RolloutUpdate update;
     update.expected_status = store::RolloutStatus::kRunning;
     update.status = halt ? store::RolloutStatus::kPaused : store::RolloutStatus::kRunning;
     update.wave = store::RolloutUpdate::Wave{r.current_wave, r.wave_started_at, now};
     ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
     if (applied) {
-      const std::string counts =
-          std::to_string(wave.failed) + " of " + std::to_string(wave.total()) + " failed";
+      const std::string counts = std::to_string(wave.failed) + " of " +
+                                 std::to_string(deployable) + " failed";
       Audit(r, halt ? "rollout.halt" : "rollout.wave-finish",
             "wave " + std::to_string(r.current_wave) + ": " + counts);
       if (halt) {
         CD_LOG_WARN("rollout {} paused: wave {} {} (halt above {}%)", r.id, r.current_wave, counts,
                     r.halt_on_failure_percent);
+      } else {
+        CD_LOG_INFO("rollout {} wave {} finished: {}", r.id, r.current_wave, CountsText(wave));
       }
     }
     return applied;
@@ -173,7 +196,10 @@ Result<bool> Scheduler::Advance(const store::Rollout& r, Duration next_delay, bo
   update.status = store::RolloutStatus::kRunning;
   update.wave = store::RolloutUpdate::Wave{r.current_wave + 1, now, std::nullopt};
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
-  if (applied) Audit(r, "rollout.wave-start", "wave " + std::to_string(r.current_wave + 1));
+  if (applied) {
+    Audit(r, "rollout.wave-start", "wave " + std::to_string(r.current_wave + 1));
+    CD_LOG_INFO("rollout {} wave {} started", r.id, r.current_wave + 1);
+  }
   return applied;
 }
 
@@ -187,9 +213,10 @@ Result<bool> Scheduler::Finish(const store::Rollout& r) {
   update.notify = RolloutFinished(notifier_, r, update.status, &all);
   ASSIGN_OR_RETURN(bool applied, Applied(store_.UpdateRollout(r.id, update)));
   if (applied) {
-    Audit(r, "rollout.finish",
-          std::string(store::RolloutStatusName(update.status)) + ": " + std::to_string(all.succeeded) +
-              " succeeded, " + std::to_string(all.failed) + " failed");
+    const std::string outcome =
+        std::string(store::RolloutStatusName(update.status)) + ": " + CountsText(all);
+    Audit(r, "rollout.finish", outcome);
+    CD_LOG_INFO("rollout {} finished: {}", r.id, outcome);
   }
   return applied;
 }
@@ -205,27 +232,36 @@ void Scheduler::Audit(const store::Rollout& r, std::string action, std::string o
 
 Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id) {
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
+  if (r.status == store::RolloutStatus::kPaused) return r;  // Already where it was asked to be.
   if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning) {
     return NotApplicable(r, "pause");
   }
   store::RolloutUpdate update;
   update.expected_status = r.status;
   update.status = store::RolloutStatus::kPaused;
-  return store.UpdateRollout(id, update);
+  ASSIGN_OR_RETURN(store::Rollout paused, store.UpdateRollout(id, update));
+  CD_LOG_INFO("rollout {} paused (was {})", paused.id, store::RolloutStatusName(r.status));
+  return paused;
 }
 
 Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id) {
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
+  if (r.status == store::RolloutStatus::kScheduled || r.status == store::RolloutStatus::kRunning) {
+    return r;  // Not paused: nothing to resume.
+  }
   if (r.status != store::RolloutStatus::kPaused) return NotApplicable(r, "resume");
   store::RolloutUpdate update;
   update.expected_status = store::RolloutStatus::kPaused;
   update.status = r.current_wave == 0 ? store::RolloutStatus::kScheduled : store::RolloutStatus::kRunning;
-  return store.UpdateRollout(id, update);
+  ASSIGN_OR_RETURN(store::Rollout resumed, store.UpdateRollout(id, update));
+  CD_LOG_INFO("rollout {} resumed ({})", resumed.id, store::RolloutStatusName(resumed.status));
+  return resumed;
 }
 
 Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id,
                                      std::string_view owner, const Notifier* notifier) {
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
+  if (r.status == store::RolloutStatus::kCancelled) return r;
   if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning &&
       r.status != store::RolloutStatus::kPaused) {
     return NotApplicable(r, "cancel");
@@ -235,6 +271,7 @@ Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id
   update.status = store::RolloutStatus::kCancelled;
   update.notify = RolloutFinished(notifier, r, update.status, nullptr);
   ASSIGN_OR_RETURN(store::Rollout cancelled, store.UpdateRollout(id, update));
+  CD_LOG_INFO("rollout {} cancelled (was {})", cancelled.id, store::RolloutStatusName(r.status));
   // Queued items will never run now: mark them, a page at a time.
   store::ClaimRequest claim;
   claim.owner = std::string(owner);

@@ -65,11 +65,12 @@ window.CD = window.CD || {};
     return svg;
   };
 
-  // A horizontal stacked bar of item counts: succeeded, failed, running, queued.
+  // A horizontal stacked bar of item counts: succeeded, failed, invalid (rows refused at intake,
+  // never sent), running, queued.
   CD.progressBar = function (counts) {
     const el = CD.el;
     const total = counts.total || 0;
-    const parts = ['succeeded', 'failed', 'running', 'queued'];
+    const parts = ['succeeded', 'failed', 'invalid', 'running', 'queued'];
     const label = parts.map((p) => `${counts[p] || 0} ${p}`).join(', ') +
                   (counts.cancelled ? `, ${counts.cancelled} cancelled` : '');
     const bar = el('div', {class: 'progress', role: 'img', 'aria-label': label, title: label});

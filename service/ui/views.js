@@ -64,6 +64,7 @@ window.CD = window.CD || {};
       el('td', {}, when(r.startAt)),
       el('td', {}, [CD.progressBar(r.counts),
                     el('small', {}, `${r.counts.succeeded} ok · ${r.counts.failed} failed · ` +
+                                    (r.counts.invalid ? `${r.counts.invalid} invalid · ` : '') +
                                     `${r.counts.queued + r.counts.running} to go`)]),
     ]);
     const show = pager(body, more, render);
@@ -91,7 +92,7 @@ window.CD = window.CD || {};
 
   function legend() {
     return el('p', {class: 'legend', 'aria-hidden': 'true'},
-              ['succeeded', 'failed', 'running', 'queued'].map(
+              ['succeeded', 'failed', 'invalid', 'running', 'queued'].map(
                   (p) => el('span', {}, [el('i', {class: p}), p])));
   }
 

@@ -275,16 +275,19 @@ Result<ItemSummary> SqlJobStore::SummarizeItems(const ItemFilter& filter, int ma
   MutexLock lock(mu_);
   ASSIGN_OR_RETURN(
       std::vector<SqlRow> counts,
-      Query("SELECT status, COUNT(*) FROM work_items WHERE 1 = 1" + where + " GROUP BY status",
+      Query("SELECT status, CASE WHEN status = 'failed' AND step = '" +
+                std::string(kInvalidStep) + "' THEN 1 ELSE 0 END AS invalid, COUNT(*) " +
+                "FROM work_items WHERE 1 = 1" + where + " GROUP BY status, invalid",
             params));
   ItemSummary summary;
   for (const SqlRow& row : counts) {
     std::optional<ItemStatus> status = ParseItemStatus(row.at(0).value_or(""));
-    ASSIGN_OR_RETURN(int64_t n, IntFromValue(row.at(1), "work item count"));
+    ASSIGN_OR_RETURN(int64_t invalid, IntFromValue(row.at(1), "work item invalid flag"));
+    ASSIGN_OR_RETURN(int64_t n, IntFromValue(row.at(2), "work item count"));
     if (!status) return DataLossError("stored work_items.status: unknown value");
     int64_t* slot[] = {&summary.queued, &summary.running, &summary.succeeded, &summary.failed,
                        &summary.cancelled};
-    *slot[static_cast<int>(*status)] = n;
+    *(invalid != 0 ? &summary.invalid : slot[static_cast<int>(*status)]) = n;
   }
   if (max_failures == 0) return summary;
   params.push_back(SqlParam::Int(max_failures));
@@ -329,9 +332,12 @@ Status SqlJobStore::CreateRollout(const Rollout& rollout, std::span<const WorkIt
       opt_time(rollout.wave_finished_at),
       SqlParam::Int(now),
       SqlParam::Int(now),
+      SqlParam::Text(""),  // wave_times: kept by UpdateRollout.
+      SqlParam::OptText(rollout.idempotency_key),
+      SqlParam::Text(rollout.request_sha256),
   };
-  const std::string sql = std::string("INSERT INTO rollouts (") + kRolloutColumns +
-                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+  const std::string sql = std::string("INSERT INTO rollouts (") + kRolloutColumns + ") VALUES (" +
+                          Placeholders(1, std::size(params)) + ")";
   return InTransaction([&]() REQUIRES(mu_) -> Status {
     RETURN_IF_ERROR(Query(sql, params).status().WithContext("creating rollout " + rollout.id));
     return InsertItemsLocked(items, now);
@@ -339,14 +345,22 @@ Status SqlJobStore::CreateRollout(const Rollout& rollout, std::span<const WorkIt
 }
 
 Result<Rollout> SqlJobStore::GetRollout(std::string_view id) {
+  return GetRolloutWhere("id", id);
+}
+
+Result<Rollout> SqlJobStore::FindRolloutByIdempotencyKey(std::string_view key) {
+  return GetRolloutWhere("idempotency_key", key);
+}
+
+Result<Rollout> SqlJobStore::GetRolloutWhere(std::string_view column, std::string_view value) {
   std::vector<SqlRow> rows;
   {
     MutexLock lock(mu_);
-    ASSIGN_OR_RETURN(
-        rows, Query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1",
-                    One(SqlParam::Text(id))));
+    ASSIGN_OR_RETURN(rows, Query(std::string("SELECT ") + kRolloutColumns +
+                                     " FROM rollouts WHERE " + std::string(column) + " = $1",
+                                 One(SqlParam::Text(value))));
   }
-  if (rows.empty()) return NotFoundError("no rollout " + std::string(id));
+  if (rows.empty()) return NotFoundError("no rollout with that " + std::string(column));
   return RolloutFromRow(rows[0]);
 }
 
@@ -384,7 +398,8 @@ Result<Rollout> SqlJobStore::UpdateRollout(std::string_view id, const RolloutUpd
     params.push_back(SqlParam::Int(update.wave->current_wave));
     params.push_back(opt_time(update.wave->started_at));
     params.push_back(opt_time(update.wave->finished_at));
-    set += ", current_wave = $5, wave_started_at = $6, wave_finished_at = $7";
+    params.push_back(SqlParam::Text(""));  // wave_times, filled in below.
+    set += ", current_wave = $5, wave_started_at = $6, wave_finished_at = $7, wave_times = $8";
   }
   const std::string sql =
       "UPDATE rollouts SET " + set + " WHERE id = $1 AND status = $2 RETURNING " + kRolloutColumns;
@@ -392,6 +407,22 @@ Result<Rollout> SqlJobStore::UpdateRollout(std::string_view id, const RolloutUpd
   params[3] = SqlParam::Int(ToEpochMs(clock_.Now()));
   std::vector<SqlRow> rows;
   RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
+    if (update.wave) {
+      // The wave's times join the history of the earlier ones (read in this transaction).
+      ASSIGN_OR_RETURN(
+          std::vector<SqlRow> before,
+          Query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1",
+                One(params[0])));
+      std::vector<WaveTimes> times;
+      if (!before.empty()) {
+        ASSIGN_OR_RETURN(Rollout current, RolloutFromRow(before[0]));
+        times = std::move(current.wave_times);
+      }
+      const size_t wave = static_cast<size_t>(std::max(update.wave->current_wave, 0));
+      times.resize(wave);
+      if (wave > 0) times.back() = {update.wave->started_at, update.wave->finished_at};
+      params[7] = SqlParam::Text(EncodeWaveTimes(times));
+    }
     ASSIGN_OR_RETURN(rows, Query(sql, params));
     if (!rows.empty()) return InsertNotificationsLocked(update.notify);
     ASSIGN_OR_RETURN(std::vector<SqlRow> current,

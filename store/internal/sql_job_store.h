@@ -38,6 +38,8 @@ class SqlJobStore : public JobStore {
   Status CreateRollout(const Rollout& rollout, std::span<const WorkItem> items) override
       LOCKS_EXCLUDED(mu_);
   Result<Rollout> GetRollout(std::string_view id) override LOCKS_EXCLUDED(mu_);
+  Result<Rollout> FindRolloutByIdempotencyKey(std::string_view key) override
+      LOCKS_EXCLUDED(mu_);
   Result<std::vector<Rollout>> ListRollouts(std::span<const RolloutStatus> statuses,
                                             int limit) override LOCKS_EXCLUDED(mu_);
   Result<Rollout> UpdateRollout(std::string_view id, const RolloutUpdate& update) override
@@ -135,6 +137,8 @@ class SqlJobStore : public JobStore {
   Result<WorkItem> GetItemWhere(std::string_view column, std::string_view value)
       LOCKS_EXCLUDED(mu_);
   Result<Offboarding> GetOffboardingWhere(std::string_view column, std::string_view value)
+      LOCKS_EXCLUDED(mu_);
+  Result<Rollout> GetRolloutWhere(std::string_view column, std::string_view value)
       LOCKS_EXCLUDED(mu_);
   // Cancels the queued items of `offboarding`'s user (those with a thumbprint it names, when it
   // names any) created at or before `created_up_to_ms`. REQUIRES: inside a transaction.

@@ -88,6 +88,11 @@ std::string JoinWords(const std::vector<std::string>& words);
 std::vector<std::string> SplitWords(std::string_view text);
 Result<int64_t> IntFromValue(const SqlValue& value, std::string_view what);
 
+// rollouts.wave_times: one "<started>/<finished>" word per wave, each epoch milliseconds or "-"
+// when unset, e.g. "1700000000000/1700000360000 1700007560000/-". DataLoss when malformed.
+std::string EncodeWaveTimes(const std::vector<WaveTimes>& times);
+Result<std::vector<WaveTimes>> DecodeWaveTimes(std::string_view text);
+
 // Decodes every row with `decode`; the first error wins.
 template <typename T>
 Result<std::vector<T>> DecodeAll(const std::vector<SqlRow>& rows,

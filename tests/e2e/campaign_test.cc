@@ -92,7 +92,7 @@ std::unique_ptr<Daemon> KillDuringMigrationThenRestart(Campaign& c, const std::s
   c.CountRestart();
   EXPECT_NE(daemon->port(), 0) << ReadFile(c.Log());
   const std::string version = "SELECT MAX(version) FROM schema_migrations";
-  EXPECT_EQ(QueryOne(store, version, version), "2") << "the next start migrates cleanly";
+  EXPECT_EQ(QueryOne(store, version, version), "3") << "the next start migrates cleanly";
   return daemon;
 }
 

@@ -126,12 +126,13 @@ service:
         f.write(config)
     inbox = os.path.join(work, "inbox")
     os.makedirs(inbox)
-    for name in ("alice.pfx", "bob.pfx", "mismatch.pfx", "password.txt"):
+    for name in ("alice.pfx", "bob.pfx", "expired.pfx", "mismatch.pfx", "password.txt"):
         shutil.copy(os.path.join(pki, name), inbox)
     with open(os.path.join(inbox, "q4.csv"), "w") as f:
         f.write("userPrincipalName,pfxFile,passwordFile\n"
                 "alice@contoso.com,alice.pfx,password.txt\n"
-                "bob@contoso.com,bob.pfx,password.txt\n")
+                "bob@contoso.com,bob.pfx,password.txt\n"
+                "carol@contoso.com,expired.pfx,password.txt\n")  # Line 4: refused at intake.
     # Line 3: a certificate issued for dave@fabrikam.com, refused when its wave is planned.
     with open(os.path.join(inbox, "now.csv"), "w") as f:
         f.write("userPrincipalName,pfxFile,passwordFile\n"
@@ -250,6 +251,11 @@ def run(args, work):
         ui.wait(lambda d: "2 ok · 1 failed · 0 to go" in ui.text_of(
             "table#rollouts tr[data-id='%s']" % now["id"]),
             timeout=60, what="the running rollout to finish (auto-refresh)")
+        check("1 invalid" in ui.text_of("table#rollouts tr[data-id='%s']" % rollout),
+              "the scheduled rollout's row refused at intake is counted as invalid")
+        check(driver.find_elements(
+            By.CSS_SELECTOR, "table#rollouts tr[data-id='%s'] .progress .invalid" % rollout),
+            "the progress bar shows the invalid row")
         ui.shot("02-rollouts")
 
         # The finished rollout's page: the row that could not deploy, with its finding.

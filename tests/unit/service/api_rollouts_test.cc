@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/time_format.h"
 #include "tests/support/test_pki.h"
 #include "tests/unit/service/daemon_harness.h"
 
@@ -25,7 +26,7 @@ class RolloutApiTest : public ::testing::Test {
   void SetUp() override {
     h_ = std::make_unique<DaemonHarness>();
     ASSERT_TRUE(h_->ok()) << h_->error();
-    for (const char* f : {"alice.pfx", "bob.pfx", "mismatch.pfx", "password.txt"}) {
+    for (const char* f : {"alice.pfx", "bob.pfx", "expired.pfx", "mismatch.pfx", "password.txt"}) {
       fs::copy_file(PkiPath(f), h_->inbox() / f);
     }
   }
@@ -68,7 +69,9 @@ TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   EXPECT_EQ(r["startAt"], "2099-01-01T00:00:00.000Z");
   EXPECT_EQ(r["counts"]["total"], 3);
   EXPECT_EQ(r["counts"]["queued"], 2);
-  EXPECT_EQ(r["counts"]["failed"], 1);
+  EXPECT_EQ(r["counts"]["failed"], 0);
+  EXPECT_EQ(r["counts"]["invalid"], 1);
+  EXPECT_EQ(r["nextWaveAt"], "2099-01-01T00:00:00.000Z");
   ASSERT_EQ(r["waves"].size(), 2u);
   EXPECT_EQ(r["waves"][1]["after"], "PT1H");
   EXPECT_EQ(r["waves"][0]["counts"]["total"], 2);
@@ -91,14 +94,25 @@ TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   EXPECT_EQ(h_->sandbox().tenant().Stats().writes, 0u) << "plans only read";
 
   EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/pause", nullptr))["status"], "paused");
-  EXPECT_EQ(Post("/v1/rollouts/" + id + "/pause", nullptr).status, 409);
+  EXPECT_FALSE(Get(id).contains("nextWaveAt")) << "nothing starts while paused";
+  // Transitions are idempotent: the state asked for is answered with 200.
+  RawResponse again = Post("/v1/rollouts/" + id + "/pause", nullptr);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(h_->Json(again)["status"], "paused");
+  EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/resume", nullptr))["status"], "scheduled");
   EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/resume", nullptr))["status"], "scheduled");
   EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/cancel", nullptr))["status"], "cancelled");
-  EXPECT_EQ(Post("/v1/rollouts/" + id + "/resume", nullptr).status, 409);
+  again = Post("/v1/rollouts/" + id + "/cancel", nullptr);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(h_->Json(again)["status"], "cancelled");
+  // Impossible ones stay 409, with a problem type of their own.
+  RawResponse refused = Post("/v1/rollouts/" + id + "/resume", nullptr);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(h_->Json(refused)["type"], "urn:certdeploy:problem:rollout-transition-not-allowed");
   EXPECT_EQ(Post("/v1/rollouts/nope/cancel", nullptr).status, 404);
   r = Get(id);
   EXPECT_EQ(r["counts"]["cancelled"], 2);
-  EXPECT_EQ(r["counts"]["failed"], 1);
+  EXPECT_EQ(r["counts"]["invalid"], 1);
 
   std::vector<std::string> actions;
   Result<std::vector<store::AuditRecord>> audit = h_->store().ListAudit(20);
@@ -106,7 +120,8 @@ TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   for (const store::AuditRecord& a : *audit) {
     if (a.api_key_name == "ops") actions.push_back(a.action);
   }
-  EXPECT_THAT(actions, ::testing::ElementsAre("rollout.cancel", "rollout.resume", "rollout.pause",
+  EXPECT_THAT(actions, ::testing::ElementsAre("rollout.cancel", "rollout.cancel", "rollout.resume",
+                                              "rollout.resume", "rollout.pause", "rollout.pause",
                                               "rollout.create"));
   std::ifstream db(h_->store_file(), std::ios::binary);
   std::ostringstream bytes;
@@ -177,27 +192,103 @@ TEST_F(RolloutApiTest, BadRequestsAre400) {
   EXPECT_EQ(h_->Request("POST", "/v1/rollouts", kOpsKey, "{").status, 400);
 }
 
-TEST_F(RolloutApiTest, WavesRunThroughTheDispatcherAndAFailingWaveHalts) {
+TEST_F(RolloutApiTest, AnInvalidRowIsReportedApartAndTheRolloutSucceeds) {
   Manifest("q1.csv", {{"alice@contoso.com", "alice.pfx"},
                       {"bob@contoso.com", "bob.pfx"},
-                      {"carol@contoso.com", "mismatch.pfx"}});
-  RawResponse created = Post(
-      "/v1/rollouts",
-      {{"name", "Q1"}, {"manifest", "q1.csv"}, {"waves", {{{"percent", 50}}, {{"percent", 100}}}}});
+                      {"carol@contoso.com", "expired.pfx"}});
+  const nlohmann::json body = {
+      {"name", "Q1"}, {"manifest", "q1.csv"}, {"waves", {{{"percent", 50}}, {{"percent", 100}}}}};
+  RawResponse dry = Post("/v1/rollouts", {{"name", "Q1 dry"}, {"manifest", "q1.csv"},
+                                          {"dryRun", true}});
+  ASSERT_EQ(dry.status, 201) << dry.body;
+  RawResponse created = Post("/v1/rollouts", body);
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = h_->Json(created)["id"];
   h_->Dispatch();
   nlohmann::json r = Get(id);
-  // Wave 1 (alice, bob) imported; wave 2 holds only the invalid row: 100 % failed > 5 %.
-  EXPECT_EQ(r["status"], "paused") << r.dump();
-  EXPECT_EQ(r["currentWave"], 2);
-  EXPECT_EQ(r["waves"][0]["counts"]["succeeded"], 2);
-  EXPECT_EQ(r["waves"][1]["state"], "finished");
+  // Wave 1 (alice, bob) imported; wave 2 holds only the row refused at intake: no halt, and
+  // the rollout ends as its dry run did.
+  EXPECT_EQ(r["status"], "succeeded") << r.dump();
+  EXPECT_EQ(Get(h_->Json(dry)["id"])["status"], "succeeded");
+  EXPECT_EQ(r["counts"]["succeeded"], 2);
+  EXPECT_EQ(r["counts"]["failed"], 0);
+  EXPECT_EQ(r["counts"]["invalid"], 1);
+  EXPECT_EQ(r["counts"]["total"], 3);
+  EXPECT_EQ(r["waves"][1]["counts"]["invalid"], 1);
+  ASSERT_EQ(r["failures"].size(), 1u);
+  EXPECT_EQ(r["failures"][0]["error"]["code"], "pfx-not-deployable");
   EXPECT_EQ(h_->sandbox().tenant().State()["userPfxCertificates"].size(), 2u);
+}
 
+TEST_F(RolloutApiTest, AReplayedIdempotencyKeyAnswersTheRolloutsCurrentState) {
+  Manifest("q2.csv", {{"alice@contoso.com", "alice.pfx"}});
+  const nlohmann::json body = {{"name", "Q2"}, {"manifest", "q2.csv"}};
+  const std::map<std::string, std::string> key = {{"Idempotency-Key", "q2-once"}};
+  RawResponse first = h_->Request("POST", "/v1/rollouts", kOpsKey, body.dump(), key);
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(h_->Json(first)["status"], "scheduled");
+  const std::string id = h_->Json(first)["id"];
+  h_->Dispatch();
+  ASSERT_EQ(Get(id)["status"], "succeeded");
+
+  RawResponse replay = h_->Request("POST", "/v1/rollouts", kOpsKey, body.dump(), key);
+  EXPECT_EQ(replay.status, 201) << replay.body;
+  EXPECT_EQ(h_->Json(replay)["id"], id);
+  EXPECT_EQ(h_->Json(replay)["status"], "succeeded") << "the state now, not the first answer";
+  EXPECT_EQ(replay.Header("location"), "/v1/rollouts/" + id);
+  RawResponse other = h_->Request("POST", "/v1/rollouts", kOpsKey,
+                                  nlohmann::json({{"name", "Q2b"}, {"manifest", "q2.csv"}}).dump(),
+                                  key);
+  EXPECT_EQ(other.status, 422);
+  EXPECT_EQ(h_->Json(other)["type"], "urn:certdeploy:problem:idempotency-key-reused");
+  nlohmann::json list = h_->Json(h_->Request("GET", "/v1/rollouts", kReaderKey));
+  EXPECT_EQ(list["value"].size(), 1u) << "one rollout for one key";
+}
+
+TEST_F(RolloutApiTest, AStartAtMoreThanFiveMinutesInThePastIsRefused) {
+  Manifest("ok.csv", {{"alice@contoso.com", "alice.pfx"}});
+  RawResponse old = Post("/v1/rollouts",
+                         {{"name", "x"}, {"manifest", "ok.csv"}, {"startAt", "2020-06-01T08:00:00Z"}});
+  EXPECT_EQ(old.status, 422) << old.body;
+  EXPECT_EQ(h_->Json(old)["type"], "urn:certdeploy:problem:start-at-in-the-past");
+  nlohmann::json list = h_->Json(h_->Request("GET", "/v1/rollouts", kReaderKey));
+  EXPECT_TRUE(list["value"].empty()) << "nothing stored";
+  // A little in the past (clock skew, a queued request) is fine, and so is omitting it.
+  const std::string recent = FormatRfc3339Utc(std::chrono::system_clock::now() -
+                                              std::chrono::minutes(2));
+  EXPECT_EQ(Post("/v1/rollouts", {{"name", "x"}, {"manifest", "ok.csv"}, {"startAt", recent}})
+                .status,
+            201);
+  EXPECT_EQ(Post("/v1/rollouts", {{"name", "y"}, {"manifest", "ok.csv"}}).status, 201);
+}
+
+TEST_F(RolloutApiTest, WaveTimesSurvivePauseResumeAndARestartAndNextWaveAtIsShown) {
+  Manifest("q3.csv", {{"alice@contoso.com", "alice.pfx"}, {"bob@contoso.com", "bob.pfx"}});
+  RawResponse created = Post("/v1/rollouts",
+                             {{"name", "Q3"},
+                              {"manifest", "q3.csv"},
+                              {"waves", {{{"percent", 50}}, {{"percent", 100}, {"after", "PT1H"}}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = h_->Json(created)["id"];
+  h_->Dispatch();
+  nlohmann::json before = Get(id);
+  ASSERT_EQ(before["status"], "running") << before.dump();
+  ASSERT_EQ(before["waves"][0]["state"], "finished");
+  ASSERT_TRUE(before["waves"][0].contains("startedAt")) << before.dump();
+  ASSERT_TRUE(before["waves"][0].contains("finishedAt"));
+  const SystemTime finished =
+      ParseRfc3339(before["waves"][0]["finishedAt"].get<std::string>()).value_or(SystemTime{});
+  ASSERT_TRUE(before.contains("nextWaveAt")) << before.dump();
+  EXPECT_EQ(before["nextWaveAt"], FormatRfc3339UtcMillis(finished + std::chrono::hours(1)));
+  EXPECT_FALSE(before["waves"][1].contains("startedAt"));
+
+  EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/pause", nullptr))["status"], "paused");
   EXPECT_EQ(h_->Json(Post("/v1/rollouts/" + id + "/resume", nullptr))["status"], "running");
-  h_->Dispatch(2);
-  EXPECT_EQ(Get(id)["status"], "failed");  // Ended; one row could never be deployed.
+  ASSERT_TRUE(h_->Restart()) << h_->error();
+  nlohmann::json after = Get(id);
+  EXPECT_EQ(after["waves"][0]["startedAt"], before["waves"][0]["startedAt"]);
+  EXPECT_EQ(after["waves"][0]["finishedAt"], before["waves"][0]["finishedAt"]);
+  EXPECT_EQ(after["nextWaveAt"], before["nextWaveAt"]);
 }
 
 }  // namespace

@@ -35,9 +35,10 @@ class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_THAT(store_.status(), IsOk()); }
 
-  // A rollout of `count` items starting at `start` with `waves`.
+  // A rollout of `count` items starting at `start` with `waves`; the last `invalid` items are
+  // rows refused at intake, as the API stores them.
   std::string Create(int count, const std::vector<Wave>& waves, SystemTime start,
-                     int halt_percent = 5, bool dry_run = false) {
+                     int halt_percent = 5, bool dry_run = false, int invalid = 0) {
     store::Rollout r;
     r.id = "r" + std::to_string(++next_);
     r.name = "test";
@@ -57,6 +58,11 @@ class SchedulerTest : public ::testing::Test {
       item.manifest_line = i + 2;
       item.user_principal_name = "u" + std::to_string(i) + "@contoso.com";
       item.sealed_password = "sealed";
+      if (i >= count - invalid) {
+        item.status = store::ItemStatus::kFailed;
+        item.step = std::string(store::kInvalidStep);
+        item.error_code = "pfx-not-deployable";
+      }
       items.push_back(item);
     }
     EXPECT_THAT(store_->CreateRollout(r, items), IsOk());
@@ -211,7 +217,10 @@ TEST_F(SchedulerTest, PauseMidWaveKeepsTheWaveAndResumeContinuesIt) {
   Scheduler scheduler(*store_, clock_);
   ASSERT_THAT(scheduler.RunDue(), Holds(1));
   ASSERT_THAT(PauseRollout(*store_, id).status(), IsOk());
-  EXPECT_THAT(PauseRollout(*store_, id).status(), StatusIs(StatusCode::kFailedPrecondition));
+  // Pausing a paused rollout is not an error: it answers the state asked for.
+  Result<store::Rollout> again = PauseRollout(*store_, id);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->status, store::RolloutStatus::kPaused);
   Complete(id, 1);  // Items already claimed before the pause still finish.
   EXPECT_THAT(scheduler.RunDue(), Holds(0));  // Paused rollouts are left alone.
   Result<store::Rollout> resumed = ResumeRollout(*store_, id);
@@ -240,9 +249,84 @@ TEST_F(SchedulerTest, CancelMarksQueuedItemsAndIsFinal) {
   clock_.Advance(hours(2));
   EXPECT_THAT(scheduler.RunDue(), Holds(0));
   EXPECT_THAT(ResumeRollout(*store_, id).status(), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(PauseRollout(*store_, id).status(), StatusIs(StatusCode::kFailedPrecondition));
+  Result<store::Rollout> again = CancelRollout(*store_, id, "api");  // Idempotent.
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->status, store::RolloutStatus::kCancelled);
+  EXPECT_THAT(PauseRollout(*store_, "nope").status(), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(SchedulerTest, TransitionsAreIdempotentAndImpossibleOnesAreRefused) {
+  const std::string id = Create(2, {{100, Duration::zero()}}, clock_.Now());
+  Scheduler scheduler(*store_, clock_);
+  // Resume of a scheduled, then of a running rollout: nothing to do, the state is answered.
+  EXPECT_EQ(ResumeRollout(*store_, id).value_or(store::Rollout{}).status,
+            store::RolloutStatus::kScheduled);
+  ASSERT_THAT(scheduler.RunDue(), Holds(1));
+  const store::Rollout running = Get(id);
+  EXPECT_EQ(ResumeRollout(*store_, id).value_or(store::Rollout{}), running) << "unchanged";
+  Complete(id, 1);
+  ASSERT_THAT(scheduler.RunDue(), Holds(2));
+  ASSERT_EQ(Get(id).status, store::RolloutStatus::kSucceeded);
+  for (auto* action : {&PauseRollout, &ResumeRollout}) {
+    EXPECT_THAT((*action)(*store_, id).status(),
+                StatusIs(StatusCode::kFailedPrecondition, ::testing::HasSubstr("succeeded")));
+  }
   EXPECT_THAT(CancelRollout(*store_, id, "api").status(),
               StatusIs(StatusCode::kFailedPrecondition));
-  EXPECT_THAT(PauseRollout(*store_, "nope").status(), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(SchedulerTest, InvalidRowsNeitherHaltNorFailTheRollout) {
+  // 4 rows, the last one refused at intake; it lands in wave 2 alone.
+  const std::string id = Create(4, {{75, Duration::zero()}, {100, Duration::zero()}},
+                                clock_.Now(), /*halt_percent=*/5, false, /*invalid=*/1);
+  Scheduler scheduler(*store_, clock_);
+  ASSERT_THAT(scheduler.RunDue(), Holds(1));
+  EXPECT_EQ(Complete(id, 1), 3);
+  // Wave 1 finishes, wave 2 (only the invalid row) starts and finishes, the rollout ends.
+  EXPECT_THAT(scheduler.RunDue(), Holds(4));
+  EXPECT_EQ(Get(id).status, store::RolloutStatus::kSucceeded);
+  Result<store::ItemSummary> all = store_->SummarizeItems({.rollout_id = id}, 0);
+  ASSERT_THAT(all.status(), IsOk());
+  EXPECT_EQ(all->succeeded, 3);
+  EXPECT_EQ(all->failed, 0);
+  EXPECT_EQ(all->invalid, 1);
+
+  // A deployment that fails still fails the rollout, invalid rows or not.
+  const std::string failing = Create(4, {{100, Duration::zero()}}, clock_.Now(), 50, false, 1);
+  ASSERT_THAT(scheduler.RunDue(), Holds(1));
+  EXPECT_EQ(Complete(failing, 1, /*failures=*/1), 3);  // 1 of 3 deployable: 33 % < 50 %.
+  EXPECT_THAT(scheduler.RunDue(), Holds(2));
+  EXPECT_EQ(Get(failing).status, store::RolloutStatus::kFailed);
+}
+
+TEST_F(SchedulerTest, WavesKeepTheirTimesAcrossPauseAndResumeAndNextWaveAtIsShown) {
+  const SystemTime t0 = clock_.Now();
+  const std::string id = Create(4, {{50, Duration::zero()}, {100, hours(2)}}, t0 + hours(1));
+  Scheduler scheduler(*store_, clock_);
+  EXPECT_EQ(NextWaveAt(Get(id)), std::optional<SystemTime>(t0 + hours(1)));
+  clock_.Advance(hours(1));
+  ASSERT_THAT(scheduler.RunDue(), Holds(1));
+  const SystemTime started1 = clock_.Now();
+  EXPECT_EQ(NextWaveAt(Get(id)), std::nullopt) << "unknown while wave 1 runs";
+  ASSERT_THAT(PauseRollout(*store_, id).status(), IsOk());
+  EXPECT_EQ(NextWaveAt(Get(id)), std::nullopt) << "nothing starts while paused";
+  clock_.Advance(minutes(10));
+  Complete(id, 1);
+  ASSERT_THAT(ResumeRollout(*store_, id).status(), IsOk());
+  ASSERT_THAT(scheduler.RunDue(), Holds(1));  // Wave 1 finishes.
+  const SystemTime finished1 = clock_.Now();
+  EXPECT_EQ(NextWaveAt(Get(id)), std::optional<SystemTime>(finished1 + hours(2)));
+  clock_.Advance(hours(2));
+  ASSERT_THAT(scheduler.RunDue(), Holds(1));  // Wave 2 starts.
+  ASSERT_THAT(PauseRollout(*store_, id).status(), IsOk());
+  ASSERT_THAT(ResumeRollout(*store_, id).status(), IsOk());
+  const store::Rollout r = Get(id);
+  EXPECT_EQ(r.current_wave, 2);
+  EXPECT_THAT(r.wave_times,
+              ::testing::ElementsAre(store::WaveTimes{started1, finished1},
+                                     store::WaveTimes{finished1 + hours(2), std::nullopt}));
+  EXPECT_EQ(NextWaveAt(r), std::nullopt) << "no wave after the last";
 }
 
 TEST_F(SchedulerTest, DryRunRolloutEndsAtItsStartWithoutWaves) {
@@ -356,6 +440,7 @@ TEST_F(SchedulerTest, AnEndedRolloutEnqueuesRolloutFinishedWithItsCounts) {
   EXPECT_EQ(finished[0]["data"]["status"], "failed");
   EXPECT_EQ(finished[0]["data"]["counts"]["succeeded"], 3);
   EXPECT_EQ(finished[0]["data"]["counts"]["failed"], 1);
+  EXPECT_EQ(finished[0]["data"]["counts"]["invalid"], 0);
   EXPECT_EQ(finished[0]["data"]["counts"]["total"], 4);
 }
 

@@ -157,7 +157,8 @@ TEST_F(WebhooksDaemonTest, RolloutFinishedReachesAReceiverThatWasDownAcrossARest
   ASSERT_EQ(created.status, 201) << created.body;
   const std::string id = h.Json(created)["id"];
 
-  // The rollout ends (one row failed at intake: failed) and the first delivery fails.
+  // The rollout ends (its one deployable row succeeded, one row refused at intake: succeeded)
+  // and the first delivery fails.
   ASSERT_TRUE(PassUntil(h, [&] {
     const std::vector<store::Notification> n = Outbox(h, "rollout.finished");
     return n.size() == 1 && n[0].attempts == 1;
@@ -180,9 +181,10 @@ TEST_F(WebhooksDaemonTest, RolloutFinishedReachesAReceiverThatWasDownAcrossARest
   EXPECT_EQ(got[0].body["event"], "rollout.finished");
   EXPECT_EQ(got[0].body["data"]["id"], id);
   EXPECT_EQ(got[0].body["data"]["name"], "hooks");
-  EXPECT_EQ(got[0].body["data"]["status"], "failed");
+  EXPECT_EQ(got[0].body["data"]["status"], "succeeded");
   EXPECT_EQ(got[0].body["data"]["counts"]["succeeded"], 1);
-  EXPECT_EQ(got[0].body["data"]["counts"]["failed"], 1);
+  EXPECT_EQ(got[0].body["data"]["counts"]["failed"], 0);
+  EXPECT_EQ(got[0].body["data"]["counts"]["invalid"], 1);
   const store::Notification delivered = Outbox(h, "rollout.finished")[0];
   EXPECT_EQ(delivered.status, store::NotificationStatus::kDelivered);
   EXPECT_EQ(delivered.attempts, 2);
