@@ -309,7 +309,9 @@ TEST(SecretHygieneTest, NoPasswordOrPfxBytesAnywhereAfterADemoRun) {
       }
     }
     nlohmann::json r = https.Call("GET", "/v1/rollouts/" + rollout_id, kReadKey).Json();
-    return r["counts"].value("succeeded", 0) == 3 && r["counts"].value("failed", 0) == 1;
+    // The row with the wrong password file was refused at intake: invalid, not failed.
+    return r["counts"].value("succeeded", 0) == 3 && r["counts"].value("invalid", 0) == 1 &&
+           r["counts"].value("failed", -1) == 0;
   };
   ASSERT_TRUE(WaitUntil(succeeded, seconds(90))) << ReadFileBytes(log).substr(0, 20000);
   EXPECT_EQ(https.Call("GET", "/metrics", kReadKey).status, 200);
