@@ -200,7 +200,7 @@ int RunValidateManifest(const ValidateArgs& args, std::ostream& out, std::ostrea
   }
   for (const config::ManifestProblem& p : manifest->problems) {
     rows.push_back({p.line, "", "", true, nullptr,
-                    {{"manifest-row", pkcs::Severity::kError, p.message}}});
+                    {{p.code, pkcs::Severity::kError, p.message}}});
     ++totals.malformed;
   }
   std::stable_sort(rows.begin(), rows.end(),

@@ -116,7 +116,7 @@ std::string RenderPlanSummary(const Plan& plan, size_t examples) {
       const Action& a = *hits[i].action;
       out << "        ";
       if (a.line > 0) {
-        out << "line " << a.line << " " << a.upn;
+        out << "line " << a.line << (a.upn.empty() ? "" : " ") << a.upn;
       } else {
         out << a.key;
       }

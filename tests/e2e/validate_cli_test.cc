@@ -260,5 +260,21 @@ TEST_F(ValidateManifestTest, ADeployableManifestExitsZeroAndTheFormsDoNotMix) {
   EXPECT_EQ(Validate({}, {}).exit_code, 2);
 }
 
+TEST_F(ValidateManifestTest, OversizedAndBadUpnRowsCarryTheCodesPlanUses) {
+  std::string csv = "userPrincipalName,pfxFile,passwordFile\n";
+  csv += "alice@contoso.com," + kPki + "/alice.pfx," + kPki + "/password.txt\n";
+  csv += std::string(20000, 'x') + "@contoso.com," + kPki + "/alice.pfx,pw.txt\n";
+  csv += "not a upn," + kPki + "/alice.pfx," + kPki + "/password.txt\n";
+  const std::string path = (dir_ / "bad.csv").string();
+  std::ofstream(path) << csv;
+  CommandResult r = Validate({"--manifest", path, "--output", "json"}, {});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["rows"].size(), 3u) << j.dump(2);
+  EXPECT_EQ(j["rows"][1]["findings"][0]["code"], "row-too-large");
+  EXPECT_EQ(j["rows"][2]["findings"][0]["code"], "upn-invalid");
+  EXPECT_LT(r.out.size(), 8000u) << "the oversized UPN is quoted, not copied";
+}
+
 }  // namespace
 }  // namespace certdeploy
