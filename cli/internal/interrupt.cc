@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstring>
+
 namespace certdeploy::cli {
 namespace {
 
@@ -21,22 +23,46 @@ void OnSignal(int) {
   (void)ignored;
 }
 
-}  // namespace
+// QuitOnInterrupt's note, set before its handler is installed.
+const char* g_quit_note = "";
+size_t g_quit_note_size = 0;
 
-InterruptGuard::InterruptGuard() {
-  g_stop.store(false);
+void QuitOnSignal(int) {
+  ssize_t ignored = write(STDERR_FILENO, g_quit_note, g_quit_note_size);
+  (void)ignored;
+  _exit(kExitInterrupted);
+}
+
+void Install(void (*handler)(int)) {
   struct sigaction action = {};
-  action.sa_handler = OnSignal;
+  action.sa_handler = handler;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
   sigaction(SIGINT, &action, &g_previous_int);
   sigaction(SIGTERM, &action, &g_previous_term);
 }
 
-InterruptGuard::~InterruptGuard() {
+void Restore() {
   sigaction(SIGINT, &g_previous_int, nullptr);
   sigaction(SIGTERM, &g_previous_term, nullptr);
 }
+
+}  // namespace
+
+QuitOnInterrupt::QuitOnInterrupt(const char* note) {
+  g_quit_note = note;
+  g_quit_note_size = std::strlen(note);
+  Install(QuitOnSignal);
+}
+
+QuitOnInterrupt::~QuitOnInterrupt() { Restore(); }
+
+InterruptGuard::InterruptGuard() {
+  g_stop.store(false);
+  Install(OnSignal);
+}
+
+InterruptGuard::~InterruptGuard() { Restore(); }
 
 const std::atomic<bool>& InterruptGuard::token() const { return g_stop; }
 

@@ -23,6 +23,18 @@ class InterruptGuard {
   bool interrupted() const { return token().load(); }
 };
 
+// While a QuitOnInterrupt lives, SIGINT or SIGTERM writes `note` (a string literal) to stderr and
+// ends the process at once with exit 130: for the phases of `apply` that only read (planning, the
+// check of the tenant, the confirmation), where stopping loses nothing. Not nested with an
+// InterruptGuard: destroy it first.
+class QuitOnInterrupt {
+ public:
+  explicit QuitOnInterrupt(const char* note);
+  ~QuitOnInterrupt();
+  QuitOnInterrupt(const QuitOnInterrupt&) = delete;
+  QuitOnInterrupt& operator=(const QuitOnInterrupt&) = delete;
+};
+
 // The exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
 inline constexpr int kExitInterrupted = 130;
 

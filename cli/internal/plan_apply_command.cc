@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <istream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <thread>
 #include <unordered_map>
@@ -377,6 +378,9 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
         "--take-over-assignments goes with plan or apply --manifest: a reviewed plan already "
         "says whether it takes over; re-run plan with it");
   }
+  // Until the first write, Ctrl-C quits at once: nothing is lost (Execute takes over then).
+  std::optional<QuitOnInterrupt> quit;
+  quit.emplace("\ncertdeploy apply: interrupted before any write; nothing was changed\n");
   Session s;
   s.graph_options.serial = args.serial;
   s.graph_options.observer = &s.notices;
@@ -425,6 +429,7 @@ int RunApply(const ApplyArgs& args, std::istream& in, std::ostream& out, std::os
   if (args.plan.empty()) {
     if (std::optional<int> code = Confirm(args, in, plan_out, r)) return *code;
   }
+  quit.reset();
   return Execute(args, s, *key, out, err);
 }
 

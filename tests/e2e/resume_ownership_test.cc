@@ -2,6 +2,8 @@
 //   - an `apply --plan` interrupted by SIGINT (or SIGTERM) mid-run exits 130 with "interrupted
 //     after N of M actions", and the same command then finishes the same plan: the tenant holds
 //     one of each, no duplicate ever sent; drift after the interrupt is still refused (exit 5);
+//   - an interrupt before the first write (apply still reading the tenant) quits at once, exit
+//     130, saying nothing was changed;
 //   - two configs contending for the assignment sets: the second is refused (plan, apply and the
 //     daemon's enrollment) with the difference named, and the assignments stay; with
 //     --take-over-assignments they are replaced and owned by the second config.
@@ -156,6 +158,29 @@ TEST_F(ResumeOwnershipTest, InterruptedApplyExits130AndTheSamePlanFinishesWithou
   CommandResult again = Certdeploy({"apply", "--config", config_, "--plan", plan});
   EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_THAT(again.out, HasSubstr("Nothing left to do"));
+}
+
+TEST_F(ResumeOwnershipTest, AnInterruptBeforeTheFirstWriteQuitsAtOnceAndSaysNothingChanged) {
+  // Every response 300 ms late: apply's check of the tenant takes a few seconds.
+  Start({"--latency-ms", "300"});
+  const std::string manifest = UsersManifest(3);
+  const std::string plan = dir_.File("plan.json");
+  ASSERT_EQ(
+      Certdeploy({"plan", "--config", config_, "--manifest", manifest, "--out", plan}).exit_code,
+      0);
+  const uint64_t requests = Counter(sandbox_->Stats(), "requests");
+  const std::string log = dir_.File("apply.log");
+  BackgroundProcess apply({CERTDEPLOY_BINARY, "apply", "--config", config_, "--plan", plan},
+                          {{"CERTDEPLOY_CLIENT_SECRET", kClientSecret}}, log);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (Counter(sandbox_->Stats(), "requests") == requests &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(Counter(sandbox_->Stats(), "requests"), requests) << "apply sent no request";
+  EXPECT_EQ(apply.Stop(SIGINT, 10s), 130) << ReadText(log);
+  EXPECT_THAT(ReadText(log), HasSubstr("interrupted before any write; nothing was changed"));
+  EXPECT_EQ(Writes(), 0u);
 }
 
 TEST_F(ResumeOwnershipTest, DriftAfterAnInterruptIsStillRefused) {
