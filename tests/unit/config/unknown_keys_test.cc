@@ -130,5 +130,14 @@ TEST(ConfigUnknownKeysTest, LoggingLevelIsCheckedAndKept) {
                        HasSubstr("cfg.yaml:4: logging.level: 'loud' is not one of")));
 }
 
+// The commented example shipped in packaging/ loads as it is: every key it shows is a real one.
+TEST(ConfigUnknownKeysTest, TheShippedExampleLoads) {
+  Result<Config> c = LoadConfig(std::string(CERTDEPLOY_SOURCE_DIR) +
+                                "/packaging/certdeploy.yaml.example");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->logging.level, "info");
+  EXPECT_TRUE(c->service.has_value());
+}
+
 }  // namespace
 }  // namespace certdeploy::config
