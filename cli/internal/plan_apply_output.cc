@@ -149,7 +149,7 @@ std::string PlanClosingNote(const deploy::Plan& plan, const std::string& config,
   if (invalid == 0) {
     out << "\nNothing to do: the tenant already matches the manifest.\n";
   } else {
-    out << "\nNothing to apply: the valid rows are already in the tenant and " << invalid
+    out << "\nNothing to apply: everything else is already in the tenant, and " << invalid
         << (invalid == 1 ? " action" : " actions")
         << " could not be planned (marked ! above); fix them and re-run plan.\n";
   }
