@@ -87,16 +87,20 @@ std::optional<SystemTime> NextWaveAt(const store::Rollout& rollout);
 // FailedPrecondition "rollout is <status>" when the action does not apply to its status,
 // NotFound when there is no such rollout. They are idempotent: a rollout already in the state
 // asked for (pause a paused one, resume a scheduled or running one, cancel a cancelled one) is
-// returned unchanged. Each change is logged at info.
+// returned unchanged (`*changed`, when given, says whether anything changed; a repeated cancel
+// still marks queued items left by a cancel that failed half-way). Each change is logged at info.
 //   pause:  scheduled|running -> paused (items already claimed finish; no new ones start)
 //   resume: paused -> running (or scheduled if no wave has started yet)
 //   cancel: scheduled|running|paused -> cancelled, then every queued item of the rollout is
 //           marked cancelled (claimed under `owner`, then checkpointed); items a dispatcher is
 //           running finish and are not undone. With a `notifier`, rollout.finished (status
 //           cancelled) is enqueued with the change.
-Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id);
-Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id);
+Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id,
+                                    bool* changed = nullptr);
+Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id,
+                                     bool* changed = nullptr);
 Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id,
-                                     std::string_view owner, const Notifier* notifier = nullptr);
+                                     std::string_view owner, const Notifier* notifier = nullptr,
+                                     bool* changed = nullptr);
 
 }  // namespace certdeploy::service

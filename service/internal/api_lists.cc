@@ -72,6 +72,8 @@ nlohmann::ordered_json RolloutItemJson(const store::WorkItem& item) {
   j["wave"] = item.wave;
   j["userPrincipalName"] = item.user_principal_name;
   j["status"] = std::string(store::ItemStatusName(item.status));
+  // A row refused when the rollout was created (status failed, never sent to Graph).
+  j["invalid"] = item.status == store::ItemStatus::kFailed && item.step == store::kInvalidStep;
   j["thumbprint"] = item.thumbprint;
   j["intendedPurpose"] = item.intended_purpose;
   j["attempts"] = item.attempts;

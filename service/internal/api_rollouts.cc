@@ -273,18 +273,22 @@ http::ServerResponse GetRolloutPlan(ApiContext& ctx, const Caller& caller, const
 
 http::ServerResponse RolloutAction(ApiContext& ctx, const Caller& caller, const std::string& id,
                              const std::string& action) {
-  Result<store::Rollout> r = action == "pause"    ? PauseRollout(*ctx.deps.store, id)
-                      : action == "resume" ? ResumeRollout(*ctx.deps.store, id)
-                                           : CancelRollout(*ctx.deps.store, id, ctx.deps.owner,
-                                                           ctx.deps.notifier);
+  bool changed = false;
+  Result<store::Rollout> r =
+      action == "pause"    ? PauseRollout(*ctx.deps.store, id, &changed)
+      : action == "resume" ? ResumeRollout(*ctx.deps.store, id, &changed)
+                           : CancelRollout(*ctx.deps.store, id, ctx.deps.owner, ctx.deps.notifier,
+                                           &changed);
   if (r.status().code() == StatusCode::kFailedPrecondition) {
     return Conflict(std::string(r.status().message()), "rollout-transition-not-allowed")
         .ToResponse();
   }
   if (!r.ok()) return FromStatus(r.status(), "rollout " + id).ToResponse();
-  ctx.Audit(caller, "rollout." + action, "", "", std::string(store::RolloutStatusName(r->status)),
-            "rollout " + id + " (" + r->name + ")");
-  if (ctx.deps.wake) ctx.deps.wake();
+  if (changed) {  // A repeated action changed nothing: no audit record.
+    ctx.Audit(caller, "rollout." + action, "", "", std::string(store::RolloutStatusName(r->status)),
+              "rollout " + id + " (" + r->name + ")");
+    if (ctx.deps.wake) ctx.deps.wake();
+  }
   return JsonResponse(200, {{"id", r->id}, {"status", std::string(store::RolloutStatusName(r->status))}});
 }
 

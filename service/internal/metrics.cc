@@ -58,6 +58,7 @@ void ItemGauges(std::ostringstream& out, store::JobStore& store) {
                                                     {"running", s->running},
                                                     {"succeeded", s->succeeded},
                                                     {"failed", s->failed},
+                                                    {"invalid", s->invalid},
                                                     {"cancelled", s->cancelled}};
     for (const auto& [status, n] : rows) {
       items << "certdeploy_items{kind=\"" << k.name << "\",status=\"" << status << "\"} " << n

@@ -63,6 +63,11 @@ Json ListSchemas() {
           {"wave", {{"type", "integer"}}},
           {"userPrincipalName", {{"type", "string"}}},
           {"status", {{"enum", ItemStatuses()}}},
+          {"invalid",
+           {{"type", "boolean"},
+            {"description",
+             "A row refused when the rollout was created (status failed, never sent to Graph; "
+             "counted as invalid, not failed)"}}},
           {"thumbprint", {{"type", "string"}}},
           {"intendedPurpose", {{"type", "string"}}},
           {"attempts", {{"type", "integer"}}},

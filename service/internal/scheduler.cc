@@ -230,7 +230,8 @@ void Scheduler::Audit(const store::Rollout& r, std::string action, std::string o
   if (!appended.ok()) CD_LOG_WARN("audit of rollout {}: {}", r.id, appended.status());
 }
 
-Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id) {
+Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id, bool* changed) {
+  if (changed != nullptr) *changed = false;
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
   if (r.status == store::RolloutStatus::kPaused) return r;  // Already where it was asked to be.
   if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning) {
@@ -240,11 +241,13 @@ Result<store::Rollout> PauseRollout(store::JobStore& store, std::string_view id)
   update.expected_status = r.status;
   update.status = store::RolloutStatus::kPaused;
   ASSIGN_OR_RETURN(store::Rollout paused, store.UpdateRollout(id, update));
+  if (changed != nullptr) *changed = true;
   CD_LOG_INFO("rollout {} paused (was {})", paused.id, store::RolloutStatusName(r.status));
   return paused;
 }
 
-Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id) {
+Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id, bool* changed) {
+  if (changed != nullptr) *changed = false;
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
   if (r.status == store::RolloutStatus::kScheduled || r.status == store::RolloutStatus::kRunning) {
     return r;  // Not paused: nothing to resume.
@@ -254,24 +257,31 @@ Result<store::Rollout> ResumeRollout(store::JobStore& store, std::string_view id
   update.expected_status = store::RolloutStatus::kPaused;
   update.status = r.current_wave == 0 ? store::RolloutStatus::kScheduled : store::RolloutStatus::kRunning;
   ASSIGN_OR_RETURN(store::Rollout resumed, store.UpdateRollout(id, update));
+  if (changed != nullptr) *changed = true;
   CD_LOG_INFO("rollout {} resumed ({})", resumed.id, store::RolloutStatusName(resumed.status));
   return resumed;
 }
 
 Result<store::Rollout> CancelRollout(store::JobStore& store, std::string_view id,
-                                     std::string_view owner, const Notifier* notifier) {
+                                     std::string_view owner, const Notifier* notifier,
+                                     bool* changed) {
+  if (changed != nullptr) *changed = false;
   ASSIGN_OR_RETURN(store::Rollout r, store.GetRollout(id));
-  if (r.status == store::RolloutStatus::kCancelled) return r;
-  if (r.status != store::RolloutStatus::kScheduled && r.status != store::RolloutStatus::kRunning &&
-      r.status != store::RolloutStatus::kPaused) {
-    return NotApplicable(r, "cancel");
+  store::Rollout cancelled = r;
+  if (r.status != store::RolloutStatus::kCancelled) {
+    if (r.status != store::RolloutStatus::kScheduled &&
+        r.status != store::RolloutStatus::kRunning && r.status != store::RolloutStatus::kPaused) {
+      return NotApplicable(r, "cancel");
+    }
+    store::RolloutUpdate update;
+    update.expected_status = r.status;
+    update.status = store::RolloutStatus::kCancelled;
+    update.notify = RolloutFinished(notifier, r, update.status, nullptr);
+    ASSIGN_OR_RETURN(cancelled, store.UpdateRollout(id, update));
+    if (changed != nullptr) *changed = true;
+    CD_LOG_INFO("rollout {} cancelled (was {})", cancelled.id, store::RolloutStatusName(r.status));
   }
-  store::RolloutUpdate update;
-  update.expected_status = r.status;
-  update.status = store::RolloutStatus::kCancelled;
-  update.notify = RolloutFinished(notifier, r, update.status, nullptr);
-  ASSIGN_OR_RETURN(store::Rollout cancelled, store.UpdateRollout(id, update));
-  CD_LOG_INFO("rollout {} cancelled (was {})", cancelled.id, store::RolloutStatusName(r.status));
+  // Also when it was cancelled already: a cancel that failed half-way may have left items queued.
   // Queued items will never run now: mark them, a page at a time.
   store::ClaimRequest claim;
   claim.owner = std::string(owner);

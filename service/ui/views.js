@@ -110,8 +110,10 @@ window.CD = window.CD || {};
     const filter = el('form', {class: 'toolbar', id: 'item-filter', role: 'search'}, [
       statusSel, el('label', {for: 'item-upn'}, ['User (UPN)', upn]),
       el('button', {type: 'submit'}, 'Filter')]);
+    // A row refused at intake is shown as invalid (its API status is failed, never sent).
     const renderItem = (it) => el('tr', {'data-line': it.line, 'data-status': it.status}, [
-      el('td', {}, it.line), el('td', {}, it.userPrincipalName), el('td', {}, badge(it.status)),
+      el('td', {}, it.line), el('td', {}, it.userPrincipalName),
+      el('td', {}, badge(it.invalid ? 'invalid' : it.status)),
       el('td', {class: 'mono'}, short(it.thumbprint)),
       el('td', {class: 'mono'}, it.error ? it.error.code : ''),
       el('td', {class: 'message'}, it.error ? it.error.message : ''),

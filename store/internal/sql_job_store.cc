@@ -408,10 +408,13 @@ Result<Rollout> SqlJobStore::UpdateRollout(std::string_view id, const RolloutUpd
   std::vector<SqlRow> rows;
   RETURN_IF_ERROR(InTransaction([&]() REQUIRES(mu_) -> Status {
     if (update.wave) {
-      // The wave's times join the history of the earlier ones (read in this transaction).
+      // The wave's times join the history of the earlier ones, read in this transaction. The
+      // row is locked on PostgreSQL (READ COMMITTED: another replica's update must not be
+      // overwritten with a stale list); SQLite's BEGIN IMMEDIATE already serializes writers.
       ASSIGN_OR_RETURN(
           std::vector<SqlRow> before,
-          Query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1",
+          Query(std::string("SELECT ") + kRolloutColumns + " FROM rollouts WHERE id = $1" +
+                    (dialect_ == Dialect::kPostgres ? " FOR UPDATE" : ""),
                 One(params[0])));
       std::vector<WaveTimes> times;
       if (!before.empty()) {

@@ -278,6 +278,8 @@ def run(args, work):
         # The scheduled rollout: pause and resume from its page; the API agrees each time.
         driver.get(base + "/ui/#/rollouts/" + rollout)
         ui.visible("table#items tr[data-line='3']")
+        check(ui.text_of("table#items tr[data-line='4'] .badge") == "invalid",
+              "the row refused at intake shows as invalid")
         for button, status in (("#pause", "paused"), ("#resume", "scheduled")):
             ui.click(button)
             ui.wait(lambda d: ui.text_of("#rollout-status") == status,

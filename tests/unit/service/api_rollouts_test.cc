@@ -120,8 +120,8 @@ TEST_F(RolloutApiTest, ScheduleInspectPlanPauseResumeCancel) {
   for (const store::AuditRecord& a : *audit) {
     if (a.api_key_name == "ops") actions.push_back(a.action);
   }
-  EXPECT_THAT(actions, ::testing::ElementsAre("rollout.cancel", "rollout.cancel", "rollout.resume",
-                                              "rollout.resume", "rollout.pause", "rollout.pause",
+  // Repeated actions changed nothing and left no audit record.
+  EXPECT_THAT(actions, ::testing::ElementsAre("rollout.cancel", "rollout.resume", "rollout.pause",
                                               "rollout.create"));
   std::ifstream db(h_->store_file(), std::ios::binary);
   std::ostringstream bytes;
@@ -218,6 +218,15 @@ TEST_F(RolloutApiTest, AnInvalidRowIsReportedApartAndTheRolloutSucceeds) {
   ASSERT_EQ(r["failures"].size(), 1u);
   EXPECT_EQ(r["failures"][0]["error"]["code"], "pfx-not-deployable");
   EXPECT_EQ(h_->sandbox().tenant().State()["userPfxCertificates"].size(), 2u);
+  const std::string metrics = h_->Request("GET", "/metrics", kReaderKey).body;
+  EXPECT_THAT(metrics, HasSubstr("certdeploy_items{kind=\"rollout\",status=\"invalid\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("certdeploy_items{kind=\"rollout\",status=\"failed\"} 0"));
+  // The row list marks the refused row as invalid.
+  const nlohmann::json rows =
+      h_->Json(h_->Request("GET", "/v1/rollouts/" + id + "/items", kReaderKey));
+  ASSERT_EQ(rows["value"].size(), 3u) << rows.dump();
+  EXPECT_EQ(rows["value"][2]["invalid"], true) << rows.dump();
+  EXPECT_EQ(rows["value"][0]["invalid"], false) << rows.dump();
 }
 
 TEST_F(RolloutApiTest, AReplayedIdempotencyKeyAnswersTheRolloutsCurrentState) {

@@ -269,11 +269,45 @@ TEST_F(SchedulerTest, TransitionsAreIdempotentAndImpossibleOnesAreRefused) {
   ASSERT_THAT(scheduler.RunDue(), Holds(2));
   ASSERT_EQ(Get(id).status, store::RolloutStatus::kSucceeded);
   for (auto* action : {&PauseRollout, &ResumeRollout}) {
-    EXPECT_THAT((*action)(*store_, id).status(),
+    EXPECT_THAT((*action)(*store_, id, nullptr).status(),
                 StatusIs(StatusCode::kFailedPrecondition, ::testing::HasSubstr("succeeded")));
   }
   EXPECT_THAT(CancelRollout(*store_, id, "api").status(),
               StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(SchedulerTest, ARepeatedCancelFinishesTheSweepOfAHalfDoneOne) {
+  const std::string id = Create(4, {{100, Duration::zero()}}, clock_.Now());
+  // A cancel whose status change was stored but whose sweep of the queued items never ran.
+  store::RolloutUpdate update;
+  update.expected_status = store::RolloutStatus::kScheduled;
+  update.status = store::RolloutStatus::kCancelled;
+  ASSERT_THAT(store_->UpdateRollout(id, update).status(), IsOk());
+  ASSERT_EQ(store_->SummarizeItems({.rollout_id = id}, 0).value_or(store::ItemSummary{}).queued, 4);
+
+  bool changed = true;
+  Result<store::Rollout> again = CancelRollout(*store_, id, "api", nullptr, &changed);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_FALSE(changed) << "the rollout was cancelled already";
+  Result<store::ItemSummary> s = store_->SummarizeItems({.rollout_id = id}, 0);
+  ASSERT_THAT(s.status(), IsOk());
+  EXPECT_EQ(s->queued, 0);
+  EXPECT_EQ(s->cancelled, 4);
+}
+
+TEST_F(SchedulerTest, TransitionsSayWhetherTheyChangedAnything) {
+  const std::string id = Create(2, {{100, Duration::zero()}}, clock_.Now());
+  bool changed = false;
+  ASSERT_THAT(PauseRollout(*store_, id, &changed).status(), IsOk());
+  EXPECT_TRUE(changed);
+  ASSERT_THAT(PauseRollout(*store_, id, &changed).status(), IsOk());
+  EXPECT_FALSE(changed);
+  ASSERT_THAT(ResumeRollout(*store_, id, &changed).status(), IsOk());
+  EXPECT_TRUE(changed);
+  ASSERT_THAT(ResumeRollout(*store_, id, &changed).status(), IsOk());
+  EXPECT_FALSE(changed);
+  ASSERT_THAT(CancelRollout(*store_, id, "api", nullptr, &changed).status(), IsOk());
+  EXPECT_TRUE(changed);
 }
 
 TEST_F(SchedulerTest, InvalidRowsNeitherHaltNorFailTheRollout) {
