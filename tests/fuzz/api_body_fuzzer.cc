@@ -200,8 +200,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       f.last_rollout = body["id"].get<std::string>();
     }
   }
-  if (const std::string password = fuzz::PasswordOf(request.body); !password.empty()) {
-    CD_FUZZ_CHECK(response.body.find(password) == std::string::npos);
+  if (const std::string password = fuzz::PasswordOf(request.body);
+      !password.empty() && response.body.find(password) != std::string::npos) {
+    // The server's own text may hold it by chance (password "e: a user prin" in "...Name: a
+    // user principal name..."). A leak is when the same request with another password (and no
+    // Idempotency-Key, which would answer the first request) does not answer it too.
+    nlohmann::json other = nlohmann::json::parse(request.body, nullptr, false);
+    other["password"] = std::string(password.size(), '#');
+    http::ServerRequest again = request;
+    again.body = other.dump();
+    again.headers.erase("idempotency-key");
+    CD_FUZZ_CHECK(f.api->Handle(again).body.find(password) != std::string::npos);
   }
   return 0;
 }
